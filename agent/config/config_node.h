@@ -1,0 +1,110 @@
+// ConfigNode and MapReader: typed, located access to the YAML config. Every error names the
+// file, line, column and key path; unknown keys are errors with a "did you mean" hint;
+// ${VAR} in scalar values is replaced from the environment.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "agent/core/status.h"
+
+namespace ingestd {
+
+class ConfigNode {
+ public:
+  ConfigNode() = default;
+  ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
+
+  bool defined() const;
+  bool isMap() const;
+  bool isSequence() const;
+  bool isScalar() const;
+  const std::string& path() const { return path_; }   // e.g. "outputs[0].batch.max_bytes"
+  const std::string& file() const { return *file_; }
+  std::string location() const;                        // "file:line:col"
+  const YAML::Node& yaml() const { return node_; }
+
+  ConfigNode operator[](std::string_view key) const;   // undefined node if missing
+  std::vector<ConfigNode> elements() const;            // items of a sequence
+  std::vector<std::string> keys() const;               // keys of a mapping, in file order
+
+  // "FILE:LINE:COL: 'PATH': WHAT" as an invalid-argument Error.
+  Error error(std::string_view what) const;
+  // The scalar text with ${VAR} expanded (unset variable: error). Not for maps/sequences.
+  Result<std::string> scalar() const;
+
+ private:
+  YAML::Node node_;
+  std::shared_ptr<const std::string> file_ = std::make_shared<const std::string>("<config>");
+  std::string path_;
+};
+
+// Reads the keys of one mapping. Getters return the default when the key is absent, remember
+// the first error (later getters still return defaults), and mark the key as known; finish()
+// then reports the first error, or the first unknown key.
+class MapReader {
+ public:
+  explicit MapReader(ConfigNode node);
+
+  std::string string(std::string_view key, std::string def = {});
+  std::string requiredString(std::string_view key);
+  std::optional<std::string> optionalString(std::string_view key);
+  bool boolean(std::string_view key, bool def);
+  std::int64_t integer(std::string_view key, std::int64_t def, std::int64_t min,
+                       std::int64_t max);
+  // "4MiB", "512KiB", "10MB", "1024" (bytes). Must lie within [min, max].
+  std::uint64_t size(std::string_view key, std::uint64_t def, std::uint64_t min = 0,
+                     std::uint64_t max = UINT64_MAX);
+  // "500ms", "5s", "2m", "1h", "0". Must lie within [min, max].
+  std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def,
+                                     std::chrono::milliseconds min = std::chrono::milliseconds(0),
+                                     std::chrono::milliseconds max =
+                                         std::chrono::milliseconds::max());
+  // A scalar or a sequence of scalars.
+  std::vector<std::string> stringList(std::string_view key);
+  // A string that must be one of `allowed`.
+  std::string oneOf(std::string_view key, std::string def,
+                    std::initializer_list<std::string_view> allowed);
+  // A secret given inline (`key`) or as a file (`key_file`, read later by the plugin at start,
+  // never here: parse() does no I/O). Exactly one may be set. Returns {value, file}.
+  struct Secret {
+    std::string value;
+    std::string file;
+    bool set() const { return !value.empty() || !file.empty(); }
+  };
+  Secret secret(std::string_view key);
+  // A nested mapping or sequence (marks the key known). Undefined node when absent.
+  ConfigNode child(std::string_view key);
+  // Marks keys as known without reading them (e.g. keys the core reads for plugins).
+  void allow(std::initializer_list<std::string_view> keys);
+  bool has(std::string_view key) const;
+
+  // Records an error found by the caller (e.g. two settings that contradict each other).
+  void fail(Error error);
+  const ConfigNode& node() const { return node_; }
+
+  // The first error, or an "unknown key" error with a did-you-mean hint, or OK.
+  Status finish();
+
+ private:
+  ConfigNode node_;
+  std::set<std::string, std::less<>> known_;
+  std::optional<Error> first_error_;
+};
+
+// Pure parsers, also used by MapReader. Return nullopt on bad input.
+std::optional<std::uint64_t> parseSize(std::string_view text);
+std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
+// The known key closest to `key` by edit distance, if it is close enough to be a likely typo.
+std::optional<std::string> didYouMean(std::string_view key, const std::set<std::string, std::less<>>& known);
+
+}  // namespace ingestd

@@ -1,0 +1,159 @@
+// The plugin interface: Input, Output, PluginContext and the registry of compiled-in plugins
+// (filled by plugins/builtin.cpp, one line per plugin; no self-registering statics).
+#pragma once
+
+#include <any>
+#include <concepts>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/config/config_node.h"
+#include "agent/core/clock.h"
+#include "agent/core/log.h"
+#include "agent/core/status.h"
+#include "agent/loop/loop.h"
+#include "agent/loop/worker_pool.h"
+#include "agent/metrics/metrics.h"
+#include "agent/pipeline/payload.h"
+#include "agent/pipeline/record_chunk.h"
+
+namespace ingestd {
+
+// Everything an instance may use is handed in. References outlive the instance.
+struct PluginContext {
+  std::string instance;      // "tail/nginx": log prefix
+  std::string name;          // "nginx": metric label
+  Loop& loop;                // all callbacks arrive on this loop's thread
+  WorkerPool& workers;       // pure CPU jobs only
+  const Clock& clock;
+  Logger& log;
+  std::string state_dir;     // service.state_dir (exists at start)
+  std::string hostname;
+  InputMetrics* input_metrics = nullptr;    // set for inputs
+  OutputMetrics* output_metrics = nullptr;  // set for outputs
+};
+
+// Where inputs put what they read. Loop thread only.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Takes the chunk. Never blocks. When memory is short the pipeline calls the input's pause()
+  // (and resume() later); chunks pushed while paused are still accepted.
+  virtual void push(RecordChunk chunk) = 0;
+};
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  virtual Status start(RecordSink& sink) = 0;          // loop thread, must not block
+  virtual void pause() = 0;                            // stop reading until resume()
+  virtual void resume() = 0;
+  // Stop reading, save state, close every handle; done() after the last handle closed.
+  virtual void stop(std::function<void()> done) = 0;
+  // Loop thread. Persist what has been acknowledged so far (called on a timer and at the end).
+  virtual void checkpoint() {}
+};
+
+class Output {
+ public:
+  virtual ~Output() = default;
+  // Loop thread. Sets up timers, token refresh, etc. Must not block.
+  virtual Status start() { return Status::ok(); }
+  // Loop thread. One attempt to deliver the payload. Never blocks. Calls done exactly once,
+  // on the loop thread, unless stop() cancelled it first.
+  virtual void send(Payload payload, std::function<void(SendOutcome)> done) = 0;
+  // Cancel what is in flight (their done() is not called) and close every handle; done()
+  // after the last handle closed.
+  virtual void stop(std::function<void()> done) = 0;
+  // How records must be encoded for this output: "multijson", "json", "csv", "tsv", "txt".
+  virtual std::string format() const = 0;
+  // For csv/tsv: the column order (names of record fields). Empty: the default order.
+  virtual std::vector<std::string> columns() const { return {}; }
+  // Ready to take traffic (e.g. has a token). /readyz reports it.
+  virtual bool ready() const { return true; }
+};
+
+template <class P>
+concept InputPlugin = requires(const ConfigNode& node, const typename P::Settings& s,
+                               PluginContext& ctx) {
+  { P::kName } -> std::convertible_to<std::string_view>;
+  { P::parse(node) } -> std::same_as<Result<typename P::Settings>>;
+  { P::create(s, ctx) } -> std::same_as<Result<std::unique_ptr<Input>>>;
+};
+
+template <class P>
+concept OutputPlugin = requires(const ConfigNode& node, const typename P::Settings& s,
+                                PluginContext& ctx) {
+  { P::kName } -> std::convertible_to<std::string_view>;
+  { P::parse(node) } -> std::same_as<Result<typename P::Settings>>;
+  { P::create(s, ctx) } -> std::same_as<Result<std::unique_ptr<Output>>>;
+};
+
+class PluginRegistry {
+ public:
+  template <class T>
+  struct Factory {
+    std::function<Result<std::any>(const ConfigNode&)> parse;
+    std::function<Result<std::unique_ptr<T>>(const std::any&, PluginContext&)> create;
+  };
+
+  template <InputPlugin P>
+  void addInput() {
+    inputs_[std::string(P::kName)] = makeFactory<Input, P>();
+  }
+  template <OutputPlugin P>
+  void addOutput() {
+    outputs_[std::string(P::kName)] = makeFactory<Output, P>();
+  }
+
+  const Factory<Input>* findInput(std::string_view name) const { return find(inputs_, name); }
+  const Factory<Output>* findOutput(std::string_view name) const { return find(outputs_, name); }
+  std::vector<std::string> inputNames() const { return names(inputs_); }
+  std::vector<std::string> outputNames() const { return names(outputs_); }
+
+ private:
+  template <class T, class P>
+  static Factory<T> makeFactory() {
+    Factory<T> f;
+    f.parse = [](const ConfigNode& node) -> Result<std::any> {
+      auto r = P::parse(node);
+      if (!r) {
+        return r.error();
+      }
+      return std::any(std::move(r).value());
+    };
+    f.create = [](const std::any& settings, PluginContext& ctx) -> Result<std::unique_ptr<T>> {
+      auto r = P::create(std::any_cast<const typename P::Settings&>(settings), ctx);
+      if (!r) {
+        return r.error();
+      }
+      return std::unique_ptr<T>(std::move(r).value());
+    };
+    return f;
+  }
+  template <class M>
+  static auto find(const M& m, std::string_view name) -> const typename M::mapped_type* {
+    auto it = m.find(std::string(name));
+    return it == m.end() ? nullptr : &it->second;
+  }
+  template <class M>
+  static std::vector<std::string> names(const M& m) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : m) {
+      out.push_back(k);
+    }
+    return out;
+  }
+
+  std::map<std::string, Factory<Input>> inputs_;
+  std::map<std::string, Factory<Output>> outputs_;
+};
+
+// plugins/builtin.cpp
+void registerBuiltins(PluginRegistry& registry);
+
+}  // namespace ingestd
