@@ -17,6 +17,12 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // of the final response; lower-case names
   std::string error;                           // curl error text if no (complete) response
   bool got_continue = false;                   // a "100 Continue" interim response came first
+
+  // The value of a header (name in lower case), or "" when absent.
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 class HttpClient {
