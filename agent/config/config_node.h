@@ -1,6 +1,22 @@
 // ConfigNode and MapReader: typed, located access to the YAML config. Every error names the
 // file, line, column and key path; unknown keys are errors with a "did you mean" hint;
 // ${VAR} in scalar values is replaced from the environment.
+//
+// Environment expansion (ConfigNode::scalar): `${NAME}` (NAME = [A-Za-z_][A-Za-z0-9_]*) is
+// replaced by the variable's value; an unset variable is an error naming the variable (a set
+// but empty one expands to ""). `$${` is the escape: it yields a literal `${`. A `$` not
+// followed by `{` is kept as is. Expansion happens per scalar after YAML parsing, so a value
+// cannot change the structure of the document. Only values are expanded, never keys.
+//
+// Secrets: error messages never quote a value (it may come from a secret variable); they name
+// the key and say what was expected.
+//
+// Sizes (parseSize): an unsigned integer, optional spaces, optional unit: B; KB, MB, GB, TB
+// (powers of 1000); KiB, MiB, GiB, TiB and the short K, M, G, T (powers of 1024). Units are
+// case-insensitive. No unit = bytes. No fractions, no negatives, no overflow.
+// Durations (parseDuration): one or more <integer><unit> parts with units h, m, s, ms in
+// decreasing order ("1h30m", "1m30s", "500ms"), or a plain "0". A plain non-zero number is
+// rejected because its unit would be a guess.
 #pragma once
 
 #include <chrono>
@@ -23,6 +39,8 @@ class ConfigNode {
  public:
   ConfigNode() = default;
   ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
+  // An absent key: undefined, but located at `parent` (errors point at the enclosing mapping).
+  static ConfigNode missing(const ConfigNode& parent, std::string path);
 
   bool defined() const;
   bool isMap() const;
@@ -37,15 +55,17 @@ class ConfigNode {
   std::vector<ConfigNode> elements() const;            // items of a sequence
   std::vector<std::string> keys() const;               // keys of a mapping, in file order
 
-  // "FILE:LINE:COL: 'PATH': WHAT" as an invalid-argument Error.
+  // "FILE:LINE:COL: 'PATH': WHAT" as an invalid-argument Error (no path part when the path is
+  // empty, i.e. the document root). Line and column are 1-based.
   Error error(std::string_view what) const;
   // The scalar text with ${VAR} expanded (unset variable: error). Not for maps/sequences.
   Result<std::string> scalar() const;
 
  private:
-  YAML::Node node_;
+  YAML::Node node_{YAML::NodeType::Undefined};
   std::shared_ptr<const std::string> file_ = std::make_shared<const std::string>("<config>");
   std::string path_;
+  YAML::Mark mark_ = YAML::Mark::null_mark();  // where errors point (the parent when missing)
 };
 
 // Reads the keys of one mapping. Getters return the default when the key is absent, remember
@@ -94,6 +114,9 @@ class MapReader {
 
   // The first error, or an "unknown key" error with a did-you-mean hint, or OK.
   Status finish();
+  // The first error so far, without checking for unknown keys (for readers that share a
+  // mapping with another reader, e.g. the core keys of a plugin section).
+  Status status() const;
 
  private:
   ConfigNode node_;
@@ -105,6 +128,10 @@ class MapReader {
 std::optional<std::uint64_t> parseSize(std::string_view text);
 std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
 // The known key closest to `key` by edit distance, if it is close enough to be a likely typo.
-std::optional<std::string> didYouMean(std::string_view key, const std::set<std::string, std::less<>>& known);
+std::optional<std::string> didYouMean(std::string_view key,
+                                      const std::set<std::string, std::less<>>& known);
+// Readable forms for messages and `ingestd check`: "4MiB", "1500000B"; "1m30s", "0s".
+std::string formatSize(std::uint64_t bytes);
+std::string formatDuration(std::chrono::milliseconds d);
 
 }  // namespace ingestd

@@ -45,8 +45,9 @@ struct OutputPipelineSettings {
   int compression_level = 1;
 };
 
-inline constexpr std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag"};
-inline constexpr std::initializer_list<std::string_view> kCoreOutputKeys = {
+// `const`, not `constexpr`: g++ 12 rejects a constexpr initializer_list of string_views.
+inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag"};
+inline const std::initializer_list<std::string_view> kCoreOutputKeys = {
     "name", "type", "match", "batch", "concurrency", "retry", "buffer", "compression"};
 
 // One element of inputs: or outputs: with its common keys read; plugin-specific keys are read
@@ -70,6 +71,9 @@ struct Config {
 
 // Reads the file, expands ${VAR}, parses every section including each plugin's settings
 // (through the registry), with no side effects. Errors name file, line, column and key.
+// Requires at least one output. Does NOT require an input: `ingestd send` needs none, so
+// `run` must check `config.inputs` itself. loadConfigFile: kNotFound / kIo when the file
+// cannot be read, kInvalidArgument for everything in it. Never throws.
 class PluginRegistry;
 Result<Config> loadConfigFile(const std::string& path, const PluginRegistry& registry);
 Result<Config> loadConfigText(const std::string& text, const std::string& file_name,

@@ -1,0 +1,388 @@
+// Loads ingestd.yaml into Config: the service section, the common keys of every input and
+// output, and each plugin's own settings through the registry. No side effects besides reading
+// the one file; `ingestd check` runs exactly this.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "agent/config/settings.h"
+#include "agent/plugin/plugin.h"
+
+namespace ingestd {
+
+namespace {
+
+constexpr std::uint64_t kMiB = 1ull << 20;
+constexpr std::uint64_t kMaxBatchBytes = 4 * kMiB;
+constexpr std::uint64_t kMaxConfigFileBytes = 16 * kMiB;
+using std::chrono::milliseconds;
+constexpr milliseconds kHour = std::chrono::hours(1);
+
+// Names end up in metric labels, log prefixes and file names under state_dir.
+bool validName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.' || name[0] == '-') {
+    return false;
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "host:port", "[v6]:port"; port 0..65535 (0: any free port).
+bool validListen(std::string_view s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) {
+    return false;
+  }
+  std::string_view host = s.substr(0, colon);
+  std::string_view port = s.substr(colon + 1);
+  if (host.front() == '[' && host.back() != ']') {
+    return false;
+  }
+  if (host.front() != '[' && host.find(':') != std::string_view::npos) {
+    return false;  // a bare IPv6 address needs brackets
+  }
+  if (port.size() > 5) {
+    return false;
+  }
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value <= 65535;
+}
+
+Status parseService(const ConfigNode& node, ServiceSettings& out) {
+  MapReader r(node);
+  out.state_dir = r.string("state_dir", out.state_dir);
+  if (r.status().isOk() && out.state_dir.empty()) {
+    r.fail(node["state_dir"].error("must not be empty"));
+  }
+  std::string level = r.oneOf("log_level", std::string(logLevelName(out.log_level)),
+                              {"trace", "debug", "info", "warn", "error"});
+  if (!parseLogLevel(level, out.log_level)) {
+    out.log_level = LogLevel::kInfo;  // unreachable: oneOf only lets known names through
+  }
+  out.log_format = r.oneOf("log_format", out.log_format, {"text", "json"});
+  out.memory_limit = r.size("memory_limit", out.memory_limit, 16 * kMiB);
+  out.shutdown_timeout = r.duration("shutdown_timeout", out.shutdown_timeout, milliseconds(0),
+                                    kHour);
+  out.workers = static_cast<std::size_t>(r.integer("workers", 0, 0, 64));
+  out.checkpoint_interval = r.duration("checkpoint_interval", out.checkpoint_interval,
+                                       milliseconds(10), kHour);
+  out.hostname = r.string("hostname", out.hostname);
+
+  ConfigNode http = r.child("http");
+  MapReader h(http);
+  out.http_listen = h.string("listen", out.http_listen);
+  if (h.status().isOk() && !out.http_listen.empty() && !validListen(out.http_listen)) {
+    h.fail(http["listen"].error(
+        "expected HOST:PORT such as 127.0.0.1:9464 ([::1]:9464 for IPv6), or \"\" to disable"));
+  }
+  INGESTD_RETURN_IF_ERROR(r.status());
+  INGESTD_RETURN_IF_ERROR(h.finish());
+  return r.finish();
+}
+
+Status parseBatch(MapReader& core, OutputPipelineSettings& out) {
+  ConfigNode node = core.child("batch");
+  MapReader r(node);
+  out.batch_max_bytes = r.size("max_bytes", out.batch_max_bytes, 1);
+  if (r.status().isOk() && out.batch_max_bytes > kMaxBatchBytes) {
+    r.fail(node["max_bytes"].error(
+        "must be at most 4MiB: Kusto streaming ingestion accepts at most 4 MB of uncompressed "
+        "data per request, so larger blocks would be rejected"));
+  }
+  out.batch_max_records = static_cast<std::uint64_t>(
+      r.integer("max_records", 0, 0, std::numeric_limits<std::int64_t>::max()));
+  out.batch_max_delay = r.duration("max_delay", out.batch_max_delay, milliseconds(1), kHour);
+  return r.finish();
+}
+
+Status parseRetry(MapReader& core, OutputPipelineSettings& out) {
+  ConfigNode node = core.child("retry");
+  MapReader r(node);
+  out.retry_initial = r.duration("initial", out.retry_initial, milliseconds(1), kHour);
+  out.retry_max = r.duration("max", out.retry_max, milliseconds(1), 24 * kHour);
+  out.retry_max_elapsed = r.duration("max_elapsed", out.retry_max_elapsed);
+  if (r.status().isOk() && out.retry_initial > out.retry_max) {
+    ConfigNode at = node["initial"].defined() ? node["initial"] : node["max"];
+    r.fail(at.error(fmt::format("retry.initial ({}) must not exceed retry.max ({})",
+                                formatDuration(out.retry_initial),
+                                formatDuration(out.retry_max))));
+  }
+  return r.finish();
+}
+
+Status parseBuffer(MapReader& core, OutputPipelineSettings& out) {
+  ConfigNode node = core.child("buffer");
+  MapReader r(node);
+  out.buffer_type = r.oneOf("type", out.buffer_type, {"memory", "disk"});
+  out.buffer_path = r.string("path");
+  out.buffer_max_size = r.size("max_size", out.buffer_max_size, kMiB);
+  INGESTD_RETURN_IF_ERROR(r.finish());
+  if (out.buffer_type == "disk" && out.buffer_path.empty()) {
+    return node["path"].error("required with type: disk (the directory for spooled blocks)");
+  }
+  if (out.buffer_type == "memory") {
+    if (node["path"].defined()) {
+      return node["path"].error("only valid with type: disk");
+    }
+    if (node["max_size"].defined()) {
+      return node["max_size"].error(
+          "only valid with type: disk (memory is bounded by service.memory_limit)");
+    }
+  }
+  return Status::ok();
+}
+
+std::vector<std::string_view> availableCodecs() {
+  std::vector<std::string_view> out{"zlib"};
+#ifdef INGESTD_HAVE_LIBDEFLATE
+  out.push_back("libdeflate");
+#endif
+#ifdef INGESTD_HAVE_ISAL
+  out.push_back("isal");
+#endif
+  return out;
+}
+
+Status parseCompression(MapReader& core, OutputPipelineSettings& out) {
+  ConfigNode node = core.child("compression");
+  MapReader r(node);
+  out.compression_codec = r.oneOf("codec", out.compression_codec,
+                                  {"auto", "zlib", "libdeflate", "isal"});
+  out.compression_level = static_cast<int>(r.integer("level", out.compression_level, 0, 9));
+  INGESTD_RETURN_IF_ERROR(r.finish());
+  if (out.compression_codec != "auto") {
+    auto codecs = availableCodecs();
+    if (std::find(codecs.begin(), codecs.end(), out.compression_codec) == codecs.end()) {
+      return node["codec"].error(fmt::format("codec '{}' is not available in this build "
+                                             "(available: auto, {})",
+                                             out.compression_codec, fmt::join(codecs, ", ")));
+    }
+  }
+  if (out.compression_codec == "isal" && out.compression_level > 3) {
+    return node["level"].error("must be between 0 and 3 with codec isal");
+  }
+  return Status::ok();
+}
+
+Status parsePipeline(MapReader& core, OutputPipelineSettings& out) {
+  INGESTD_RETURN_IF_ERROR(parseBatch(core, out));
+  out.concurrency = static_cast<std::size_t>(core.integer("concurrency", 4, 1, 256));
+  INGESTD_RETURN_IF_ERROR(core.status());
+  INGESTD_RETURN_IF_ERROR(parseRetry(core, out));
+  INGESTD_RETURN_IF_ERROR(parseBuffer(core, out));
+  return parseCompression(core, out);
+}
+
+enum class Kind { kInput, kOutput };
+
+std::string unknownTypeMessage(std::string_view kind, const std::string& type,
+                               const std::vector<std::string>& known) {
+  if (known.empty()) {
+    return fmt::format("unknown {} type '{}' (no {} plugins are compiled in)", kind, type, kind);
+  }
+  std::set<std::string, std::less<>> names(known.begin(), known.end());
+  auto hint = didYouMean(type, names);
+  std::string h = hint ? fmt::format(" (did you mean '{}'?)", *hint) : std::string();
+  return fmt::format("unknown {} type '{}'{}; known types: {}", kind, type, h,
+                     fmt::join(known, ", "));
+}
+
+// Reads the common keys of one element of inputs:/outputs: and hands the element to its plugin.
+Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
+                                   const PluginRegistry& registry) {
+  std::string_view kind_name = kind == Kind::kInput ? "input" : "output";
+  if (!node.isMap()) {
+    return node.error(fmt::format("expected a mapping with at least 'name' and 'type' for each "
+                                  "{}",
+                                  kind_name));
+  }
+  PluginSection s;
+  s.node = node;
+  MapReader core(node);
+  s.name = core.requiredString("name");
+  INGESTD_RETURN_IF_ERROR(core.status());
+  if (!validName(s.name)) {
+    return node["name"].error("must be 1 to 128 letters, digits, '_', '-' or '.', not starting "
+                              "with '.' or '-'");
+  }
+  s.type = core.requiredString("type");
+  INGESTD_RETURN_IF_ERROR(core.status());
+  bool known = kind == Kind::kInput ? registry.findInput(s.type) != nullptr
+                                    : registry.findOutput(s.type) != nullptr;
+  if (!known) {
+    auto names = kind == Kind::kInput ? registry.inputNames() : registry.outputNames();
+    return node["type"].error(unknownTypeMessage(kind_name, s.type, names));
+  }
+  if (kind == Kind::kInput) {
+    s.tag = core.string("tag", s.name);
+    if (core.status().isOk() && s.tag.empty()) {
+      core.fail(node["tag"].error("must not be empty"));
+    }
+  } else {
+    s.match = core.stringList("match");
+    if (!node["match"].defined()) {
+      s.match = {"*"};
+    } else if (core.status().isOk() && s.match.empty()) {
+      core.fail(node["match"].error("must list at least one tag pattern (\"*\" matches all)"));
+    }
+    for (const std::string& m : s.match) {
+      if (m.empty() && core.status().isOk()) {
+        core.fail(node["match"].error("tag patterns must not be empty"));
+      }
+    }
+    INGESTD_RETURN_IF_ERROR(core.status());
+    INGESTD_RETURN_IF_ERROR(parsePipeline(core, s.pipeline));
+  }
+  INGESTD_RETURN_IF_ERROR(core.status());
+
+  auto parsed = kind == Kind::kInput ? registry.findInput(s.type)->parse(node)
+                                     : registry.findOutput(s.type)->parse(node);
+  if (!parsed) {
+    return parsed.error();
+  }
+  s.settings = std::move(parsed).value();
+  return s;
+}
+
+Result<std::vector<PluginSection>> parseSections(const ConfigNode& list, Kind kind,
+                                                 const PluginRegistry& registry) {
+  std::vector<PluginSection> out;
+  if (!list.defined() || list.yaml().IsNull()) {
+    return out;
+  }
+  std::string_view kind_name = kind == Kind::kInput ? "input" : "output";
+  if (!list.isSequence()) {
+    return list.error(fmt::format("expected a list of {}s, each item starting with "
+                                  "'- name: ...'",
+                                  kind_name));
+  }
+  std::map<std::string, std::string> first_location;  // name -> where it was first defined
+  for (const ConfigNode& element : list.elements()) {
+    auto section = parseSection(element, kind, registry);
+    if (!section) {
+      return section.error();
+    }
+    ConfigNode name_node = element["name"];
+    auto [it, inserted] = first_location.emplace(section->name, name_node.location());
+    if (!inserted) {
+      return name_node.error(fmt::format("duplicate {} name '{}' (first defined at {})",
+                                         kind_name, section->name, it->second));
+    }
+    out.push_back(std::move(section).value());
+  }
+  return out;
+}
+
+Result<Config> parseDocument(const YAML::Node& root, const std::string& file_name,
+                             const PluginRegistry& registry) {
+  ConfigNode doc(root, std::make_shared<const std::string>(file_name), "");
+  Config config;
+  config.file = file_name;
+  if (!doc.defined() || root.IsNull()) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: the configuration is empty; at least one output is required",
+                             file_name)};
+  }
+  if (!doc.isMap()) {
+    return doc.error("expected a mapping with the sections 'service', 'inputs' and 'outputs'");
+  }
+  MapReader top(doc);
+  ConfigNode service = top.child("service");
+  ConfigNode inputs = top.child("inputs");
+  ConfigNode outputs = top.child("outputs");
+  INGESTD_RETURN_IF_ERROR(top.finish());
+
+  INGESTD_RETURN_IF_ERROR(parseService(service, config.service));
+  auto in = parseSections(inputs, Kind::kInput, registry);
+  if (!in) {
+    return in.error();
+  }
+  config.inputs = std::move(in).value();
+  auto out = parseSections(outputs, Kind::kOutput, registry);
+  if (!out) {
+    return out.error();
+  }
+  config.outputs = std::move(out).value();
+  if (config.outputs.empty()) {
+    ConfigNode at = outputs.defined() ? outputs : doc;
+    return at.error("at least one output is required under 'outputs:'");
+  }
+  return config;
+}
+
+std::string yamlErrorLocation(const std::string& file_name, const YAML::Mark& mark) {
+  if (mark.is_null()) {
+    return file_name;
+  }
+  return fmt::format("{}:{}:{}", file_name, mark.line + 1, mark.column + 1);
+}
+
+}  // namespace
+
+Result<Config> loadConfigText(const std::string& text, const std::string& file_name,
+                              const PluginRegistry& registry) {
+  // yaml-cpp reports problems by throwing; this is the boundary where they become Errors (also
+  // for anything a plugin's parse() lets escape).
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("{}: only one YAML document is allowed, found {}",
+                               yamlErrorLocation(file_name, docs[1].Mark()), docs.size())};
+    }
+    return parseDocument(docs.empty() ? YAML::Node() : docs[0], file_name, registry);
+  } catch (const YAML::Exception& e) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: invalid YAML: {}", yamlErrorLocation(file_name, e.mark), e.msg)};
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: cannot load the configuration: {}", file_name, e.what())};
+  }
+}
+
+Result<Config> loadConfigFile(const std::string& path, const PluginRegistry& registry) {
+  // Plain blocking reads: this runs at start-up (or in `ingestd check`), before the loop.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    int err = errno;
+    return Error{err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                 fmt::format("cannot open config file '{}': {}", path, std::strerror(err))};
+  }
+  std::string text;
+  char buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxConfigFileBytes) {
+      std::fclose(f);
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("config file '{}' is larger than {}", path,
+                               formatSize(kMaxConfigFileBytes))};
+    }
+  }
+  bool failed = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (failed) {
+    return Error{ErrorCode::kIo,
+                 fmt::format("cannot read config file '{}': {}", path, std::strerror(err))};
+  }
+  return loadConfigText(text, path, registry);
+}
+
+}  // namespace ingestd

@@ -1,0 +1,676 @@
+// ConfigNode and MapReader: located, typed reads of YAML values, ${VAR} expansion, size and
+// duration parsing, and did-you-mean hints for unknown keys.
+#include "agent/config/config_node.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace ingestd {
+
+namespace {
+
+// A key and its value, in file order. Lookups walk these instead of using yaml-cpp's
+// operator[], which throws on scalars and loses the key's position.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+};
+
+std::vector<Entry> entriesOf(const YAML::Node& map) {
+  std::vector<Entry> out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    out.push_back({it->first, it->second});
+  }
+  return out;
+}
+
+std::string childPath(const std::string& parent, std::string_view key) {
+  if (parent.empty()) {
+    return std::string(key);
+  }
+  return fmt::format("{}.{}", parent, key);
+}
+
+bool isNameStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+
+bool isNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// Expands ${NAME}; `$${` is a literal `${`. Returns the error text on failure. Error texts name
+// the variable, never a value.
+Result<std::string> expandEnv(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '$') {
+      out += text[i++];
+      continue;
+    }
+    if (text.substr(i, 3) == "$${") {
+      out += "${";
+      i += 3;
+      continue;
+    }
+    if (i + 1 >= text.size() || text[i + 1] != '{') {
+      out += text[i++];
+      continue;
+    }
+    std::size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      return Error{ErrorCode::kInvalidArgument,
+                   "unterminated '${' (write '$${' for a literal '${')"};
+    }
+    std::string_view name = text.substr(i + 2, close - i - 2);
+    bool valid = !name.empty() && isNameStart(name[0]) &&
+                 std::all_of(name.begin(), name.end(), isNameChar);
+    if (!valid) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("invalid environment variable name '{}' in '${{...}}' (letters, "
+                               "digits and '_'; write '$${{' for a literal '${{')",
+                               name)};
+    }
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("environment variable '{}' is not set", name)};
+    }
+    out += value;
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Reads leading decimal digits into `out`. False if there are none or they overflow.
+bool readDigits(std::string_view& s, std::uint64_t& out) {
+  std::size_t n = 0;
+  while (n < s.size() && std::isdigit(static_cast<unsigned char>(s[n]))) {
+    ++n;
+  }
+  if (n == 0) {
+    return false;
+  }
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + n, out);
+  if (ec != std::errc() || ptr != s.data() + n) {
+    return false;
+  }
+  s.remove_prefix(n);
+  return true;
+}
+
+// Optimal string alignment distance: edits, with a swap of neighbours counting as one.
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// ConfigNode
+
+ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {
+  if (node_.IsDefined()) {
+    mark_ = node_.Mark();
+  }
+}
+
+ConfigNode ConfigNode::missing(const ConfigNode& parent, std::string path) {
+  ConfigNode n;
+  n.file_ = parent.file_;
+  n.path_ = std::move(path);
+  n.mark_ = parent.mark_;
+  return n;
+}
+
+bool ConfigNode::defined() const { return node_.IsDefined(); }
+bool ConfigNode::isMap() const { return defined() && node_.IsMap(); }
+bool ConfigNode::isSequence() const { return defined() && node_.IsSequence(); }
+bool ConfigNode::isScalar() const { return defined() && node_.IsScalar(); }
+
+std::string ConfigNode::location() const {
+  if (mark_.is_null()) {
+    return *file_;
+  }
+  return fmt::format("{}:{}:{}", *file_, mark_.line + 1, mark_.column + 1);
+}
+
+ConfigNode ConfigNode::operator[](std::string_view key) const {
+  std::string path = childPath(path_, key);
+  if (!isMap()) {
+    return missing(*this, std::move(path));
+  }
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) {
+      return ConfigNode(it->second, file_, std::move(path));
+    }
+  }
+  return missing(*this, std::move(path));
+}
+
+std::vector<ConfigNode> ConfigNode::elements() const {
+  std::vector<ConfigNode> out;
+  if (!isSequence()) {
+    return out;
+  }
+  std::size_t i = 0;
+  for (auto it = node_.begin(); it != node_.end(); ++it, ++i) {
+    out.emplace_back(*it, file_, fmt::format("{}[{}]", path_, i));
+  }
+  return out;
+}
+
+std::vector<std::string> ConfigNode::keys() const {
+  std::vector<std::string> out;
+  if (!isMap()) {
+    return out;
+  }
+  for (const Entry& e : entriesOf(node_)) {
+    out.push_back(e.key.IsScalar() ? e.key.Scalar() : std::string());
+  }
+  return out;
+}
+
+Error ConfigNode::error(std::string_view what) const {
+  if (path_.empty()) {
+    return Error{ErrorCode::kInvalidArgument, fmt::format("{}: {}", location(), what)};
+  }
+  return Error{ErrorCode::kInvalidArgument, fmt::format("{}: '{}': {}", location(), path_, what)};
+}
+
+Result<std::string> ConfigNode::scalar() const {
+  if (!defined()) {
+    return error("missing value");
+  }
+  if (node_.IsNull()) {
+    return error("has no value");
+  }
+  if (node_.IsMap()) {
+    return error("expected a single value, found a mapping");
+  }
+  if (node_.IsSequence()) {
+    return error("expected a single value, found a list");
+  }
+  auto expanded = expandEnv(node_.Scalar());
+  if (!expanded) {
+    return error(expanded.error().message);
+  }
+  return std::move(expanded).value();
+}
+
+// ---------------------------------------------------------------------------------------------
+// MapReader
+
+MapReader::MapReader(ConfigNode node) : node_(std::move(node)) {
+  if (node_.defined() && !node_.isMap() && !node_.yaml().IsNull()) {
+    fail(node_.error("expected a mapping (key: value pairs)"));
+  }
+}
+
+std::string MapReader::string(std::string_view key, std::string def) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  return std::move(v).value();
+}
+
+std::string MapReader::requiredString(std::string_view key) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    fail(n.error("missing required key"));
+    return {};
+  }
+  std::string v = string(key);
+  if (v.empty() && status().isOk()) {
+    fail(n.error("must not be empty"));
+  }
+  return v;
+}
+
+std::optional<std::string> MapReader::optionalString(std::string_view key) {
+  known_.emplace(key);
+  if (!node_[key].defined()) {
+    return std::nullopt;
+  }
+  return string(key);
+}
+
+bool MapReader::boolean(std::string_view key, bool def) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  std::string s = lower(v.value());
+  if (s == "true" || s == "yes" || s == "on") {
+    return true;
+  }
+  if (s == "false" || s == "no" || s == "off") {
+    return false;
+  }
+  fail(n.error("expected a boolean: true or false (also yes/no, on/off)"));
+  return def;
+}
+
+std::int64_t MapReader::integer(std::string_view key, std::int64_t def, std::int64_t min,
+                                std::int64_t max) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  std::string_view s = trim(v.value());
+  std::int64_t out = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+    fail(n.error(ec == std::errc::result_out_of_range ? "integer out of range"
+                                                      : "expected an integer"));
+    return def;
+  }
+  if (out < min || out > max) {
+    if (max == std::numeric_limits<std::int64_t>::max()) {
+      fail(n.error(fmt::format("must be at least {}", min)));
+    } else {
+      fail(n.error(fmt::format("must be between {} and {}", min, max)));
+    }
+    return def;
+  }
+  return out;
+}
+
+std::uint64_t MapReader::size(std::string_view key, std::uint64_t def, std::uint64_t min,
+                              std::uint64_t max) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  auto out = parseSize(v.value());
+  if (!out) {
+    fail(n.error("expected a size such as 4MiB, 512KiB, 10MB or 1024 (bytes)"));
+    return def;
+  }
+  if (*out < min) {
+    fail(n.error(fmt::format("must be at least {}", formatSize(min))));
+    return def;
+  }
+  if (*out > max) {
+    fail(n.error(fmt::format("must be at most {}", formatSize(max))));
+    return def;
+  }
+  return *out;
+}
+
+std::chrono::milliseconds MapReader::duration(std::string_view key, std::chrono::milliseconds def,
+                                              std::chrono::milliseconds min,
+                                              std::chrono::milliseconds max) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  auto out = parseDuration(v.value());
+  if (!out) {
+    fail(n.error("expected a duration such as 500ms, 5s, 2m, 1h or 1m30s"));
+    return def;
+  }
+  if (*out < min) {
+    fail(n.error(fmt::format("must be at least {}", formatDuration(min))));
+    return def;
+  }
+  if (*out > max) {
+    fail(n.error(fmt::format("must be at most {}", formatDuration(max))));
+    return def;
+  }
+  return *out;
+}
+
+std::vector<std::string> MapReader::stringList(std::string_view key) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  std::vector<std::string> out;
+  if (!n.defined()) {
+    return out;
+  }
+  if (n.isScalar()) {
+    auto v = n.scalar();
+    if (!v) {
+      fail(v.error());
+      return {};
+    }
+    out.push_back(std::move(v).value());
+    return out;
+  }
+  if (!n.isSequence()) {
+    fail(n.error("expected a string or a list of strings"));
+    return {};
+  }
+  for (const ConfigNode& e : n.elements()) {
+    if (!e.isScalar()) {
+      fail(e.error("expected a string"));
+      return {};
+    }
+    auto v = e.scalar();
+    if (!v) {
+      fail(v.error());
+      return {};
+    }
+    out.push_back(std::move(v).value());
+  }
+  return out;
+}
+
+std::string MapReader::oneOf(std::string_view key, std::string def,
+                             std::initializer_list<std::string_view> allowed) {
+  known_.emplace(key);
+  ConfigNode n = node_[key];
+  if (!n.defined()) {
+    return def;
+  }
+  auto v = n.scalar();
+  if (!v) {
+    fail(v.error());
+    return def;
+  }
+  for (std::string_view a : allowed) {
+    if (a == v.value()) {
+      return std::move(v).value();
+    }
+  }
+  fail(n.error(fmt::format("expected one of: {}", fmt::join(allowed, ", "))));
+  return def;
+}
+
+MapReader::Secret MapReader::secret(std::string_view key) {
+  std::string file_key = fmt::format("{}_file", key);
+  known_.emplace(key);
+  known_.emplace(file_key);
+  ConfigNode value_node = node_[key];
+  ConfigNode file_node = node_[file_key];
+  Secret out;
+  if (value_node.defined() && file_node.defined()) {
+    fail(file_node.error(fmt::format("set either '{}' or '{}', not both", key, file_key)));
+    return out;
+  }
+  // The value is never quoted in an error: scalar()'s messages name only the key and, for an
+  // unset ${VAR}, the variable.
+  if (value_node.defined()) {
+    out.value = string(key);
+  } else if (file_node.defined()) {
+    out.file = string(file_key);
+    if (out.file.empty() && status().isOk()) {
+      fail(file_node.error("must not be empty"));
+    }
+  }
+  return out;
+}
+
+ConfigNode MapReader::child(std::string_view key) {
+  known_.emplace(key);
+  return node_[key];
+}
+
+void MapReader::allow(std::initializer_list<std::string_view> keys) {
+  for (std::string_view k : keys) {
+    known_.emplace(k);
+  }
+}
+
+bool MapReader::has(std::string_view key) const { return node_[key].defined(); }
+
+void MapReader::fail(Error error) {
+  if (!first_error_) {
+    first_error_ = std::move(error);
+  }
+}
+
+Status MapReader::status() const {
+  if (first_error_) {
+    return *first_error_;
+  }
+  return Status::ok();
+}
+
+Status MapReader::finish() {
+  if (first_error_) {
+    return *first_error_;
+  }
+  if (!node_.isMap()) {
+    return Status::ok();
+  }
+  auto file = std::make_shared<const std::string>(node_.file());
+  std::set<std::string, std::less<>> seen;
+  for (const Entry& e : entriesOf(node_.yaml())) {
+    ConfigNode key_node(e.key, file, node_.path());
+    if (!e.key.IsScalar()) {
+      return key_node.error("keys must be plain strings");
+    }
+    const std::string& key = e.key.Scalar();
+    if (!seen.insert(key).second) {
+      return key_node.error(fmt::format("duplicate key '{}'", key));
+    }
+    if (known_.count(key) == 0) {
+      auto hint = didYouMean(key, known_);
+      if (hint) {
+        return key_node.error(fmt::format("unknown key '{}' (did you mean '{}'?)", key, *hint));
+      }
+      return key_node.error(fmt::format("unknown key '{}' (known keys: {})", key,
+                                        fmt::join(known_, ", ")));
+    }
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure parsers
+
+std::optional<std::uint64_t> parseSize(std::string_view text) {
+  std::string_view s = trim(text);
+  std::uint64_t n = 0;
+  if (!readDigits(s, n)) {
+    return std::nullopt;
+  }
+  std::string unit = lower(trim(s));
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},
+      {"b", 1},
+      {"kb", 1000ull},
+      {"mb", 1000ull * 1000},
+      {"gb", 1000ull * 1000 * 1000},
+      {"tb", 1000ull * 1000 * 1000 * 1000},
+      {"k", 1ull << 10},
+      {"kib", 1ull << 10},
+      {"m", 1ull << 20},
+      {"mib", 1ull << 20},
+      {"g", 1ull << 30},
+      {"gib", 1ull << 30},
+      {"t", 1ull << 40},
+      {"tib", 1ull << 40},
+  };
+  for (const auto& [name, mult] : kUnits) {
+    if (unit == name) {
+      if (n > std::numeric_limits<std::uint64_t>::max() / mult) {
+        return std::nullopt;
+      }
+      return n * mult;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
+  std::string_view s = trim(text);
+  if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; })) {
+    return std::chrono::milliseconds(0);
+  }
+  // Units in the order they must appear; each at most once.
+  static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
+      {"h", 3600 * 1000}, {"m", 60 * 1000}, {"s", 1000}, {"ms", 1}};
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  std::int64_t total = 0;
+  std::size_t next_unit = 0;  // index of the smallest unit still allowed
+  if (s.empty()) {
+    return std::nullopt;
+  }
+  while (!s.empty()) {
+    std::uint64_t n = 0;
+    if (!readDigits(s, n)) {
+      return std::nullopt;
+    }
+    std::size_t len = 0;
+    while (len < s.size() && std::isalpha(static_cast<unsigned char>(s[len]))) {
+      ++len;
+    }
+    std::string_view unit = s.substr(0, len);
+    s.remove_prefix(len);
+    std::size_t u = next_unit;
+    while (u < std::size(kUnits) && kUnits[u].first != unit) {
+      ++u;
+    }
+    if (u == std::size(kUnits)) {
+      return std::nullopt;  // unknown, missing or out-of-order unit
+    }
+    next_unit = u + 1;
+    std::int64_t mult = kUnits[u].second;
+    if (n > static_cast<std::uint64_t>(kMax / mult)) {
+      return std::nullopt;
+    }
+    std::int64_t part = static_cast<std::int64_t>(n) * mult;
+    if (part > kMax - total) {
+      return std::nullopt;
+    }
+    total += part;
+  }
+  return std::chrono::milliseconds(total);
+}
+
+std::optional<std::string> didYouMean(std::string_view key,
+                                      const std::set<std::string, std::less<>>& known) {
+  std::string k = lower(key);
+  // Roughly one typo per four characters, at least one, at most three.
+  std::size_t limit = std::clamp<std::size_t>(k.size() / 4, 1, 3);
+  std::optional<std::string> best;
+  std::size_t best_distance = limit + 1;
+  for (const std::string& candidate : known) {
+    std::size_t d = editDistance(k, lower(candidate));
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+std::string formatSize(std::uint64_t bytes) {
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"TiB", 1ull << 40}, {"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10}};
+  if (bytes != 0) {
+    for (const auto& [name, mult] : kUnits) {
+      if (bytes % mult == 0) {
+        return fmt::format("{}{}", bytes / mult, name);
+      }
+    }
+  }
+  return fmt::format("{}B", bytes);
+}
+
+std::string formatDuration(std::chrono::milliseconds d) {
+  std::int64_t ms = d.count();
+  if (ms == 0) {
+    return "0s";
+  }
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  std::int64_t h = ms / 3600000;
+  std::int64_t m = ms / 60000 % 60;
+  std::int64_t s = ms / 1000 % 60;
+  std::int64_t rest = ms % 1000;
+  if (h != 0) {
+    out += fmt::format("{}h", h);
+  }
+  if (m != 0) {
+    out += fmt::format("{}m", m);
+  }
+  if (s != 0) {
+    out += fmt::format("{}s", s);
+  }
+  if (rest != 0) {
+    out += fmt::format("{}ms", rest);
+  }
+  return out;
+}
+
+}  // namespace ingestd
