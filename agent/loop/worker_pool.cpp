@@ -25,11 +25,12 @@ WorkerPool::~WorkerPool() {
   for (auto& t : threads_) {
     t.join();
   }
+  state_->dead = true;
 }
 
 void WorkerPool::submit(Job job) {
   INGESTD_ASSERT_ON_LOOP();
-  ++in_flight_;
+  ++state_->in_flight;
   {
     std::lock_guard lock(mu_);
     queue_.push_back(std::move(job));
@@ -50,13 +51,16 @@ void WorkerPool::workerMain() {
       queue_.pop_front();
     }
     std::function<void()> completion = job();
-    loop_.post([this, completion = std::move(completion)] {
-      --in_flight_;
+    loop_.post([state = state_, completion = std::move(completion)] {
+      if (state->dead) {
+        return;
+      }
+      --state->in_flight;
       if (completion) {
         completion();
       }
-      if (on_capacity_) {
-        on_capacity_();
+      if (state->on_capacity) {
+        state->on_capacity();
       }
     });
   }

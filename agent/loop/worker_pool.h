@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,22 +28,28 @@ class WorkerPool {
 
   // Loop thread. False when max_in_flight jobs are queued or running: the caller should wait
   // for a completion and try again (that is the backpressure).
-  bool hasCapacity() const { return in_flight_ < max_in_flight_; }
+  bool hasCapacity() const { return state_->in_flight < max_in_flight_; }
   // Loop thread. Submits even when over capacity (callers that must not wait).
   void submit(Job job);
-  std::size_t inFlight() const { return in_flight_; }
+  std::size_t inFlight() const { return state_->in_flight; }
   std::size_t threads() const { return threads_.size(); }
 
   // Loop thread: called after every completion, so the pipeline can submit more work.
-  void setOnCapacity(std::function<void()> fn) { on_capacity_ = std::move(fn); }
+  void setOnCapacity(std::function<void()> fn) { state_->on_capacity = std::move(fn); }
 
  private:
   void workerMain();
 
   Loop& loop_;
   std::size_t max_in_flight_;
-  std::size_t in_flight_ = 0;  // loop thread only
-  std::function<void()> on_capacity_;
+  // Loop-side state, shared with posted completions so that a completion arriving after the
+  // pool is gone is dropped safely.
+  struct LoopState {
+    std::size_t in_flight = 0;
+    bool dead = false;
+    std::function<void()> on_capacity;
+  };
+  std::shared_ptr<LoopState> state_ = std::make_shared<LoopState>();
   std::mutex mu_;  // guards queue_ and stopping_
   std::condition_variable cv_;
   std::deque<Job> queue_;

@@ -1,0 +1,335 @@
+// Pipeline implementation (see pipeline.h).
+#include "agent/pipeline/pipeline.h"
+
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include "agent/core/assert.h"
+
+namespace ingestd {
+
+bool tagMatches(std::string_view pattern, std::string_view tag) {
+  return ::fnmatch(std::string(pattern).c_str(), std::string(tag).c_str(), 0) == 0;
+}
+
+struct Pipeline::OutputSlot {
+  const PluginSection* section = nullptr;
+  OutputMetrics metrics;
+  std::unique_ptr<Output> output;
+  std::unique_ptr<OutputRunner> runner;
+};
+
+class Pipeline::Sink final : public RecordSink {
+ public:
+  Sink(Pipeline& p, InputSlot& slot) : p_(p), slot_(slot) {}
+  void push(RecordChunk chunk) override { p_.route(slot_, std::move(chunk)); }
+
+ private:
+  Pipeline& p_;
+  InputSlot& slot_;
+};
+
+struct Pipeline::InputSlot {
+  const PluginSection* section = nullptr;
+  InputMetrics metrics;
+  std::unique_ptr<Input> input;
+  std::unique_ptr<Sink> sink;
+  bool stopped = false;
+};
+
+namespace {
+
+std::string hostName(const ServiceSettings& s) {
+  if (!s.hostname.empty()) {
+    return s.hostname;
+  }
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) {
+    return "unknown";
+  }
+  return buf;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& loop,
+                   WorkerPool& workers, Metrics& metrics, Logger& log, const Clock& clock)
+    : config_(config),
+      registry_(registry),
+      loop_(loop),
+      workers_(workers),
+      metrics_(metrics),
+      log_(log),
+      clock_(clock),
+      hostname_(hostName(config.service)),
+      budget_(config.service.memory_limit),
+      deadletter_(loop, config.service.state_dir + "/deadletter"),
+      checkpoint_timer_(loop),
+      drain_timer_(loop),
+      deadline_timer_(loop) {
+  metrics_.memoryLimitBytes().Set(static_cast<double>(config.service.memory_limit));
+  budget_.setCallbacks([this] { pauseInputs(); }, [this] { resumeInputs(); });
+  workers_.setOnCapacity([this] {
+    for (auto& o : outputs_) {
+      if (o->runner) {
+        o->runner->onWorkerCapacity();
+      }
+    }
+    metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
+  });
+}
+
+Pipeline::~Pipeline() { workers_.setOnCapacity(nullptr); }
+
+Status Pipeline::start(bool with_inputs) {
+  INGESTD_ASSERT_ON_LOOP();
+  for (const auto& section : config_.outputs) {
+    auto slot = std::make_unique<OutputSlot>();
+    slot->section = &section;
+    const auto* factory = registry_.findOutput(section.type);
+    INGESTD_CHECK(factory != nullptr);  // the config loader checked the type
+    PluginContext ctx{.instance = section.type + "/" + section.name,
+                      .name = section.name,
+                      .loop = loop_,
+                      .workers = workers_,
+                      .clock = clock_,
+                      .log = log_,
+                      .state_dir = config_.service.state_dir,
+                      .hostname = hostname_};
+    // Label outputs with their configured table (a fixed value from the config file).
+    std::string table;
+    if (auto t = section.node["table"]; t.defined() && t.isScalar()) {
+      if (auto v = t.scalar()) {
+        table = v.value();
+      }
+    }
+    slot->metrics = metrics_.forOutput(section.name, table);
+    ctx.output_metrics = &slot->metrics;
+    auto created = factory->create(section.settings, ctx);
+    if (!created) {
+      return created.error();
+    }
+    slot->output = std::move(created).value();
+    if (auto st = slot->output->start(); !st) {
+      return st;
+    }
+    OutputRunnerOptions ro;
+    ro.name = section.name;
+    ro.destination = table.empty() ? section.name : table;
+    ro.settings = section.pipeline;
+    ro.format = slot->output->format();
+    ro.columns = slot->output->columns();
+    ro.hostname = hostname_;
+    slot->runner = std::make_unique<OutputRunner>(std::move(ro), *slot->output, loop_, workers_,
+                                                  budget_, deadletter_, slot->metrics, log_);
+    outputs_.push_back(std::move(slot));
+  }
+  if (!with_inputs) {
+    return Status::ok();
+  }
+  for (const auto& section : config_.inputs) {
+    auto slot = std::make_unique<InputSlot>();
+    slot->section = &section;
+    slot->metrics = metrics_.forInput(section.name);
+    slot->sink = std::make_unique<Sink>(*this, *slot);
+    const auto* factory = registry_.findInput(section.type);
+    INGESTD_CHECK(factory != nullptr);
+    PluginContext ctx{.instance = section.type + "/" + section.name,
+                      .name = section.name,
+                      .loop = loop_,
+                      .workers = workers_,
+                      .clock = clock_,
+                      .log = log_,
+                      .state_dir = config_.service.state_dir,
+                      .hostname = hostname_};
+    ctx.input_metrics = &slot->metrics;
+    auto created = factory->create(section.settings, ctx);
+    if (!created) {
+      return created.error();
+    }
+    slot->input = std::move(created).value();
+    inputs_.push_back(std::move(slot));
+  }
+  for (auto& in : inputs_) {
+    if (auto st = in->input->start(*in->sink); !st) {
+      return st;
+    }
+  }
+  checkpoint_timer_.startRepeating(config_.service.checkpoint_interval,
+                                   [this] { checkpointAll(); });
+  return Status::ok();
+}
+
+OutputRunner* Pipeline::runner(std::string_view output_name) {
+  for (auto& o : outputs_) {
+    if (o->section->name == output_name) {
+      return o->runner.get();
+    }
+  }
+  return nullptr;
+}
+
+bool Pipeline::ready() const {
+  for (const auto& o : outputs_) {
+    if (!o->output->ready()) {
+      return false;
+    }
+  }
+  return !stopping_;
+}
+
+void Pipeline::route(InputSlot& input, RecordChunk chunk) {
+  INGESTD_ASSERT_ON_LOOP();
+  input.metrics.records->Increment(static_cast<double>(chunk.records));
+  input.metrics.bytes->Increment(static_cast<double>(chunk.data.size()));
+  const std::string& tag = chunk.source->tag;
+  auto it = route_cache_.find(tag);
+  if (it == route_cache_.end()) {
+    std::vector<OutputSlot*> targets;
+    for (auto& o : outputs_) {
+      for (const auto& pattern : o->section->match) {
+        if (tagMatches(pattern, tag)) {
+          targets.push_back(o.get());
+          break;
+        }
+      }
+    }
+    it = route_cache_.emplace(tag, std::move(targets)).first;
+  }
+  if (it->second.empty()) {
+    input.metrics.dropped("no_route").Increment(static_cast<double>(chunk.records));
+    log_.logLimited(LogLevel::kWarn, "noroute/" + tag, std::chrono::seconds(60),
+                    "pipeline", fmt::format("No output matches tag \"{}\" of input \"{}\"; its "
+                                            "records are dropped.", tag, input.section->name));
+    if (chunk.on_ack) {
+      chunk.on_ack();
+    }
+    return;
+  }
+  auto ticket = std::make_shared<ChunkTicket>();
+  ticket->charged_bytes = chunk.data.size() + sizeof(RecordChunk);
+  ticket->outputs_left = static_cast<std::uint32_t>(it->second.size());
+  ticket->encodes_left = ticket->outputs_left;
+  ticket->chunk = std::make_shared<const RecordChunk>(std::move(chunk));
+  budget_.acquire(ticket->charged_bytes);
+  metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
+  for (auto* o : it->second) {
+    o->runner->push(ticket);
+  }
+}
+
+void Pipeline::pauseInputs() {
+  if (paused_) {
+    return;
+  }
+  paused_ = true;
+  log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
+                  fmt::format("Memory budget full ({} of {} bytes): inputs paused until blocks "
+                              "are acknowledged.", budget_.used(), budget_.limit()));
+  for (auto& in : inputs_) {
+    if (!in->stopped) {
+      in->input->pause();
+    }
+  }
+}
+
+void Pipeline::resumeInputs() {
+  if (!paused_ || stopping_) {
+    paused_ = false;
+    return;
+  }
+  paused_ = false;
+  for (auto& in : inputs_) {
+    if (!in->stopped) {
+      in->input->resume();
+    }
+  }
+}
+
+void Pipeline::checkpointAll() {
+  metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
+  for (auto& in : inputs_) {
+    if (!in->stopped) {
+      in->input->checkpoint();
+    }
+  }
+}
+
+void Pipeline::shutdown(std::function<void(bool clean)> done) {
+  INGESTD_ASSERT_ON_LOOP();
+  if (stopping_) {
+    return;
+  }
+  stopping_ = true;
+  shutdown_done_ = std::move(done);
+  log_.info("pipeline", "Shutting down: stopped reading, flushing batches (deadline {} ms).",
+            config_.service.shutdown_timeout.count());
+  for (auto& in : inputs_) {
+    in->input->pause();
+  }
+  for (auto& o : outputs_) {
+    o->runner->flush();
+  }
+  auto all_idle = [this] {
+    for (auto& o : outputs_) {
+      if (!o->runner->idle()) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (all_idle()) {
+    finishShutdown(true);
+    return;
+  }
+  drain_timer_.startRepeating(std::chrono::milliseconds(20), [this, all_idle] {
+    for (auto& o : outputs_) {
+      o->runner->flush();
+    }
+    if (all_idle()) {
+      finishShutdown(true);
+    }
+  });
+  deadline_timer_.start(config_.service.shutdown_timeout, [this] {
+    log_.warn("pipeline",
+              "Shutdown deadline reached with blocks still unacknowledged; they will be read "
+              "again after a restart.");
+    finishShutdown(false);
+  });
+}
+
+void Pipeline::finishShutdown(bool clean) {
+  if (!shutdown_done_) {
+    return;
+  }
+  drain_timer_.stop();
+  deadline_timer_.stop();
+  checkpoint_timer_.stop();
+  for (auto& o : outputs_) {
+    o->runner->abandon();
+  }
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  // Outputs first (cancel what is in flight), then inputs (which write their final checkpoint
+  // with every acknowledgement received so far).
+  auto remaining = std::make_shared<std::size_t>(outputs_.size() + inputs_.size());
+  auto finished = [this, remaining, done, clean] {
+    if (--*remaining == 0) {
+      done(clean);
+    }
+  };
+  if (*remaining == 0) {
+    done(clean);
+    return;
+  }
+  for (auto& o : outputs_) {
+    o->output->stop(finished);
+  }
+  for (auto& in : inputs_) {
+    in->stopped = true;
+    in->input->checkpoint();
+    in->input->stop(finished);
+  }
+}
+
+}  // namespace ingestd

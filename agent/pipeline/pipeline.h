@@ -1,0 +1,79 @@
+// Pipeline: builds inputs and outputs from the config and connects them: inputs -> router (tag
+// globs) -> one OutputRunner per output. Owns the memory budget (pausing inputs when full), the
+// checkpoint timer and the graceful shutdown sequence. Loop thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/config/settings.h"
+#include "agent/core/clock.h"
+#include "agent/core/log.h"
+#include "agent/loop/loop.h"
+#include "agent/loop/worker_pool.h"
+#include "agent/metrics/metrics.h"
+#include "agent/pipeline/deadletter.h"
+#include "agent/pipeline/memory_budget.h"
+#include "agent/pipeline/output_runner.h"
+#include "agent/plugin/plugin.h"
+
+namespace ingestd {
+
+// True when `tag` matches the glob `pattern` ('*' and '?', as fnmatch without FNM_PATHNAME).
+bool tagMatches(std::string_view pattern, std::string_view tag);
+
+class Pipeline {
+ public:
+  Pipeline(const Config& config, const PluginRegistry& registry, Loop& loop, WorkerPool& workers,
+           Metrics& metrics, Logger& log, const Clock& clock);
+  ~Pipeline();
+
+  // Creates every output and input (outputs first) and starts them. With with_inputs false,
+  // only outputs are created (ingestd send).
+  Status start(bool with_inputs = true);
+
+  // Graceful stop (DESIGN.md section 4): stop reading, flush batches, wait for in-flight blocks
+  // up to service.shutdown_timeout, save checkpoints, close everything; then done(clean),
+  // where clean is false when the deadline cut the drain short.
+  void shutdown(std::function<void(bool clean)> done);
+
+  OutputRunner* runner(std::string_view output_name);
+  bool ready() const;
+  const MemoryBudget& budget() const { return budget_; }
+
+ private:
+  class Sink;
+  struct OutputSlot;
+  struct InputSlot;
+
+  void route(InputSlot& input, RecordChunk chunk);
+  void pauseInputs();
+  void resumeInputs();
+  void checkpointAll();
+  void finishShutdown(bool clean);
+
+  const Config& config_;
+  const PluginRegistry& registry_;
+  Loop& loop_;
+  WorkerPool& workers_;
+  Metrics& metrics_;
+  Logger& log_;
+  const Clock& clock_;
+  std::string hostname_;
+  MemoryBudget budget_;
+  DeadLetter deadletter_;
+  std::vector<std::unique_ptr<OutputSlot>> outputs_;
+  std::vector<std::unique_ptr<InputSlot>> inputs_;
+  std::unordered_map<std::string, std::vector<OutputSlot*>> route_cache_;
+  Timer checkpoint_timer_;
+  Timer drain_timer_;
+  Timer deadline_timer_;
+  bool paused_ = false;
+  bool stopping_ = false;
+  std::function<void(bool)> shutdown_done_;
+};
+
+}  // namespace ingestd
