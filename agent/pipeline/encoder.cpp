@@ -1,0 +1,400 @@
+// Encoder: record chunks -> bounded blocks of multijson/json/csv/tsv/txt text. The per-chunk
+// constant parts of a row (timestamp, tag, host, source) are built once per chunk; each record
+// then costs one escape pass over its bytes into memory reserved once per record.
+#include "agent/pipeline/encoder.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "agent/core/assert.h"
+#include "agent/pipeline/json_validate.h"
+#include "agent/pipeline/utf8.h"
+
+namespace ingestd {
+
+namespace {
+
+enum class Field { kTimestamp, kTag, kHost, kSource, kMessage };
+
+constexpr std::array<std::string_view, 5> kFieldNames = {"timestamp", "tag", "host", "source",
+                                                        "message"};
+
+std::optional<Field> parseField(std::string_view name) {
+  for (std::size_t i = 0; i < kFieldNames.size(); ++i) {
+    if (kFieldNames[i] == name) {
+      return static_cast<Field>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+// The text of one block under construction. buf_.size() is the writable area and len_ the
+// part in use, so records are written through a raw pointer after one capacity check and the
+// string is zero-filled only when it grows (std::string has no uninitialized resize in C++20).
+class BlockBuffer {
+ public:
+  void start(std::size_t capacity) {
+    buf_.clear();
+    buf_.resize(capacity);
+    len_ = 0;
+  }
+  std::size_t size() const { return len_; }
+  const char* data() const { return buf_.data(); }
+  // Returns where to write; at least n bytes are writable there.
+  char* reserve(std::size_t n) {
+    if (buf_.size() - len_ < n) {
+      buf_.resize(std::max(buf_.size() * 2, len_ + n));
+    }
+    return buf_.data() + len_;
+  }
+  void commit(const char* end) { len_ = static_cast<std::size_t>(end - buf_.data()); }
+  void truncate(std::size_t len) { len_ = len; }
+  std::string take() {
+    buf_.resize(len_);
+    len_ = 0;
+    return std::move(buf_);
+  }
+
+ private:
+  std::string buf_;
+  std::size_t len_ = 0;
+};
+
+inline char* put(char* dst, std::string_view s) {
+  std::memcpy(dst, s.data(), s.size());
+  return dst + s.size();
+}
+
+std::string_view trimJsonWhitespace(std::string_view s) {
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && ws(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && ws(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+class Encoder {
+ public:
+  Encoder(const EncoderOptions& options, std::vector<EncodedBlock>& blocks,
+          std::vector<RejectedRecord>& rejected, EncodeStats& stats)
+      : options_(options), blocks_(blocks), rejected_(rejected), stats_(stats) {
+    bool repaired = false;
+    appendJsonEscaped(host_json_, options.hostname, repaired);
+    appendDelimitedField(host_field_, options.hostname, separator(), repaired);
+    const auto& names = options.columns.empty() ? defaultColumns() : options.columns;
+    for (const auto& name : names) {
+      auto field = parseField(name);
+      INGESTD_CHECK(field.has_value());  // config validation uses isKnownField()
+      columns_.push_back(*field);
+    }
+    // Zero means "no limit" nowhere in the byte limit; a zero limit is a caller bug.
+    INGESTD_CHECK(options.max_block_bytes > 0);
+  }
+
+  void encode(std::span<const std::shared_ptr<const RecordChunk>> chunks) {
+    for (const auto& chunk : chunks) {
+      remaining_input_ += chunk->data.size();
+    }
+    for (const auto& chunk : chunks) {
+      encodeChunk(*chunk);
+    }
+    flush();
+  }
+
+ private:
+  char separator() const { return options_.format == OutputFormat::kTsv ? '\t' : ','; }
+  bool isJson() const {
+    return options_.format == OutputFormat::kMultiJson || options_.format == OutputFormat::kJson;
+  }
+
+  // Builds the constant parts of this chunk's rows, unless the previous chunk had the same.
+  void prepareChunk(const RecordChunk& chunk) {
+    if (prepared_ && chunk.source == prepared_source_ && chunk.time == prepared_time_) {
+      return;
+    }
+    prepared_ = true;
+    prepared_source_ = chunk.source;
+    prepared_time_ = chunk.time;
+    static const SourceInfo kEmpty;
+    const SourceInfo& src = chunk.source ? *chunk.source : kEmpty;
+    const std::string ts = formatTimestamp(chunk.time);
+    bool repaired = false;  // in tag/source/host: not a record's fault, not counted
+    if (isJson()) {
+      json_prefix_.clear();
+      json_prefix_ += "{\"timestamp\":\"";
+      json_prefix_ += ts;
+      json_prefix_ += "\",\"tag\":\"";
+      appendJsonEscaped(json_prefix_, src.tag, repaired);
+      json_prefix_ += "\",\"host\":\"";
+      json_prefix_ += host_json_;
+      json_prefix_ += "\",\"source\":\"";
+      appendJsonEscaped(json_prefix_, src.source, repaired);
+      json_prefix_ += "\",";
+      json_message_prefix_ = json_prefix_ + "\"message\":\"";
+      fixed_size_ = json_message_prefix_.size() + 3;
+    } else if (options_.format == OutputFormat::kCsv || options_.format == OutputFormat::kTsv) {
+      // parts_[0] message parts_[1] message ... parts_[k]
+      parts_.assign(1, std::string());
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        if (i > 0) {
+          parts_.back() += separator();
+        }
+        switch (columns_[i]) {
+          case Field::kTimestamp:
+            parts_.back() += ts;
+            break;
+          case Field::kTag:
+            appendDelimitedField(parts_.back(), src.tag, separator(), repaired);
+            break;
+          case Field::kHost:
+            parts_.back() += host_field_;
+            break;
+          case Field::kSource:
+            appendDelimitedField(parts_.back(), src.source, separator(), repaired);
+            break;
+          case Field::kMessage:
+            parts_.emplace_back();
+            break;
+        }
+      }
+      parts_.back() += '\n';
+      fixed_size_ = 0;
+      for (const auto& part : parts_) {
+        fixed_size_ += part.size();
+      }
+    } else {
+      fixed_size_ = 1;
+    }
+  }
+
+  void encodeChunk(const RecordChunk& chunk) {
+    prepareChunk(chunk);
+    const bool json_lines = chunk.source && chunk.source->format == RecordFormat::kJsonLines;
+    const char* p = chunk.data.data();
+    const char* end = p + chunk.data.size();
+    while (p < end) {
+      const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
+      const char* line_end = nl != nullptr ? static_cast<const char*>(nl) : end;
+      const char* next = nl != nullptr ? line_end + 1 : end;
+      std::string_view line(p, static_cast<std::size_t>(line_end - p));
+      if (!line.empty() && line.back() == '\r') {
+        line.remove_suffix(1);
+      }
+      addRecord(line, static_cast<std::size_t>(next - p), json_lines);
+      remaining_input_ -= static_cast<std::size_t>(next - p);
+      p = next;
+    }
+  }
+
+  void addRecord(std::string_view line, std::size_t raw_size, bool json_lines) {
+    ++stats_.records;
+    if (options_.max_block_records != 0 && block_records_ >= options_.max_block_records) {
+      flush();
+    }
+    // Every format writes at least the line's bytes, less surrounding whitespace and braces
+    // for passed-through JSON: reject hopeless records before reserving room for them.
+    const std::size_t min_size = json_lines ? trimJsonWhitespace(line).size() : line.size();
+    if (min_size > options_.max_block_bytes) {
+      reject(line, min_size);
+      return;
+    }
+    if (!started_) {
+      startBlock();
+    }
+    const std::size_t start = buf_.size();
+    bool repaired = false;
+    writeRecord(line, json_lines, repaired);
+    if (repaired) {
+      ++stats_.invalid_utf8_repaired;
+    }
+    const std::size_t encoded = buf_.size() - start;
+    if (encoded > options_.max_block_bytes) {
+      buf_.truncate(start);
+      reject(line, encoded);
+      return;
+    }
+    if (buf_.size() > options_.max_block_bytes) {
+      // The record does not fit behind the others: it starts the next block.
+      std::string record(buf_.data() + start, encoded);
+      buf_.truncate(start);
+      flush();
+      startBlock();
+      char* dst = buf_.reserve(record.size());
+      buf_.commit(put(dst, record));
+    }
+    ++block_records_;
+    block_input_ += raw_size;
+  }
+
+  void writeRecord(std::string_view line, bool json_lines, bool& repaired) {
+    switch (options_.format) {
+      case OutputFormat::kMultiJson:
+      case OutputFormat::kJson:
+        if (json_lines && writeJsonPassthrough(line)) {
+          return;
+        }
+        if (json_lines) {
+          ++stats_.json_invalid;
+        }
+        {
+          char* dst = buf_.reserve(fixed_size_ + jsonEscapedBound(line.size()));
+          dst = put(dst, json_message_prefix_);
+          dst = writeJsonEscaped(dst, line, repaired);
+          buf_.commit(put(dst, "\"}\n"));
+        }
+        return;
+      case OutputFormat::kCsv:
+      case OutputFormat::kTsv: {
+        const std::size_t messages = parts_.size() - 1;
+        char* dst = buf_.reserve(fixed_size_ + messages * delimitedFieldBound(line.size()));
+        dst = put(dst, parts_[0]);
+        for (std::size_t i = 1; i < parts_.size(); ++i) {
+          dst = writeDelimitedField(dst, line, separator(), repaired);
+          dst = put(dst, parts_[i]);
+        }
+        buf_.commit(dst);
+        return;
+      }
+      case OutputFormat::kTxt: {
+        char* dst = buf_.reserve(3 * line.size() + 1);
+        dst = writeUtf8Repaired(dst, line, repaired);
+        *dst++ = '\n';
+        buf_.commit(dst);
+        return;
+      }
+    }
+  }
+
+  // Splices a well-formed JSON object's members after our fields. False when `line` is not one.
+  bool writeJsonPassthrough(std::string_view line) {
+    std::string_view object = trimJsonWhitespace(line);
+    if (object.size() < 2 || object.front() != '{' || !isValidJsonObject(object)) {
+      return false;
+    }
+    std::string_view members = object.substr(1, object.size() - 2);
+    const bool empty = trimJsonWhitespace(members).empty();
+    if (empty) {
+      members = {};
+    }
+    char* dst = buf_.reserve(json_prefix_.size() + members.size() + 2);
+    // json_prefix_ ends with the ',' that separates our fields from the record's.
+    dst = put(dst, empty ? std::string_view(json_prefix_).substr(0, json_prefix_.size() - 1)
+                         : std::string_view(json_prefix_));
+    dst = put(dst, members);
+    buf_.commit(put(dst, "}\n"));
+    return true;
+  }
+
+  void reject(std::string_view line, std::size_t encoded) {
+    rejected_.push_back(RejectedRecord{
+        std::string(line),
+        fmt::format("The record encodes to at least {} bytes, more than the block limit of {} "
+                    "bytes (batch.max_bytes).",
+                    encoded, options_.max_block_bytes)});
+  }
+
+  void startBlock() {
+    // Sized for the whole block when the input suffices (no regrowth), otherwise for the rest
+    // of the input with room for the per-record fields.
+    std::size_t want = remaining_input_ + remaining_input_ / 2 + 4096;
+    std::size_t cap = static_cast<std::size_t>(
+        std::min<std::uint64_t>(options_.max_block_bytes + (64 << 10), want));
+    buf_.start(cap);
+    started_ = true;
+  }
+
+  void flush() {
+    if (started_ && block_records_ > 0) {
+      blocks_.push_back(EncodedBlock{buf_.take(), block_records_, block_input_});
+    }
+    started_ = false;
+    block_records_ = 0;
+    block_input_ = 0;
+  }
+
+  const EncoderOptions& options_;
+  std::vector<EncodedBlock>& blocks_;
+  std::vector<RejectedRecord>& rejected_;
+  EncodeStats& stats_;
+  std::vector<Field> columns_;
+  std::string host_json_;   // hostname escaped for JSON
+  std::string host_field_;  // hostname as a CSV/TSV field
+
+  bool prepared_ = false;
+  std::shared_ptr<const SourceInfo> prepared_source_;
+  Clock::Wall prepared_time_{};
+  std::string json_prefix_;          // {"timestamp":..,"tag":..,"host":..,"source":..,
+  std::string json_message_prefix_;  // json_prefix_ + "message":"
+  std::vector<std::string> parts_;   // csv/tsv: the row around each message field
+  std::size_t fixed_size_ = 0;       // bytes of a row besides the escaped line(s)
+
+  BlockBuffer buf_;
+  bool started_ = false;
+  std::uint64_t block_records_ = 0;
+  std::uint64_t block_input_ = 0;
+  std::size_t remaining_input_ = 0;
+};
+
+}  // namespace
+
+std::optional<OutputFormat> parseOutputFormat(std::string_view name) {
+  for (OutputFormat f : {OutputFormat::kMultiJson, OutputFormat::kJson, OutputFormat::kCsv,
+                         OutputFormat::kTsv, OutputFormat::kTxt}) {
+    if (name == outputFormatName(f)) {
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view outputFormatName(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kMultiJson:
+      return "multijson";
+    case OutputFormat::kJson:
+      return "json";
+    case OutputFormat::kCsv:
+      return "csv";
+    case OutputFormat::kTsv:
+      return "tsv";
+    case OutputFormat::kTxt:
+      return "txt";
+  }
+  return "unknown";
+}
+
+bool isKnownField(std::string_view name) { return parseField(name).has_value(); }
+
+const std::vector<std::string>& defaultColumns() {
+  static const std::vector<std::string> kColumns(kFieldNames.begin(), kFieldNames.end());
+  return kColumns;
+}
+
+void encodeChunks(const EncoderOptions& options,
+                  std::span<const std::shared_ptr<const RecordChunk>> chunks,
+                  std::vector<EncodedBlock>& blocks, std::vector<RejectedRecord>& rejected,
+                  EncodeStats& stats) {
+  Encoder encoder(options, blocks, rejected, stats);
+  encoder.encode(chunks);
+}
+
+std::string formatTimestamp(Clock::Wall t) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{ms - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                     hms.subseconds().count());
+}
+
+}  // namespace ingestd

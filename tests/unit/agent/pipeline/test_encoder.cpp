@@ -1,0 +1,501 @@
+// Unit tests for the encoder: escaping, UTF-8 repair, JSON pass-through, CSV/TSV quoting, block
+// splitting by bytes and records, oversize records and timestamps.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "agent/pipeline/encoder.h"
+#include "agent/pipeline/json_validate.h"
+#include "agent/pipeline/utf8.h"
+
+namespace ingestd {
+namespace {
+
+using json = nlohmann::json;
+
+const std::string R = kUtf8Replacement;
+
+// 2026-11-23T23:30:07.123Z
+const Clock::Wall kTime{std::chrono::milliseconds(1795476607123)};
+
+std::shared_ptr<const SourceInfo> makeSource(RecordFormat format = RecordFormat::kLines,
+                                             std::string tag = "nginx.access",
+                                             std::string source = "/var/log/nginx/access.log") {
+  auto s = std::make_shared<SourceInfo>();
+  s->input = "nginx";
+  s->tag = std::move(tag);
+  s->source = std::move(source);
+  s->format = format;
+  return s;
+}
+
+std::shared_ptr<const RecordChunk> makeChunk(std::string data,
+                                             std::shared_ptr<const SourceInfo> source = nullptr,
+                                             Clock::Wall time = kTime) {
+  auto c = std::make_shared<RecordChunk>();
+  c->source = source ? std::move(source) : makeSource();
+  c->records = static_cast<std::uint64_t>(std::count(data.begin(), data.end(), '\n'));
+  c->data = std::move(data);
+  c->time = time;
+  return c;
+}
+
+struct Encoded {
+  std::vector<EncodedBlock> blocks;
+  std::vector<RejectedRecord> rejected;
+  EncodeStats stats;
+  std::string all() const {
+    std::string s;
+    for (const auto& b : blocks) {
+      s += b.data;
+    }
+    return s;
+  }
+};
+
+Encoded encode(const EncoderOptions& options,
+               std::vector<std::shared_ptr<const RecordChunk>> chunks) {
+  Encoded e;
+  encodeChunks(options, chunks, e.blocks, e.rejected, e.stats);
+  for (const auto& b : e.blocks) {
+    CHECK(b.records > 0);
+    CHECK(b.data.size() <= options.max_block_bytes);
+    CHECK(!b.data.empty());
+    CHECK(b.data.back() == '\n');
+  }
+  return e;
+}
+
+EncoderOptions jsonOptions() {
+  EncoderOptions o;
+  o.hostname = "web-1";
+  return o;
+}
+
+// Parses newline-delimited JSON objects; fails the test on anything invalid.
+std::vector<json> parseLines(const std::string& text) {
+  std::vector<json> rows;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    REQUIRE(nl != std::string::npos);
+    std::string line = text.substr(pos, nl - pos);
+    CHECK(isValidUtf8(line));
+    CHECK(isValidJsonObject(line));
+    json j = json::parse(line);  // throws (fails the test) when invalid
+    REQUIRE(j.is_object());
+    rows.push_back(std::move(j));
+    pos = nl + 1;
+  }
+  return rows;
+}
+
+std::string messageOf(const std::string& line_in) {
+  auto e = encode(jsonOptions(), {makeChunk(line_in + "\n")});
+  auto rows = parseLines(e.all());
+  REQUIRE(rows.size() == 1);
+  return rows[0]["message"].get<std::string>();
+}
+
+}  // namespace
+
+TEST_CASE("encoder: formatTimestamp") {
+  CHECK(formatTimestamp(kTime) == "2026-11-23T23:30:07.123Z");
+  CHECK(formatTimestamp(Clock::Wall{}) == "1970-01-01T00:00:00.000Z");
+  CHECK(formatTimestamp(Clock::Wall{std::chrono::milliseconds(951782400000)}) ==
+        "2000-02-29T00:00:00.000Z");
+  CHECK(formatTimestamp(Clock::Wall{std::chrono::milliseconds(-1)}) ==
+        "1969-12-31T23:59:59.999Z");
+  // Sub-millisecond precision is truncated, not rounded.
+  CHECK(formatTimestamp(kTime + std::chrono::microseconds(999)) == "2026-11-23T23:30:07.123Z");
+}
+
+TEST_CASE("encoder: format names and fields") {
+  CHECK(parseOutputFormat("multijson") == OutputFormat::kMultiJson);
+  CHECK(parseOutputFormat("json") == OutputFormat::kJson);
+  CHECK(parseOutputFormat("csv") == OutputFormat::kCsv);
+  CHECK(parseOutputFormat("tsv") == OutputFormat::kTsv);
+  CHECK(parseOutputFormat("txt") == OutputFormat::kTxt);
+  CHECK_FALSE(parseOutputFormat("JSON").has_value());
+  CHECK_FALSE(parseOutputFormat("avro").has_value());
+  for (auto name : {"timestamp", "tag", "host", "source", "message"}) {
+    CHECK(isKnownField(name));
+  }
+  CHECK_FALSE(isKnownField("level"));
+  CHECK_FALSE(isKnownField(""));
+  CHECK(defaultColumns() ==
+        std::vector<std::string>{"timestamp", "tag", "host", "source", "message"});
+}
+
+TEST_CASE("encoder: multijson row layout") {
+  auto e = encode(jsonOptions(), {makeChunk("GET / 200\nsecond line\r\n")});
+  CHECK(e.all() ==
+        "{\"timestamp\":\"2026-11-23T23:30:07.123Z\",\"tag\":\"nginx.access\",\"host\":\"web-1\","
+        "\"source\":\"/var/log/nginx/access.log\",\"message\":\"GET / 200\"}\n"
+        "{\"timestamp\":\"2026-11-23T23:30:07.123Z\",\"tag\":\"nginx.access\",\"host\":\"web-1\","
+        "\"source\":\"/var/log/nginx/access.log\",\"message\":\"second line\"}\n");
+  REQUIRE(e.blocks.size() == 1);
+  CHECK(e.blocks[0].records == 2);
+  CHECK(e.blocks[0].input_bytes == 23);
+  CHECK(e.stats.records == 2);
+  CHECK(e.stats.invalid_utf8_repaired == 0);
+  CHECK(e.rejected.empty());
+}
+
+TEST_CASE("encoder: CR stripping") {
+  CHECK(messageOf("a\r") == "a");
+  CHECK(messageOf("a\r\r") == "a\r");  // only one
+  CHECK(messageOf("a\rb") == "a\rb");  // inside the line: kept, escaped
+  CHECK(messageOf("") == "");
+  CHECK(messageOf("\r") == "");
+}
+
+TEST_CASE("encoder: JSON escaping") {
+  CHECK(messageOf("say \"hi\"") == "say \"hi\"");
+  CHECK(messageOf("C:\\path\\to") == "C:\\path\\to");
+  std::string controls;
+  for (int c = 1; c < 0x20; ++c) {
+    if (c != '\n') {
+      controls += static_cast<char>(c);
+    }
+  }
+  controls += '\x7f';
+  CHECK(messageOf(controls) == controls);
+  std::string with_nul("a\0b", 3);
+  CHECK(messageOf(with_nul) == with_nul);
+
+  bool repaired = false;
+  std::string out;
+  appendJsonEscaped(out, std::string("\"\\\b\f\n\r\t\x01\x1f\x7f/", 11), repaired);
+  CHECK(out == "\\\"\\\\\\b\\f\\n\\r\\t\\u0001\\u001f\x7f/");
+  CHECK_FALSE(repaired);
+
+  // Specials at every offset of the 16-byte fast path, and long clean runs.
+  for (std::size_t pos = 0; pos < 40; ++pos) {
+    std::string s(40, 'x');
+    s[pos] = '"';
+    CHECK(messageOf(s) == s);
+    s[pos] = '\t';
+    CHECK(messageOf(s) == s);
+  }
+}
+
+TEST_CASE("encoder: valid multi-byte UTF-8 passes, invalid is repaired and counted") {
+  const std::string text = "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xE6\x97\xA5\xE6\x9C\xAC";
+  CHECK(messageOf(text) == text);
+  CHECK(messageOf(std::string(20, 'a') + text + std::string(20, 'b')) ==
+        std::string(20, 'a') + text + std::string(20, 'b'));
+
+  struct Case {
+    std::string in;
+    std::string out;
+  };
+  const Case cases[] = {
+      {"bad \x80 byte", "bad " + R + " byte"},
+      {"overlong \xC0\xAF", "overlong " + R + R},
+      {"surrogate \xED\xA0\x80", "surrogate " + R + R + R},
+      {"too big \xF4\x90\x80\x80", "too big " + R + R + R + R},
+      {"truncated \xE2\x82", "truncated " + R},
+      {"truncated \xF0\x9F\x98 then", "truncated " + R + " then"},
+      {"lead \xF8\x88\x80\x80\x80", "lead " + R + R + R + R + R},
+      {"\xFF" + std::string(30, 'q'), R + std::string(30, 'q')},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.in);
+    CHECK(messageOf(c.in) == c.out);
+  }
+
+  auto e = encode(jsonOptions(), {makeChunk("ok\nbad \xFF\xFE twice\nok\n\xC3\n")});
+  CHECK(e.stats.records == 4);
+  CHECK(e.stats.invalid_utf8_repaired == 2);  // records, not bytes
+  parseLines(e.all());
+}
+
+TEST_CASE("encoder: tag, source and host are escaped") {
+  EncoderOptions o = jsonOptions();
+  o.hostname = "h\"ost";
+  auto e = encode(o, {makeChunk("x\n", makeSource(RecordFormat::kLines, "t\\ag", "/p\"ath\n"))});
+  auto rows = parseLines(e.all());
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["host"] == "h\"ost");
+  CHECK(rows[0]["tag"] == "t\\ag");
+  CHECK(rows[0]["source"] == "/p\"ath\n");
+}
+
+TEST_CASE("encoder: JSON pass-through") {
+  auto src = makeSource(RecordFormat::kJsonLines, "app", "127.0.0.1:5170");
+  auto one = [&](const std::string& line, EncodeStats* stats = nullptr) {
+    auto e = encode(jsonOptions(), {makeChunk(line + "\n", src)});
+    if (stats != nullptr) {
+      *stats = e.stats;
+    }
+    auto rows = parseLines(e.all());
+    REQUIRE(rows.size() == 1);
+    return std::make_pair(e.all(), rows[0]);
+  };
+  const std::string prefix =
+      "{\"timestamp\":\"2026-11-23T23:30:07.123Z\",\"tag\":\"app\",\"host\":\"web-1\","
+      "\"source\":\"127.0.0.1:5170\"";
+
+  SUBCASE("valid object is spliced byte for byte") {
+    EncodeStats st;
+    auto [text, row] = one("{\"level\":\"info\",\"n\":-1.5e3,\"ok\":true,\"x\":null}", &st);
+    CHECK(text == prefix + ",\"level\":\"info\",\"n\":-1.5e3,\"ok\":true,\"x\":null}\n");
+    CHECK(row["level"] == "info");
+    CHECK(row["n"] == -1500.0);
+    CHECK(row.find("message") == row.end());
+    CHECK(st.json_invalid == 0);
+  }
+  SUBCASE("nested, escapes, unicode, surrounding whitespace and CRLF") {
+    auto [text, row] = one(
+        "  {\"a\": {\"b\": [1, 2, {\"c\": \"\\u00e9\\n\\\"q\\\"\"}]}, \"s\": \"caf\xC3\xA9\"} \r");
+    CHECK(row["a"]["b"][2]["c"] == "\xC3\xA9\n\"q\"");
+    CHECK(row["s"] == "caf\xC3\xA9");
+    CHECK(row["tag"] == "app");
+  }
+  SUBCASE("empty object: no dangling comma") {
+    auto [text, row] = one("{}");
+    CHECK(text == prefix + "}\n");
+    auto [text2, row2] = one("{   }");
+    CHECK(text2 == prefix + "}\n");
+  }
+  SUBCASE("the record's own fields win over ours (last duplicate key)") {
+    auto [text, row] = one("{\"tag\":\"mine\"}");
+    CHECK(text == prefix + ",\"tag\":\"mine\"}\n");
+    CHECK(row["tag"] == "mine");  // nlohmann also keeps the last duplicate
+  }
+  SUBCASE("anything else falls back to message and is counted") {
+    const std::string bad[] = {
+        "[1,2,3]",
+        "\"just a string\"",
+        "42",
+        "not json at all",
+        "{\"a\":1",
+        "{\"a\":1}}",
+        "{\"a\":1} trailing",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":-}",
+        "{\"a\":.5}",
+        "{\"a\":1e}",
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{\"a\":\"\\x\"}",
+        "{\"a\":\"\\u12g4\"}",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\",1}",
+        "{a:1}",
+        "{\"a\":1,}",
+        "{\"a\":[1,]}",
+        "{\"a\":\"bad utf8 \xFF\"}",
+        "{\"a\":\"surrogate \xED\xA0\x80\"}",
+        "{\"a\":\"unterminated}",
+        std::string(kMaxJsonDepth + 5, '[') ,
+        "{\"d\":" + std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']') + "}",
+    };
+    for (const auto& line : bad) {
+      CAPTURE(line);
+      EncodeStats st;
+      auto [text, row] = one(line, &st);
+      CHECK(st.json_invalid == 1);
+      bool repaired = false;
+      std::string expected;
+      appendUtf8Repaired(expected, line, repaired);
+      CHECK(row["message"] == expected);
+      CHECK(st.invalid_utf8_repaired == (repaired ? 1u : 0u));
+    }
+  }
+  SUBCASE("depth limit") {
+    std::string ok = "{\"d\":" + std::string(kMaxJsonDepth - 1, '[') +
+                     std::string(kMaxJsonDepth - 1, ']') + "}";
+    EncodeStats st;
+    one(ok, &st);
+    CHECK(st.json_invalid == 0);
+  }
+}
+
+TEST_CASE("encoder: json validator details") {
+  CHECK(isValidJsonValue("0"));
+  CHECK(isValidJsonValue("-0.0e+10"));
+  CHECK(isValidJsonValue("[]"));
+  CHECK(isValidJsonValue(" \"\\ud83d\\ude00\" "));
+  CHECK(isValidJsonValue("{\"a\":[true,false,null,{}]}"));
+  CHECK_FALSE(isValidJsonValue(""));
+  CHECK_FALSE(isValidJsonValue("  "));
+  CHECK_FALSE(isValidJsonValue("+1"));
+  CHECK_FALSE(isValidJsonValue("1 2"));
+  CHECK_FALSE(isValidJsonValue("[1 2]"));
+  CHECK_FALSE(isValidJsonValue("truex"));
+  CHECK(isValidJsonObject("{\"k\":\"v\"}"));
+  CHECK_FALSE(isValidJsonObject("[{\"k\":\"v\"}]"));
+}
+
+TEST_CASE("encoder: CSV and TSV quoting") {
+  EncoderOptions o;
+  o.format = OutputFormat::kCsv;
+  o.hostname = "web,1";
+  auto src = makeSource(RecordFormat::kLines, "tag", "/var/log/a.log");
+  auto e = encode(o, {makeChunk("plain\nwith,comma\nwith \"quote\"\ncr\rinside\ntab\there\n"
+                                "bad \xFF\n",
+                                src)});
+  const std::string p = "2026-11-23T23:30:07.123Z,tag,\"web,1\",/var/log/a.log,";
+  CHECK(e.all() == p + "plain\n" + p + "\"with,comma\"\n" + p + "\"with \"\"quote\"\"\"\n" + p +
+                       "\"cr\rinside\"\n" + p + "tab\there\n" + p + "bad " + R + "\n");
+  CHECK(e.stats.invalid_utf8_repaired == 1);
+
+  o.format = OutputFormat::kTsv;
+  o.columns = {"message", "tag"};
+  auto t = encode(o, {makeChunk("plain\ntab\there\nsay \"x\"\nc,omma\n", src)});
+  CHECK(t.all() == "plain\ttag\n\"tab\there\"\ttag\n\"say \"\"x\"\"\"\ttag\nc,omma\ttag\n");
+
+  o.format = OutputFormat::kCsv;
+  o.columns = {"host", "message", "timestamp", "message"};
+  auto m = encode(o, {makeChunk("a\"b\n", src)});
+  CHECK(m.all() == "\"web,1\",\"a\"\"b\",2026-11-23T23:30:07.123Z,\"a\"\"b\"\n");
+
+  o.columns = {"source"};
+  auto s = encode(o, {makeChunk("ignored\n", src)});
+  CHECK(s.all() == "/var/log/a.log\n");
+  CHECK(s.blocks[0].records == 1);
+}
+
+TEST_CASE("encoder: txt") {
+  EncoderOptions o;
+  o.format = OutputFormat::kTxt;
+  auto e = encode(o, {makeChunk("one\r\ntwo \"raw\" \\ \t\n\xC3(\n")});
+  CHECK(e.all() == "one\ntwo \"raw\" \\ \t\n" + R + "(\n");
+  CHECK(e.stats.invalid_utf8_repaired == 1);
+}
+
+TEST_CASE("encoder: a last record without newline is still a record") {
+  EncoderOptions o;
+  o.format = OutputFormat::kTxt;
+  auto e = encode(o, {makeChunk("a\nb")});
+  CHECK(e.all() == "a\nb\n");
+  CHECK(e.stats.records == 2);
+  CHECK(e.blocks[0].input_bytes == 3);
+}
+
+TEST_CASE("encoder: block splitting by bytes and records") {
+  std::mt19937 rng(1);
+  std::vector<std::shared_ptr<const RecordChunk>> chunks;
+  std::vector<std::string> lines;
+  std::uint64_t total_input = 0;
+  for (int c = 0; c < 20; ++c) {
+    std::string data;
+    for (int i = 0; i < 50; ++i) {
+      std::string line = fmt::format("seq={} {}", lines.size(), std::string(rng() % 300, 'x'));
+      lines.push_back(line);
+      data += line + "\n";
+    }
+    total_input += data.size();
+    chunks.push_back(makeChunk(data, nullptr, kTime + std::chrono::seconds(c)));
+  }
+  for (std::uint64_t max_bytes : {600u, 1000u, 4096u, 65536u, 4u << 20}) {
+    for (std::uint64_t max_records : {0u, 1u, 7u, 50u, 1000u}) {
+      CAPTURE(max_bytes);
+      CAPTURE(max_records);
+      EncoderOptions o = jsonOptions();
+      o.max_block_bytes = max_bytes;
+      o.max_block_records = max_records;
+      auto e = encode(o, chunks);
+      CHECK(e.rejected.empty());
+      std::uint64_t records = 0;
+      std::uint64_t input = 0;
+      std::vector<json> rows;
+      for (std::size_t b = 0; b < e.blocks.size(); ++b) {
+        const auto& block = e.blocks[b];
+        CHECK(block.data.size() <= max_bytes);
+        if (max_records != 0) {
+          CHECK(block.records <= max_records);
+        }
+        auto block_rows = parseLines(block.data);
+        CHECK(block_rows.size() == block.records);
+        // A block was closed only because the next record did not fit.
+        if (b + 1 < e.blocks.size() && (max_records == 0 || block.records < max_records)) {
+          auto next_first = e.blocks[b + 1].data.substr(0, e.blocks[b + 1].data.find('\n') + 1);
+          CHECK(block.data.size() + next_first.size() > max_bytes);
+        }
+        records += block.records;
+        input += block.input_bytes;
+        rows.insert(rows.end(), block_rows.begin(), block_rows.end());
+      }
+      CHECK(records == lines.size());
+      CHECK(e.stats.records == lines.size());
+      CHECK(input == total_input);
+      REQUIRE(rows.size() == lines.size());
+      for (std::size_t i = 0; i < lines.size(); ++i) {
+        CHECK(rows[i]["message"] == lines[i]);
+      }
+      CHECK(rows.back()["timestamp"] == "2026-11-23T23:30:26.123Z");
+    }
+  }
+}
+
+TEST_CASE("encoder: a record larger than a block is rejected, the rest flows") {
+  EncoderOptions o = jsonOptions();
+  o.max_block_bytes = 300;
+  std::string big(400, 'B');
+  std::string fits_raw_not_encoded(250, '"');  // 250 raw bytes, 500 escaped
+  auto e = encode(o, {makeChunk("small 1\n" + big + "\r\nsmall 2\n" + fits_raw_not_encoded +
+                                "\nsmall 3\n")});
+  REQUIRE(e.rejected.size() == 2);
+  CHECK(e.rejected[0].data == big);
+  CHECK(e.rejected[0].reason.find("300") != std::string::npos);
+  CHECK(e.rejected[1].data == fits_raw_not_encoded);
+  CHECK(e.stats.records == 5);
+  std::vector<json> rows;
+  std::uint64_t input = 0;
+  for (const auto& b : e.blocks) {
+    auto r = parseLines(b.data);
+    rows.insert(rows.end(), r.begin(), r.end());
+    input += b.input_bytes;
+  }
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0]["message"] == "small 1");
+  CHECK(rows[1]["message"] == "small 2");
+  CHECK(rows[2]["message"] == "small 3");
+  CHECK(input == 3 * 8);
+}
+
+TEST_CASE("encoder: a record exactly at the limit is accepted") {
+  EncoderOptions o;
+  o.format = OutputFormat::kTxt;
+  o.max_block_bytes = 10;
+  auto e = encode(o, {makeChunk("123456789\n1234567890\nab\n")});
+  REQUIRE(e.blocks.size() == 2);
+  CHECK(e.blocks[0].data == "123456789\n");
+  CHECK(e.blocks[1].data == "ab\n");
+  REQUIRE(e.rejected.size() == 1);
+  CHECK(e.rejected[0].data == "1234567890");
+}
+
+TEST_CASE("encoder: no records, no blocks") {
+  auto e = encode(jsonOptions(), {makeChunk("")});
+  CHECK(e.blocks.empty());
+  CHECK(e.stats.records == 0);
+  auto none = encode(jsonOptions(), {});
+  CHECK(none.blocks.empty());
+}
+
+TEST_CASE("encoder: chunks from different sources keep their own fields") {
+  auto a = makeSource(RecordFormat::kLines, "a", "/a.log");
+  auto b = makeSource(RecordFormat::kLines, "b", "/b.log");
+  auto e = encode(jsonOptions(), {makeChunk("1\n", a), makeChunk("2\n", b),
+                                  makeChunk("3\n", a, kTime + std::chrono::milliseconds(5))});
+  auto rows = parseLines(e.all());
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0]["tag"] == "a");
+  CHECK(rows[1]["tag"] == "b");
+  CHECK(rows[1]["source"] == "/b.log");
+  CHECK(rows[2]["tag"] == "a");
+  CHECK(rows[2]["timestamp"] == "2026-11-23T23:30:07.128Z");
+}
+
+}  // namespace ingestd
