@@ -267,7 +267,10 @@ std::string MapReader::requiredString(std::string_view key) {
   known_.emplace(key);
   ConfigNode n = node_[key];
   if (!n.defined()) {
-    fail(n.error("missing required key"));
+    std::vector<std::string> present = node_.keys();
+    auto typo = didYouMean(key, {present.begin(), present.end()});
+    fail(n.error(typo ? fmt::format("missing required key (is '{}' a typo for it?)", *typo)
+                      : std::string("missing required key")));
     return {};
   }
   std::string v = string(key);
@@ -502,11 +505,10 @@ Status MapReader::status() const {
 }
 
 Status MapReader::finish() {
-  if (first_error_) {
-    return *first_error_;
-  }
+  // Unknown keys first: a misspelt key usually causes the other errors (a required key seems
+  // missing, a default does not fit), and "did you mean" points right at the cause.
   if (!node_.isMap()) {
-    return Status::ok();
+    return status();
   }
   auto file = std::make_shared<const std::string>(node_.file());
   std::set<std::string, std::less<>> seen;
@@ -528,7 +530,7 @@ Status MapReader::finish() {
                                         fmt::join(known_, ", ")));
     }
   }
-  return Status::ok();
+  return status();
 }
 
 // ---------------------------------------------------------------------------------------------

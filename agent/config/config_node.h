@@ -112,7 +112,8 @@ class MapReader {
   void fail(Error error);
   const ConfigNode& node() const { return node_; }
 
-  // The first error, or an "unknown key" error with a did-you-mean hint, or OK.
+  // An "unknown key" error with a did-you-mean hint (checked first: a typo in a key is the
+  // likely cause of other errors), or the first error, or OK.
   Status finish();
   // The first error so far, without checking for unknown keys (for readers that share a
   // mapping with another reader, e.g. the core keys of a plugin section).
