@@ -1,0 +1,62 @@
+// TailInput::Settings and parse(): reads and validates the tail keys. No I/O; unknown keys are
+// errors.
+#include "agent/config/settings.h"
+#include "plugins/inputs/tail/tail_input.h"
+
+namespace ingestd::inputs {
+
+Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
+  MapReader r(node);
+  r.allow(kCoreInputKeys);
+  Settings s;
+  s.tag = r.string("tag", r.string("name"));
+  // paths: globs of the files to follow (required).
+  s.paths = r.stringList("paths");
+  if (!r.has("paths") || s.paths.empty()) {
+    r.fail(node.error("the key \"paths\" is required: a glob or a list of globs"));
+  }
+  for (const auto& p : s.paths) {
+    if (p.empty() || p[0] != '/') {
+      r.fail(node["paths"].error(fmt::format("path \"{}\" must be absolute", p)));
+    }
+  }
+  // exclude: globs matched against the full path and against the basename.
+  s.exclude = r.stringList("exclude");
+  // read_from: where to start in files seen for the first time (files created after start are
+  // always read from the head; files with a checkpoint resume from it).
+  s.read_from_head = r.oneOf("read_from", "tail", {"head", "tail"}) == "head";
+  // max_line_bytes: longer lines are truncated or split (long_lines) and counted.
+  s.max_line_bytes = r.size("max_line_bytes", 1u << 20, 1u << 10, 16u << 20);
+  s.long_lines = r.oneOf("long_lines", "truncate", {"truncate", "split"}) == "split"
+                     ? LongLineMode::kSplit
+                     : LongLineMode::kTruncate;
+  // parser: none (raw lines) or json (each line is a JSON object, passed through).
+  auto parser = r.oneOf("parser", "none",
+                        {"none", "json", "logfmt", "regex", "syslog-rfc3164", "syslog-rfc5424"});
+  if (parser != "none" && parser != "json") {
+    r.fail(node["parser"].error(
+        fmt::format("parser \"{}\" is not available yet in the tail input (use none or json)",
+                    parser)));
+  }
+  s.parser_json = parser == "json";
+  // multiline: not available yet.
+  if (r.has("multiline")) {
+    (void)r.child("multiline");
+    r.fail(node["multiline"].error("multiline is not available yet in the tail input"));
+  }
+  // scan_interval: how often globs are re-evaluated (stat only) as a fallback to inotify.
+  s.scan_interval = r.duration("scan_interval", s.scan_interval, std::chrono::milliseconds(10),
+                               std::chrono::hours(1));
+  // read_chunk_bytes: the most one read takes from one file before others get a turn.
+  s.read_chunk_bytes = r.size("read_chunk_bytes", s.read_chunk_bytes, 4u << 10, 64u << 20);
+  // partial_line_timeout: a last line without '\n' is emitted after this long (0: never).
+  s.partial_line_timeout = r.duration("partial_line_timeout", s.partial_line_timeout);
+  // state_file: where acknowledged offsets are kept ("" = <state_dir>/tail-<name>.json).
+  s.state_file = r.string("state_file", "");
+  // forget_after: checkpoint entries of files not seen for this long are pruned.
+  s.forget_after = r.duration("forget_after", s.forget_after, std::chrono::minutes(1));
+  INGESTD_RETURN_IF_ERROR(r.finish());
+  return s;
+}
+
+}  // namespace ingestd::inputs

@@ -1,0 +1,856 @@
+// TailInput: discovery (glob scan + inotify through uv_fs_event), reads on libuv's thread pool,
+// framing and pushing on the loop, acknowledgement tracking and checkpoints.
+#include "plugins/inputs/tail/tail_input.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "agent/checkpoint/ack_tracker.h"
+#include "agent/core/assert.h"
+#include "plugins/inputs/tail/file_identity.h"
+
+namespace ingestd::inputs {
+
+// One followed file. Shared with the on_ack callbacks of its chunks (through weak_ptr), so an
+// acknowledgement that arrives after the file was dropped is simply ignored.
+struct TailFile {
+  std::uint64_t id = 0;
+  std::string path;          // where it was opened: the records' "source"
+  std::string current_path;  // where the last scan found it (after a rename)
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::string head;  // first bytes, up to kFingerprintBytes (grows with the file)
+  Fingerprint fingerprint;
+  int fd = -1;
+  std::uint64_t read_offset = 0;  // next byte to read
+  std::uint64_t size = 0;         // last size seen
+  // Bytes read but not yet handed out: the incomplete last line. Invariant:
+  // acks.end() + buf.size() == read_offset.
+  std::string buf;
+  FramerState framer;
+  AckTracker acks;
+  std::shared_ptr<const SourceInfo> source;
+  bool reading = false;    // a read is on the thread pool (buf is owned by it)
+  bool want_read = false;  // woken while reading or paused: read again
+  bool at_eof = false;
+  bool deleted = false;
+  bool moved = false;     // no longer at its path (rotated or deleted): counted once
+  bool released = false;  // read to the end and closed; kept until every range is acked
+  int orphan_scans = 0;   // scans in a row that did not find it while it sat at EOF
+  std::optional<Clock::Monotonic> partial_since;
+  std::int64_t last_seen_ms = 0;
+};
+
+// Writes checkpoint files one at a time on the thread pool; the newest pending contents win.
+// Shared with its work requests so that a write may finish after the TailInput is gone.
+struct CheckpointWriter {
+  uv_loop_t* loop = nullptr;
+  Logger* log = nullptr;
+  std::string component;
+  std::string path;
+  bool in_flight = false;
+  std::optional<std::string> next;
+  std::uint64_t writes = 0;
+  std::function<void()> on_idle;
+
+  static void write(const std::shared_ptr<CheckpointWriter>& self, std::string contents);
+};
+
+namespace {
+
+struct WriteReq {
+  uv_work_t req{};
+  std::shared_ptr<CheckpointWriter> writer;
+  std::string contents;
+  Status status;
+};
+
+std::int64_t toUnixMs(Clock::Wall t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool hasGlobChars(const std::string& s) { return s.find_first_of("*?[{") != std::string::npos; }
+
+// last_seen is only used to forget old entries (minutes); rounding keeps the checkpoint
+// contents stable between scans so unchanged state is not rewritten every interval.
+std::int64_t roundMinute(std::int64_t ms) { return ms - ms % 60000; }
+
+}  // namespace
+
+void CheckpointWriter::write(const std::shared_ptr<CheckpointWriter>& self, std::string contents) {
+  if (self->in_flight) {
+    self->next = std::move(contents);
+    return;
+  }
+  self->in_flight = true;
+  auto* w = new WriteReq;
+  w->req.data = w;
+  w->writer = self;
+  w->contents = std::move(contents);
+  int rc = uv_queue_work(
+      self->loop, &w->req,
+      [](uv_work_t* req) {
+        auto* wr = static_cast<WriteReq*>(req->data);
+        wr->status = writeCheckpointFile(wr->writer->path, wr->contents);
+      },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<WriteReq> wr(static_cast<WriteReq*>(req->data));
+        auto writer = wr->writer;
+        writer->in_flight = false;
+        ++writer->writes;
+        if (!wr->status.isOk()) {
+          writer->log->logLimited(LogLevel::kError, writer->path, std::chrono::seconds(60),
+                                  writer->component,
+                                  wr->status.message() + " Offsets are kept in memory and saved "
+                                                         "again at the next checkpoint.");
+        }
+        if (writer->next) {
+          std::string again = std::move(*writer->next);
+          writer->next.reset();
+          write(writer, std::move(again));
+          return;
+        }
+        if (writer->on_idle) {
+          auto fn = writer->on_idle;
+          fn();
+        }
+      });
+  INGESTD_CHECK(rc == 0);
+}
+
+struct TailInput::Work {
+  uv_work_t req{};
+  std::function<void()> work;
+  std::function<void()> done;
+};
+
+Result<std::unique_ptr<Input>> TailInput::create(const Settings& settings, PluginContext& ctx) {
+  return std::unique_ptr<Input>(std::make_unique<TailInput>(settings, ctx));
+}
+
+TailInput::TailInput(Settings settings, PluginContext& ctx)
+    : settings_(std::move(settings)), ctx_(ctx) {
+  framing_.max_line_bytes = settings_.max_line_bytes;
+  framing_.mode = settings_.long_lines;
+  state_path_ = settings_.state_file.empty()
+                    ? fmt::format("{}/tail-{}.json", ctx_.state_dir, ctx_.name)
+                    : settings_.state_file;
+  if (settings_.tag.empty()) {
+    settings_.tag = ctx_.name;
+  }
+  writer_ = std::make_shared<CheckpointWriter>();
+  writer_->loop = ctx_.loop.raw();
+  writer_->log = &ctx_.log;
+  writer_->component = "input " + ctx_.instance;
+  writer_->path = state_path_;
+  writer_->on_idle = [this] { maybeFinishStop(); };
+}
+
+TailInput::~TailInput() { writer_->on_idle = nullptr; }
+
+std::size_t TailInput::openFilesForTest() const {
+  std::size_t n = 0;
+  for (const auto& [id, f] : files_) {
+    n += f->released ? 0 : 1;
+  }
+  return n;
+}
+
+std::uint64_t TailInput::checkpointWritesForTest() const { return writer_->writes; }
+
+void TailInput::queueWork(std::function<void()> work, std::function<void()> done) {
+  auto* w = new Work;
+  w->req.data = w;
+  w->work = std::move(work);
+  w->done = [this, d = std::move(done)] {
+    --in_flight_;
+    d();
+    maybeFinishStop();
+  };
+  ++in_flight_;
+  int rc = uv_queue_work(
+      ctx_.loop.raw(), &w->req, [](uv_work_t* req) { static_cast<Work*>(req->data)->work(); },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<Work> wk(static_cast<Work*>(req->data));
+        wk->done();
+      });
+  INGESTD_CHECK(rc == 0);
+}
+
+void TailInput::countEvent(std::string_view kind, std::uint64_t n) {
+  if (ctx_.input_metrics != nullptr && n > 0) {
+    ctx_.input_metrics->event(kind).Increment(static_cast<double>(n));
+  }
+}
+
+void TailInput::countDropped(std::string_view reason, std::uint64_t n) {
+  if (ctx_.input_metrics != nullptr && n > 0) {
+    ctx_.input_metrics->dropped(reason).Increment(static_cast<double>(n));
+  }
+}
+
+// --- Input ------------------------------------------------------------------------------------
+
+Status TailInput::start(RecordSink& sink) {
+  INGESTD_ASSERT_ON_LOOP();
+  sink_ = &sink;
+  scan_timer_ = std::make_unique<Timer>(ctx_.loop);
+  partial_timer_ = std::make_unique<Timer>(ctx_.loop);
+  auto loaded = std::make_shared<LoadedCheckpoint>();
+  queueWork([loaded, path = state_path_] { *loaded = loadCheckpointFile(path); },
+            [this, loaded] { onLoaded(std::move(*loaded)); });
+  return Status::ok();
+}
+
+void TailInput::pause() {
+  INGESTD_ASSERT_ON_LOOP();
+  paused_ = true;
+}
+
+void TailInput::resume() {
+  INGESTD_ASSERT_ON_LOOP();
+  if (!paused_) {
+    return;
+  }
+  paused_ = false;
+  for (const auto& [id, f] : files_) {
+    if (f->want_read) {
+      issueRead(f);
+    }
+  }
+}
+
+void TailInput::stop(std::function<void()> done) {
+  INGESTD_ASSERT_ON_LOOP();
+  stop_done_ = std::move(done);
+  if (!stopping_) {
+    stopping_ = true;
+    // Save what is acknowledged now; the pipeline may call checkpoint() again after draining.
+    checkpoint();
+    scan_timer_.reset();
+    partial_timer_.reset();
+    for (auto& [dir, h] : dir_watches_) {
+      if (h != nullptr) {
+        uv_fs_event_stop(h);
+        uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) {
+          auto* self = static_cast<TailInput*>(handle->data);
+          delete reinterpret_cast<uv_fs_event_t*>(handle);
+          --self->open_handles_;
+          self->maybeFinishStop();
+        });
+      }
+    }
+    dir_watches_.clear();
+    // Files with a read in flight are closed when it completes (its data is not pushed, so it
+    // stays uncommitted and is read again after a restart).
+    for (auto& [id, f] : files_) {
+      if (!f->reading) {
+        closeFd(f);
+      }
+    }
+  }
+  maybeFinishStop();
+}
+
+void TailInput::checkpoint() {
+  INGESTD_ASSERT_ON_LOOP();
+  if (!loaded_) {
+    return;  // never overwrite a checkpoint we have not read yet
+  }
+  retireDrained();
+  CheckpointData data = snapshot();
+  std::uint64_t lag = 0;
+  for (const auto& [id, f] : files_) {
+    if (!f->released) {
+      lag += std::max(f->size, f->read_offset) - f->acks.committed();
+    }
+  }
+  if (ctx_.input_metrics != nullptr && ctx_.input_metrics->checkpoint_lag_bytes != nullptr) {
+    ctx_.input_metrics->checkpoint_lag_bytes->Set(static_cast<double>(lag));
+  }
+  if (last_written_ && *last_written_ == data.entries) {
+    return;  // nothing moved; an older saved_at only makes a restart read more, never less
+  }
+  last_written_ = data.entries;
+  CheckpointWriter::write(writer_, encodeCheckpoint(data));
+}
+
+void TailInput::maybeFinishStop() {
+  if (!stopping_ || !stop_done_ || in_flight_ > 0 || open_handles_ > 0 || writer_->in_flight) {
+    return;
+  }
+  for (const auto& [id, f] : files_) {
+    if (f->fd >= 0) {
+      return;  // closed when its read completes
+    }
+  }
+  auto done = std::move(stop_done_);
+  stop_done_ = nullptr;
+  done();
+}
+
+// --- Start-up and discovery ---------------------------------------------------------------------
+
+void TailInput::onLoaded(LoadedCheckpoint loaded) {
+  if (stopping_) {
+    return;
+  }
+  const std::string component = "input " + ctx_.instance;
+  checkpoint_state_ = loaded.state;
+  if (loaded.state == LoadedCheckpoint::State::kCorrupt) {
+    // We cannot know what was delivered: read matched files from the head (duplicates) rather
+    // than skip (loss).
+    ctx_.log.error(component, "{} Files are read again from the head: duplicates are possible.",
+                   loaded.error);
+    countEvent("checkpoint_corrupt");
+  } else if (loaded.state == LoadedCheckpoint::State::kLoaded) {
+    saved_at_ms_ = loaded.data.saved_at_unix_ms;
+    for (auto& e : loaded.data.entries) {
+      saved_[Key{e.dev, e.ino}] = e;
+    }
+    ctx_.log.info(component, "Loaded {} checkpoint entries from \"{}\".",
+                  loaded.data.entries.size(), state_path_);
+  }
+  loaded_ = true;
+  scan_timer_->startRepeating(settings_.scan_interval, [this] { scheduleScan(); });
+  startScan();
+}
+
+void TailInput::scheduleScan() {
+  if (stopping_ || !loaded_) {
+    return;
+  }
+  if (scan_in_flight_) {
+    rescan_pending_ = true;
+    return;
+  }
+  startScan();
+}
+
+void TailInput::startScan() {
+  scan_in_flight_ = true;
+  for (const auto& pattern : settings_.paths) {
+    std::string dir = dirOf(pattern);
+    if (!hasGlobChars(dir)) {
+      watchDir(dir);
+    }
+  }
+  auto found = std::make_shared<std::vector<FoundFile>>();
+  queueWork(
+      [found, paths = settings_.paths, exclude = settings_.exclude] {
+        *found = scanPaths(paths, exclude);
+      },
+      [this, found] { onScanDone(std::move(*found)); });
+}
+
+void TailInput::onScanDone(std::vector<FoundFile> found) {
+  scan_in_flight_ = false;
+  if (stopping_) {
+    return;
+  }
+  const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
+  std::set<std::uint64_t> matched;
+  for (auto& ff : found) {
+    Key key{ff.dev, ff.ino};
+    if (auto it = by_inode_.find(key); it != by_inode_.end()) {
+      const auto& f = files_.at(it->second);
+      matched.insert(f->id);
+      f->last_seen_ms = now_ms;
+      if (ff.path != f->path && !f->moved) {
+        f->moved = true;
+        countEvent("rotated");
+      }
+      f->current_path = std::move(ff.path);
+      if (ff.size != f->read_offset) {
+        wake(f);  // grew (missed event) or shrank (truncation, detected by the read)
+      }
+      continue;
+    }
+    if (opening_.count(key) != 0) {
+      continue;
+    }
+    if (auto s = saved_.find(key); s != saved_.end()) {
+      s->second.last_seen_unix_ms = now_ms;
+    }
+    watchDir(dirOf(ff.path));
+    openFile(ff.path, key, !first_scan_done_);
+  }
+  for (const auto& [id, f] : files_) {
+    if (f->released) {
+      continue;
+    }
+    if (matched.count(id) != 0) {
+      f->orphan_scans = 0;
+      continue;
+    }
+    // Not at any matched path: rotated away or deleted. Read it to its end, then, after a full
+    // scan interval at EOF without growth, let it go.
+    if (!f->moved) {
+      f->moved = true;
+      countEvent("rotated");
+    }
+    if (f->reading || !f->at_eof || f->want_read) {
+      f->orphan_scans = 0;
+      continue;
+    }
+    if (++f->orphan_scans >= 2) {
+      release(f);
+    } else {
+      wake(f);
+    }
+  }
+  first_scan_done_ = true;
+  retireDrained();
+  const std::int64_t forget_ms = settings_.forget_after.count();
+  for (auto it = saved_.begin(); it != saved_.end();) {
+    if (now_ms - it->second.last_seen_unix_ms > forget_ms) {
+      it = saved_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (rescan_pending_) {
+    rescan_pending_ = false;
+    startScan();
+  }
+}
+
+void TailInput::openFile(const std::string& path, Key scan_key, bool first_scan) {
+  opening_.insert(scan_key);
+  bool want_tail = first_scan && !settings_.read_from_head;
+  auto opened = std::make_shared<OpenedFile>();
+  queueWork([opened, path, want_tail] { *opened = openForTail(path, want_tail); },
+            [this, opened, path, scan_key, first_scan] {
+              onOpened(std::move(*opened), path, scan_key, first_scan);
+            });
+}
+
+std::uint64_t TailInput::newFileStart(const OpenedFile& opened, bool first_scan) const {
+  if (!first_scan || settings_.read_from_head) {
+    return 0;  // created after we started: every line of it is new
+  }
+  if (checkpoint_state_ == LoadedCheckpoint::State::kCorrupt) {
+    return 0;
+  }
+  if (checkpoint_state_ == LoadedCheckpoint::State::kLoaded && opened.mtime_ms >= saved_at_ms_) {
+    return 0;  // written while we were down (e.g. the new file after a rotation)
+  }
+  return opened.tail_boundary;
+}
+
+void TailInput::onOpened(OpenedFile opened, const std::string& path, Key scan_key,
+                         bool first_scan) {
+  opening_.erase(scan_key);
+  const std::string component = "input " + ctx_.instance;
+  if (opened.fd < 0) {
+    if (opened.err != ENOENT) {
+      ctx_.log.logLimited(LogLevel::kWarn, path, std::chrono::seconds(60), component,
+                          fmt::format("Cannot open \"{}\": {}.", path, std::strerror(opened.err)));
+    }
+    return;
+  }
+  Key key{opened.dev, opened.ino};
+  if (stopping_ || by_inode_.count(key) != 0) {
+    closeFd(opened.fd);
+    return;
+  }
+  std::optional<std::uint64_t> start;
+  if (auto s = saved_.find(key); s != saved_.end()) {
+    Fingerprint saved_fp{s->second.fingerprint_len, s->second.fingerprint_hash};
+    if (fingerprintMatches(saved_fp, opened.head)) {
+      start = s->second.offset;
+      if (*start > opened.size) {
+        ctx_.log.warn(component, "\"{}\" is shorter than its checkpoint; reading from the head.",
+                      path);
+        countEvent("truncated_file");
+        start = 0;
+      }
+    } else {
+      ctx_.log.debug(component, "\"{}\" reuses the inode of a checkpointed file; it is new.",
+                     path);
+    }
+    saved_.erase(s);
+  }
+  auto f = std::make_shared<TailFile>();
+  f->id = next_id_++;
+  f->path = path;
+  f->current_path = path;
+  f->dev = opened.dev;
+  f->ino = opened.ino;
+  f->head = std::move(opened.head);
+  f->fingerprint = fingerprintOf(f->head);
+  f->fd = opened.fd;
+  f->read_offset = start ? *start : newFileStart(opened, first_scan);
+  f->size = opened.size;
+  f->acks = AckTracker(f->read_offset);
+  f->last_seen_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
+  f->source = std::make_shared<const SourceInfo>(
+      SourceInfo{ctx_.name, settings_.tag, path,
+                 settings_.parser_json ? RecordFormat::kJsonLines : RecordFormat::kLines});
+  files_[f->id] = f;
+  by_inode_[key] = f->id;
+  countEvent("opened");
+  ctx_.log.debug(component, "Following \"{}\" from offset {}.", path, f->read_offset);
+  watchDir(dirOf(path));
+  issueRead(f);
+}
+
+// --- Reading ------------------------------------------------------------------------------------
+
+void TailInput::wake(const std::shared_ptr<TailFile>& f) {
+  if (f->released || stopping_) {
+    return;
+  }
+  if (f->reading || paused_) {
+    f->want_read = true;
+    return;
+  }
+  issueRead(f);
+}
+
+void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
+  if (f->reading || f->released || f->fd < 0 || stopping_) {
+    return;
+  }
+  if (paused_) {
+    f->want_read = true;
+    return;
+  }
+  f->reading = true;
+  f->want_read = false;
+  struct ReadJob {
+    std::string buf;
+    std::size_t old_size = 0;
+    ReadOutcome outcome;
+  };
+  auto job = std::make_shared<ReadJob>();
+  job->buf = std::move(f->buf);
+  f->buf.clear();
+  job->old_size = job->buf.size();
+  queueWork(
+      [job, fd = f->fd, offset = f->read_offset, len = settings_.read_chunk_bytes,
+       fp = f->fingerprint] {
+        job->buf.resize(job->old_size + len);
+        job->outcome = readAt(fd, offset, job->buf.data() + job->old_size, len, fp);
+        job->buf.resize(job->old_size +
+                        static_cast<std::size_t>(std::max<std::int64_t>(job->outcome.n, 0)));
+      },
+      [this, f, job] { onRead(f, std::move(job->buf), job->old_size, job->outcome); });
+}
+
+void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
+                       ReadOutcome outcome) {
+  f->reading = false;
+  f->buf = std::move(buf);
+  if (stopping_) {
+    // Not pushed: it stays uncommitted and is read again after a restart.
+    closeFd(f);
+    return;
+  }
+  if (outcome.n < 0) {
+    ctx_.log.logLimited(LogLevel::kWarn, f->path, std::chrono::seconds(60),
+                        "input " + ctx_.instance,
+                        fmt::format("Cannot read \"{}\": {}; retrying at the next scan.", f->path,
+                                    std::strerror(static_cast<int>(-outcome.n))));
+    f->at_eof = true;
+    return;
+  }
+  if (outcome.n > 0) {
+    auto n = static_cast<std::uint64_t>(outcome.n);
+    // Keep the fingerprint growing with the file until it covers kFingerprintBytes.
+    std::uint64_t have = f->head.size();
+    if (have < kFingerprintBytes && f->read_offset <= have && f->read_offset + n > have) {
+      std::size_t from = static_cast<std::size_t>(have - f->read_offset);
+      std::size_t take = std::min<std::size_t>(kFingerprintBytes - have, n - from);
+      f->head.append(f->buf.data() + old_size + from, take);
+      f->fingerprint = fingerprintOf(f->head);
+    }
+    f->read_offset += n;
+    f->size = std::max(f->size, f->read_offset);
+    f->at_eof = false;
+    f->orphan_scans = 0;
+    frame(f, false);
+    issueRead(f);  // keep going while data is there; each file queues behind the others
+    return;
+  }
+  if (outcome.probed) {
+    if (outcome.size < f->read_offset || !outcome.fingerprint_ok) {
+      restartAfterTruncation(f, outcome.size);
+      issueRead(f);
+      return;
+    }
+    f->size = outcome.size;
+    if (outcome.nlink == 0 && !f->deleted) {
+      f->deleted = true;
+      countEvent("deleted");
+    }
+    if (outcome.size > f->read_offset) {
+      issueRead(f);
+      return;
+    }
+  }
+  f->at_eof = true;
+  if (f->want_read) {
+    issueRead(f);
+    return;
+  }
+  if (!f->buf.empty() && f->partial_since) {
+    armPartialTimer();
+  }
+}
+
+void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
+  if (f->buf.empty()) {
+    f->partial_since.reset();
+    return;
+  }
+  FrameResult r = frameLines(f->buf, framing_, f->framer, flush);
+  if (r.consumed == 0) {
+    if (!f->partial_since) {
+      f->partial_since = ctx_.clock.now();
+    }
+    return;
+  }
+  std::string data;
+  if (r.verbatim) {
+    // The common case: the records are the front of the buffer; hand it over without copying.
+    std::string rest = f->buf.substr(r.consumed);
+    f->buf.resize(r.consumed);
+    data = std::move(f->buf);
+    f->buf = std::move(rest);
+  } else {
+    data = std::move(r.out);
+    f->buf.erase(0, r.consumed);
+  }
+  const std::uint64_t start = f->acks.end();
+  const std::uint64_t end = start + r.consumed;
+  countDropped("truncated", r.truncated_lines);
+  countDropped("split", r.split_lines);
+  if (r.records > 0) {
+    AckTracker::Ticket ticket = f->acks.add(start, end);
+    RecordChunk chunk;
+    chunk.source = f->source;
+    chunk.records = r.records;
+    chunk.time = ctx_.clock.wallNow();
+    chunk.on_ack = [weak = std::weak_ptr<TailFile>(f), ticket] {
+      if (auto file = weak.lock()) {
+        file->acks.ack(ticket);
+      }
+    };
+    if (ctx_.input_metrics != nullptr) {
+      ctx_.input_metrics->records->Increment(static_cast<double>(r.records));
+      ctx_.input_metrics->bytes->Increment(static_cast<double>(data.size()));
+    }
+    chunk.data = std::move(data);
+    sink_->push(std::move(chunk));
+  } else {
+    f->acks.addAcked(start, end);
+  }
+  INGESTD_ASSERT(f->acks.end() + f->buf.size() == f->read_offset);
+  if (f->buf.empty()) {
+    f->partial_since.reset();
+  } else {
+    f->partial_since = ctx_.clock.now();  // a new incomplete line starts waiting now
+  }
+}
+
+void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::uint64_t size) {
+  ctx_.log.warn("input " + ctx_.instance,
+                "\"{}\" was truncated (size {} < offset {} or its first bytes changed); reading it "
+                "again from the start.",
+                f->current_path, size, f->read_offset);
+  countEvent("truncated_file");
+  frame(f, true);  // an incomplete last line from before the truncation is emitted, not lost
+  f->acks.reset(0);  // acks of ranges from before carry the old generation and are ignored
+  f->read_offset = 0;
+  f->buf.clear();
+  f->framer = FramerState{};
+  f->head.clear();
+  f->fingerprint = Fingerprint{};
+  f->partial_since.reset();
+  f->size = size;
+  f->at_eof = false;
+}
+
+void TailInput::release(const std::shared_ptr<TailFile>& f) {
+  frame(f, true);  // the file is finished: its incomplete last line is a record
+  f->released = true;
+  Key key{f->dev, f->ino};
+  if (auto it = by_inode_.find(key); it != by_inode_.end() && it->second == f->id) {
+    by_inode_.erase(it);
+  }
+  ctx_.log.debug("input " + ctx_.instance, "Released \"{}\" at offset {}.", f->current_path,
+                 f->read_offset);
+  closeFd(f);
+}
+
+void TailInput::closeFd(const std::shared_ptr<TailFile>& f) {
+  if (f->fd >= 0) {
+    closeFd(f->fd);
+    f->fd = -1;
+  }
+}
+
+void TailInput::closeFd(int fd) {
+  auto* req = new uv_fs_t;
+  req->data = this;
+  ++in_flight_;
+  int rc = uv_fs_close(ctx_.loop.raw(), req, fd, [](uv_fs_t* r) {
+    auto* self = static_cast<TailInput*>(r->data);
+    uv_fs_req_cleanup(r);
+    delete r;
+    --self->in_flight_;
+    self->maybeFinishStop();
+  });
+  INGESTD_CHECK(rc == 0);
+}
+
+void TailInput::retireDrained() {
+  for (auto it = files_.begin(); it != files_.end();) {
+    const auto& f = it->second;
+    if (f->released && f->acks.pending() == 0 && !f->reading) {
+      if (!f->deleted) {
+        // Still on disk under another name: remember where it ended, in case a restart finds
+        // it under a matched name.
+        saved_[Key{f->dev, f->ino}] =
+            CheckpointEntry{f->dev,           f->ino, f->fingerprint.len, f->fingerprint.hash,
+                            f->acks.committed(), f->current_path, f->last_seen_ms};
+      }
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+CheckpointData TailInput::snapshot() {
+  CheckpointData data;
+  data.saved_at_unix_ms = toUnixMs(ctx_.clock.wallNow());
+  std::map<Key, CheckpointEntry> all = saved_;
+  for (const auto& [id, f] : files_) {
+    if (f->deleted && f->released) {
+      continue;
+    }
+    all[Key{f->dev, f->ino}] =
+        CheckpointEntry{f->dev,           f->ino, f->fingerprint.len, f->fingerprint.hash,
+                        f->acks.committed(), f->current_path, f->last_seen_ms};
+  }
+  data.entries.reserve(all.size());
+  for (auto& [key, e] : all) {
+    data.entries.push_back(std::move(e));
+  }
+  return data;
+}
+
+// --- Partial lines ------------------------------------------------------------------------------
+
+void TailInput::armPartialTimer() {
+  if (settings_.partial_line_timeout.count() == 0 || !partial_timer_ || stopping_) {
+    return;
+  }
+  std::optional<Clock::Monotonic> earliest;
+  for (const auto& [id, f] : files_) {
+    if (!f->released && f->partial_since && !f->buf.empty() &&
+        (!earliest || *f->partial_since < *earliest)) {
+      earliest = f->partial_since;
+    }
+  }
+  if (!earliest) {
+    partial_timer_->stop();
+    return;
+  }
+  auto due = *earliest + settings_.partial_line_timeout;
+  auto now = ctx_.clock.now();
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+  delay = std::max(delay, std::chrono::milliseconds(10));
+  partial_timer_->start(delay, [this] { onPartialTimer(); });
+}
+
+void TailInput::onPartialTimer() {
+  auto now = ctx_.clock.now();
+  for (const auto& [id, f] : files_) {
+    // Only a line at the end of the file is complete-or-timed-out; with unread data behind it,
+    // the newline may simply not have been read yet.
+    if (!f->released && !f->reading && f->at_eof && f->partial_since && !f->buf.empty() &&
+        now - *f->partial_since >= settings_.partial_line_timeout) {
+      frame(f, true);
+    }
+  }
+  armPartialTimer();
+}
+
+// --- Directory events ---------------------------------------------------------------------------
+
+void TailInput::watchDir(const std::string& dir) {
+  if (stopping_ || dir_watches_.count(dir) != 0) {
+    return;
+  }
+  auto* h = new uv_fs_event_t;
+  INGESTD_CHECK(uv_fs_event_init(ctx_.loop.raw(), h) == 0);
+  h->data = this;
+  ++open_handles_;
+  int rc = uv_fs_event_start(
+      h,
+      [](uv_fs_event_t* handle, const char* filename, int events, int status) {
+        auto* self = static_cast<TailInput*>(handle->data);
+        char buf[4096];
+        std::size_t len = sizeof buf;
+        if (status < 0 || uv_fs_event_getpath(handle, buf, &len) != 0) {
+          self->scheduleScan();
+          return;
+        }
+        self->onDirEvent(std::string(buf, len), filename, events);
+      },
+      dir.c_str(), 0);
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) {
+      auto* self = static_cast<TailInput*>(handle->data);
+      delete reinterpret_cast<uv_fs_event_t*>(handle);
+      --self->open_handles_;
+      self->maybeFinishStop();
+    });
+    if (rc != UV_ENOENT) {
+      // e.g. inotify watch limit: the periodic scan still finds and follows everything.
+      ctx_.log.logLimited(LogLevel::kWarn, "tail-watch", std::chrono::seconds(300),
+                          "input " + ctx_.instance,
+                          fmt::format("Cannot watch directory \"{}\" ({}); new data is found by "
+                                      "the scan every {} ms instead.",
+                                      dir, uv_strerror(rc), settings_.scan_interval.count()));
+      dir_watches_[dir] = nullptr;
+    }
+    return;
+  }
+  dir_watches_[dir] = h;
+}
+
+void TailInput::onDirEvent(const std::string& dir, const char* filename, int events) {
+  if (stopping_) {
+    return;
+  }
+  if (filename == nullptr) {
+    scheduleScan();
+    return;
+  }
+  std::string full = dir + "/" + filename;
+  if ((events & UV_CHANGE) != 0) {
+    for (const auto& [id, f] : files_) {
+      if (!f->released && (f->current_path == full || f->path == full)) {
+        wake(f);
+      }
+    }
+  }
+  if ((events & UV_RENAME) != 0 && matchesPatterns(full, settings_.paths, settings_.exclude)) {
+    scheduleScan();  // created, renamed or deleted: find out which
+  }
+}
+
+}  // namespace ingestd::inputs

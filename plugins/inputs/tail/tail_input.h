@@ -1,0 +1,130 @@
+// TailInput: follows files matched by globs and hands their lines to the pipeline, never losing
+// or skipping a line: rotated files are read to their end, truncation restarts at 0, and the
+// checkpoint holds only offsets the outputs acknowledged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/checkpoint/checkpoint_file.h"
+#include "agent/plugin/plugin.h"
+#include "plugins/inputs/tail/line_framing.h"
+#include "plugins/inputs/tail/tail_io.h"
+
+namespace ingestd::inputs {
+
+struct TailFile;
+struct CheckpointWriter;
+
+class TailInput final : public Input {
+ public:
+  static constexpr std::string_view kName = "tail";
+
+  struct Settings {
+    std::string tag;                          // routing tag (default: the input name)
+    std::vector<std::string> paths;           // globs, required
+    std::vector<std::string> exclude;         // globs on the full path or the basename
+    bool read_from_head = false;              // read_from: head|tail, for files first seen
+    std::uint64_t max_line_bytes = 1u << 20;  // longer lines are truncated or split
+    LongLineMode long_lines = LongLineMode::kTruncate;
+    bool parser_json = false;                 // parser: json -> records are JSON lines
+    std::chrono::milliseconds scan_interval{1000};
+    std::uint64_t read_chunk_bytes = 1u << 20;  // at most this much per read per file
+    std::chrono::milliseconds partial_line_timeout{5000};  // 0: wait for the newline forever
+    std::string state_file;                   // "" = <state_dir>/tail-<name>.json
+    std::chrono::milliseconds forget_after{std::chrono::hours(1)};  // prune unseen entries
+  };
+
+  // Pure: no I/O. Errors name file, line, column and key.
+  static Result<Settings> parse(const ConfigNode& node);
+  static Result<std::unique_ptr<Input>> create(const Settings& settings, PluginContext& ctx);
+
+  TailInput(Settings settings, PluginContext& ctx);
+  ~TailInput() override;
+
+  // Input (all loop thread)
+  Status start(RecordSink& sink) override;
+  void pause() override;
+  void resume() override;
+  void stop(std::function<void()> done) override;
+  void checkpoint() override;
+
+  const std::string& statePath() const { return state_path_; }
+  // Files currently open (not released).
+  std::size_t openFilesForTest() const;
+  // True once the checkpoint was loaded and the first scan has opened what it found.
+  bool readyForTest() const { return first_scan_done_ && opening_.empty(); }
+  // Number of checkpoint writes completed.
+  std::uint64_t checkpointWritesForTest() const;
+
+ private:
+  using Key = std::pair<std::uint64_t, std::uint64_t>;  // dev, inode
+
+  struct Work;
+  void queueWork(std::function<void()> work, std::function<void()> done);
+
+  void onLoaded(LoadedCheckpoint loaded);
+  void scheduleScan();
+  void startScan();
+  void onScanDone(std::vector<FoundFile> found);
+  void openFile(const std::string& path, Key scan_key, bool first_scan);
+  void onOpened(OpenedFile opened, const std::string& path, Key scan_key, bool first_scan);
+  std::uint64_t newFileStart(const OpenedFile& opened, bool first_scan) const;
+  void wake(const std::shared_ptr<TailFile>& f);
+  void issueRead(const std::shared_ptr<TailFile>& f);
+  void onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
+              ReadOutcome outcome);
+  void frame(const std::shared_ptr<TailFile>& f, bool flush);
+  void restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::uint64_t size);
+  void release(const std::shared_ptr<TailFile>& f);
+  void closeFd(const std::shared_ptr<TailFile>& f);
+  void closeFd(int fd);
+  void retireDrained();
+  void armPartialTimer();
+  void onPartialTimer();
+  void watchDir(const std::string& dir);
+  void onDirEvent(const std::string& dir, const char* filename, int events);
+  CheckpointData snapshot();
+  void maybeFinishStop();
+  void countEvent(std::string_view kind, std::uint64_t n = 1);
+  void countDropped(std::string_view reason, std::uint64_t n);
+
+  Settings settings_;
+  PluginContext& ctx_;
+  FramingOptions framing_;
+  std::string state_path_;
+  RecordSink* sink_ = nullptr;
+
+  bool loaded_ = false;
+  bool first_scan_done_ = false;
+  bool paused_ = false;
+  bool stopping_ = false;
+  bool scan_in_flight_ = false;
+  bool rescan_pending_ = false;
+  LoadedCheckpoint::State checkpoint_state_ = LoadedCheckpoint::State::kMissing;
+  std::int64_t saved_at_ms_ = 0;
+  std::size_t in_flight_ = 0;       // queued work and fs requests that call back into this
+  std::size_t open_handles_ = 0;    // fs event handles not yet closed
+  std::function<void()> stop_done_;
+
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::shared_ptr<TailFile>> files_;  // by id: open and draining files
+  std::map<Key, std::uint64_t> by_inode_;                     // open files only
+  std::set<Key> opening_;
+  std::map<Key, CheckpointEntry> saved_;  // entries of files that are not open
+  std::map<std::string, uv_fs_event_t*> dir_watches_;
+  std::unique_ptr<Timer> scan_timer_;
+  std::unique_ptr<Timer> partial_timer_;
+  std::shared_ptr<CheckpointWriter> writer_;
+  std::optional<std::vector<CheckpointEntry>> last_written_;
+};
+
+}  // namespace ingestd::inputs

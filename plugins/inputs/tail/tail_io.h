@@ -1,0 +1,60 @@
+// Blocking file-system helpers of the tail input. They run inside uv_queue_work on libuv's
+// thread pool, never on the loop thread; they touch no loop object (inputs in, results out).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plugins/inputs/tail/file_identity.h"
+
+namespace ingestd::inputs {
+
+// Pure: true when `path` or its basename matches one of the `exclude` globs (fnmatch).
+bool isExcluded(const std::string& path, const std::vector<std::string>& exclude);
+// Pure: true when `path` matches one of the `paths` globs and is not excluded.
+bool matchesPatterns(const std::string& path, const std::vector<std::string>& paths,
+                     const std::vector<std::string>& exclude);
+
+struct FoundFile {
+  std::string path;
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+};
+
+// Blocking: glob(3) every pattern, drop excluded paths and anything but regular files, stat each
+// (only stat: no open, no read). Each inode is reported once (first path wins).
+std::vector<FoundFile> scanPaths(const std::vector<std::string>& paths,
+                                 const std::vector<std::string>& exclude);
+
+struct OpenedFile {
+  int fd = -1;
+  int err = 0;  // errno when fd < 0
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ms = 0;
+  std::string head;                // first min(kFingerprintBytes, size) bytes
+  std::uint64_t tail_boundary = 0; // offset just after the last '\n' in the last 64 KiB (or size)
+};
+
+// Blocking: open read-only, fstat, read the first bytes for the fingerprint and, when asked, find
+// where the last complete line ends (so read_from: tail never starts in the middle of a line).
+OpenedFile openForTail(const std::string& path, bool want_tail_boundary);
+
+struct ReadOutcome {
+  std::int64_t n = 0;  // bytes read; 0 at end of file; -errno on failure
+  // At end of file only (n == 0): what fstat and the fingerprint say.
+  bool probed = false;
+  std::uint64_t size = 0;
+  std::uint64_t nlink = 1;
+  bool fingerprint_ok = true;  // the first bytes still match: not truncated and rewritten
+};
+
+// Blocking: pread up to `len` bytes at `offset` into `buf`. At end of file also fstat and check
+// the fingerprint, so one trip to the thread pool tells the loop everything it needs.
+ReadOutcome readAt(int fd, std::uint64_t offset, char* buf, std::size_t len,
+                   const Fingerprint& fingerprint);
+
+}  // namespace ingestd::inputs
