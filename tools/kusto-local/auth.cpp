@@ -97,7 +97,7 @@ std::optional<std::int64_t> numericClaim(const nlohmann::json& payload, const ch
 
 }  // namespace
 
-std::string newGuid() {
+std::string randomGuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t a = rng();
   std::uint64_t b = rng();
@@ -110,8 +110,8 @@ std::string newGuid() {
 TokenReply aadError(int status, std::string_view error, int aadsts, std::string_view text) {
   TokenReply reply;
   reply.status = status;
-  std::string trace = newGuid();
-  std::string correlation = newGuid();
+  std::string trace = randomGuid();
+  std::string correlation = randomGuid();
   reply.body = {
       {"error", error},
       {"error_description", fmt::format("AADSTS{}: {} Trace ID: {} Correlation ID: {} "

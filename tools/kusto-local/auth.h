@@ -104,6 +104,6 @@ class Auth {
 TokenReply aadError(int status, std::string_view error, int aadsts, std::string_view text);
 
 // A random version-4 GUID in the usual 8-4-4-4-12 form. Thread-safe.
-std::string newGuid();
+std::string randomGuid();
 
 }  // namespace kusto_local

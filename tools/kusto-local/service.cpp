@@ -78,7 +78,7 @@ void Service::waitLatency(int latency_ms) {
 }
 
 void Service::handle(HttpRequest& request, HttpResponse& response) {
-  Call call{request, response, newGuid()};
+  Call call{request, response, randomGuid()};
   call.client_request_id = request.header("x-ms-client-request-id");
   response.setHeader("x-ms-activity-id", call.activity_id);
   if (call.client_request_id != nullptr) {
@@ -110,7 +110,7 @@ void Service::handle(HttpRequest& request, HttpResponse& response) {
 void Service::handleParseError(int status, const std::string& message,
                                const HttpRequest& partial, HttpResponse& response) {
   HttpRequest& req = const_cast<HttpRequest&>(partial);
-  Call call{req, response, newGuid()};
+  Call call{req, response, randomGuid()};
   call.client_request_id = partial.header("x-ms-client-request-id");
   response.setHeader("x-ms-activity-id", call.activity_id);
   if (call.client_request_id != nullptr) {
