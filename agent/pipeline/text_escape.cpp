@@ -28,9 +28,10 @@ constexpr auto kJsonSpecial = makeJsonSpecialTable();
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Handles the byte at p, which kJsonSpecial flags. Advances p and dst.
-inline void writeJsonSpecial(const unsigned char*& p, const unsigned char* end, char*& dst,
-                             bool& repaired) {
+// Handles the byte at p, which kJsonSpecial flags, other than '"' and '\\' (writeJsonSpecial
+// does those inline: they are the common case in log lines). Advances p and dst.
+[[gnu::noinline]] void writeJsonRare(const unsigned char*& p, const unsigned char* end,
+                                     char*& dst, bool& repaired) {
   const unsigned char c = *p;
   if (c >= 0x80) {
     int n = utf8Sequence(p, end);
@@ -81,6 +82,20 @@ inline void writeJsonSpecial(const unsigned char*& p, const unsigned char* end, 
       dst += 6;
       return;
   }
+}
+
+[[gnu::always_inline]] inline void writeJsonSpecial(const unsigned char*& p,
+                                                    const unsigned char* end, char*& dst,
+                                                    bool& repaired) {
+  const unsigned char c = *p;
+  if (c == '"' || c == '\\') {
+    dst[0] = '\\';
+    dst[1] = static_cast<char>(c);
+    dst += 2;
+    ++p;
+    return;
+  }
+  writeJsonRare(p, end, dst, repaired);
 }
 
 #if defined(__SSE2__)
@@ -151,27 +166,84 @@ void appendJsonEscaped(std::string& out, std::string_view in, bool& repaired) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
-char* writeDelimitedField(char* dst, std::string_view in, char separator, bool& repaired) {
-  // Fast path: nothing to quote and plain ASCII (or valid UTF-8): copy.
-  bool needs_quotes = false;
-  bool ascii = true;
-  for (char ch : in) {
-    const auto c = static_cast<unsigned char>(ch);
-    needs_quotes |= (ch == separator) | (ch == '"') | (ch == '\r') | (ch == '\n');
-    ascii &= c < 0x80;
-  }
-  if (!needs_quotes) {
-    if (ascii) {
-      if (!in.empty()) {
-        std::memcpy(dst, in.data(), in.size());
-      }
-      return dst + in.size();
+namespace {
+
+// True when `in` holds the separator, '"', CR or LF, i.e. the field must be quoted.
+bool needsQuotes(std::string_view in, char separator) {
+  const char* p = in.data();
+  const char* end = p + in.size();
+#if defined(__SSE2__)
+  const __m128i sep = _mm_set1_epi8(separator);
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sep), _mm_cmpeq_epi8(v, quote)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+    if (_mm_movemask_epi8(hit) != 0) {
+      return true;
     }
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    if (*p == separator || *p == '"' || *p == '\r' || *p == '\n') {
+      return true;
+    }
+  }
+  return false;
+}
+
+inline void writeUtf8Char(const unsigned char*& p, const unsigned char* end, char*& dst,
+                          bool& repaired) {
+  int n = utf8Sequence(p, end);
+  if (n > 0) {
+    std::memcpy(dst, p, static_cast<std::size_t>(n));
+    dst += n;
+    p += n;
+  } else {
+    std::memcpy(dst, kUtf8Replacement, kUtf8ReplacementSize);
+    dst += kUtf8ReplacementSize;
+    p += -n;
+    repaired = true;
+  }
+}
+
+}  // namespace
+
+char* writeDelimitedField(char* dst, std::string_view in, char separator, bool& repaired) {
+  if (!needsQuotes(in, separator)) {
     return writeUtf8Repaired(dst, in, repaired);
   }
   *dst++ = '"';
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   const auto* end = p + in.size();
+#if defined(__SSE2__)
+  // Same store-ahead scheme as writeJsonEscaped; stops at '"' (doubled) and non-ASCII bytes.
+  const __m128i quote = _mm_set1_epi8('"');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), v);
+    int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), v));
+    if (mask == 0) {
+      p += 16;
+      dst += 16;
+      continue;
+    }
+    int clean = __builtin_ctz(static_cast<unsigned>(mask));
+    p += clean;
+    dst += clean;
+    if (*p == '"') {
+      dst[0] = '"';
+      dst[1] = '"';
+      dst += 2;
+      ++p;
+    } else {
+      writeUtf8Char(p, end, dst, repaired);
+    }
+  }
+#endif
   while (p < end) {
     const unsigned char c = *p;
     if (c < 0x80) {
@@ -180,18 +252,8 @@ char* writeDelimitedField(char* dst, std::string_view in, char separator, bool& 
         *dst++ = '"';
       }
       ++p;
-      continue;
-    }
-    int n = utf8Sequence(p, end);
-    if (n > 0) {
-      std::memcpy(dst, p, static_cast<std::size_t>(n));
-      dst += n;
-      p += n;
     } else {
-      std::memcpy(dst, kUtf8Replacement, kUtf8ReplacementSize);
-      dst += kUtf8ReplacementSize;
-      p += -n;
-      repaired = true;
+      writeUtf8Char(p, end, dst, repaired);
     }
   }
   *dst++ = '"';

@@ -22,8 +22,9 @@ char* writeJsonEscaped(char* dst, std::string_view in, bool& repaired);
 // Appends the JSON string content of `in` to `out` (see writeJsonEscaped).
 void appendJsonEscaped(std::string& out, std::string_view in, bool& repaired);
 
-// Room writeDelimitedField needs: quotes double, an invalid byte becomes three, plus 2 quotes.
-constexpr std::size_t delimitedFieldBound(std::size_t n) { return 3 * n + 2; }
+// Room writeDelimitedField needs: quotes double, an invalid byte becomes three, plus 2 quotes
+// and 16 bytes the SIMD path may store beyond what it keeps.
+constexpr std::size_t delimitedFieldBound(std::size_t n) { return 3 * n + 18; }
 
 // Writes `in` as one field of a delimiter-separated record, RFC 4180 style: when the field
 // holds the separator, `"`, CR or LF it is enclosed in quotes and each `"` is doubled;

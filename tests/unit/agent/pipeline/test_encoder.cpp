@@ -365,6 +365,48 @@ TEST_CASE("encoder: CSV and TSV quoting") {
   CHECK(s.blocks[0].records == 1);
 }
 
+TEST_CASE("encoder: CSV field quoting at every offset of the fast path") {
+  for (std::size_t pos = 0; pos < 40; ++pos) {
+    for (const std::string special : {"\"", ",", "\r", "\n", "\xC3\xA9", "\xFF", "\t"}) {
+      CAPTURE(pos);
+      CAPTURE(special);
+      std::string in = std::string(pos, 'a') + special + std::string(40 - pos, 'b') + "\"";
+      std::string body = std::string(pos, 'a') + (special == "\xFF" ? R : special) +
+                         std::string(40 - pos, 'b') + "\"";
+      std::string quoted_body;
+      for (char c : body) {
+        quoted_body += c;
+        if (c == '"') {
+          quoted_body += '"';
+        }
+      }
+      bool repaired = false;
+      std::string out;
+      appendDelimitedField(out, in, ',', repaired);
+      CHECK(out == "\"" + quoted_body + "\"");
+      CHECK(repaired == (special == "\xFF"));
+      // Without the trailing quote, only some specials force quoting.
+      std::string unquoted_in = in.substr(0, in.size() - 1);
+      out.clear();
+      repaired = false;
+      appendDelimitedField(out, unquoted_in, '\t', repaired);
+      const bool quoted = special == "\"" || special == "\r" || special == "\n" || special == "\t";
+      std::string expected = body.substr(0, body.size() - 1);
+      if (quoted) {
+        std::string q;
+        for (char c : expected) {
+          q += c;
+          if (c == '"') {
+            q += '"';
+          }
+        }
+        expected = "\"" + q + "\"";
+      }
+      CHECK(out == expected);
+    }
+  }
+}
+
 TEST_CASE("encoder: txt") {
   EncoderOptions o;
   o.format = OutputFormat::kTxt;
