@@ -148,10 +148,6 @@ TEST_CASE("kusto-local: malformed JSON records and wrong CSV field counts are pe
   const auto broken_multi = kl->ingest("Db", "T", "multijson", "[{\"Name\":\"a\"},");
   CHECK(broken_multi.status == 400);
   CHECK(parseJson(broken_multi)["error"]["@permanent"] == true);
-  // A value that does not convert to the column type (Value is long).
-  const auto type = kl->ingest("Db", "T", "csv", "a,not-a-number,true\n");
-  CHECK(type.status == 400);
-  CHECK(parseJson(type)["error"]["@permanent"] == true);
   // Unknown stream format.
   const auto format = kl->ingest("Db", "T", "nosuchformat", "a,1,true\n");
   CHECK(format.status == 400);
@@ -159,6 +155,14 @@ TEST_CASE("kusto-local: malformed JSON records and wrong CSV field counts are pe
 
   // A failed request stores nothing (no partial batches).
   CHECK(kl->count("Db", "T") == 0);
+
+  // Like the service, a value that does not convert to the column type becomes null instead
+  // of failing the request (Value is long).
+  CHECK(consumedRecords(kl->ingest("Db", "T", "csv", "a,not-a-number,true\n")) == 1);
+  const auto rows = kl->rows("Db", R"(T | where Name == "a")");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][1].is_null());
+  CHECK(rows[0][2] == true);
 }
 
 TEST_CASE("kusto-local: a missing streamFormat or a wrong method is refused") {

@@ -32,7 +32,7 @@ std::unique_ptr<KustoLocal> startWithTable(std::string_view table = "T") {
 constexpr std::string_view kJsonMapping =
     R"('[{"column":"Name","Properties":{"Path":"$.name"}},)"
     R"({"column":"Value","Properties":{"Path":"$.m.value"}},)"
-    R"({"column":"Flag","Properties":{"Path":"$['the flag']"}}]')";
+    R"({"column":"Flag","Properties":{"Path":"$[\'the flag\']"}}]')";
 
 }  // namespace
 
