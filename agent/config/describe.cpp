@@ -64,7 +64,7 @@ void describeOutput(const PluginSection& o, std::string& out) {
 std::string describeConfig(const Config& config) {
   std::string out;
   auto it = std::back_inserter(out);
-  fmt::format_to(it, "Configuration {}: OK\n\n", config.file);
+  fmt::format_to(it, "Configuration: {}\n\n", config.file);
   describeService(config.service, out);
   fmt::format_to(it, "\ninputs ({}):\n", config.inputs.size());
   if (config.inputs.empty()) {
