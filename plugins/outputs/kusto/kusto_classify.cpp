@@ -113,7 +113,7 @@ std::string compose(std::string_view explanation, const std::optional<OneApiErro
     out += "The service said: ";
     out += service;
   }
-  if (!out.empty() && out.back() != '.') {
+  if (!out.empty() && out.back() != '.' && out.back() != '?') {
     out.push_back('.');
   }
   if (!out.empty()) {
