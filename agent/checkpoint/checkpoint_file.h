@@ -31,6 +31,9 @@ struct CheckpointEntry {
 };
 
 struct CheckpointData {
+  // Every file the input matched before this time is in `entries` (the tail input sets it to the
+  // start of its last complete scan, minus a margin for coarse file timestamps). At restart, an
+  // unknown file modified after it was written while we were not looking: read from the head.
   std::int64_t saved_at_unix_ms = 0;
   std::vector<CheckpointEntry> entries;
 

@@ -314,6 +314,7 @@ void TailInput::onLoaded(LoadedCheckpoint loaded) {
     countEvent("checkpoint_corrupt");
   } else if (loaded.state == LoadedCheckpoint::State::kLoaded) {
     saved_at_ms_ = loaded.data.saved_at_unix_ms;
+    known_until_ms_ = saved_at_ms_;
     for (auto& e : loaded.data.entries) {
       saved_[Key{e.dev, e.ino}] = e;
     }
@@ -338,6 +339,7 @@ void TailInput::scheduleScan() {
 
 void TailInput::startScan() {
   scan_in_flight_ = true;
+  scan_started_ms_ = toUnixMs(ctx_.clock.wallNow());
   for (const auto& pattern : settings_.paths) {
     std::string dir = dirOf(pattern);
     if (!hasGlobChars(dir)) {
@@ -409,6 +411,10 @@ void TailInput::onScanDone(std::vector<FoundFile> found) {
     }
   }
   first_scan_done_ = true;
+  scan_done_ms_ = scan_started_ms_;
+  if (opening_.empty()) {
+    known_until_ms_ = scan_done_ms_;
+  }
   retireDrained();
   const std::int64_t forget_ms = settings_.forget_after.count();
   for (auto it = saved_.begin(); it != saved_.end();) {
@@ -450,6 +456,9 @@ std::uint64_t TailInput::newFileStart(const OpenedFile& opened, bool first_scan)
 void TailInput::onOpened(OpenedFile opened, const std::string& path, Key scan_key,
                          bool first_scan) {
   opening_.erase(scan_key);
+  if (opening_.empty() && !scan_in_flight_) {
+    known_until_ms_ = scan_done_ms_;
+  }
   const std::string component = "input " + ctx_.instance;
   if (opened.fd < 0) {
     if (opened.err != ENOENT) {
@@ -734,7 +743,10 @@ void TailInput::retireDrained() {
 
 CheckpointData TailInput::snapshot() {
   CheckpointData data;
-  data.saved_at_unix_ms = toUnixMs(ctx_.clock.wallNow());
+  // File timestamps come from a coarse kernel clock that can lag the wall clock by a tick or
+  // more; the margin errs towards reading a file again from its head (duplicates), not skipping.
+  constexpr std::int64_t kMtimeMarginMs = 2000;
+  data.saved_at_unix_ms = known_until_ms_ > kMtimeMarginMs ? known_until_ms_ - kMtimeMarginMs : 0;
   std::map<Key, CheckpointEntry> all = saved_;
   for (const auto& [id, f] : files_) {
     if (f->deleted && f->released) {

@@ -110,7 +110,10 @@ class TailInput final : public Input {
   bool scan_in_flight_ = false;
   bool rescan_pending_ = false;
   LoadedCheckpoint::State checkpoint_state_ = LoadedCheckpoint::State::kMissing;
-  std::int64_t saved_at_ms_ = 0;
+  std::int64_t saved_at_ms_ = 0;        // from the loaded checkpoint
+  std::int64_t scan_started_ms_ = 0;    // wall time the scan in flight started
+  std::int64_t scan_done_ms_ = 0;       // start of the last scan done, opens maybe in flight
+  std::int64_t known_until_ms_ = 0;     // every matched file older than this is in files_/saved_
   std::size_t in_flight_ = 0;       // queued work and fs requests that call back into this
   std::size_t open_handles_ = 0;    // fs event handles not yet closed
   std::function<void()> stop_done_;
