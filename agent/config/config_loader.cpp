@@ -6,6 +6,9 @@
 #include <cstring>
 #include <map>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fmt/format.h>
 
 #include "agent/config/settings.h"
@@ -36,20 +39,15 @@ bool validName(std::string_view name) {
   return true;
 }
 
-// "host:port", "[v6]:port"; port 0..65535 (0: any free port).
+// "IPv4:port" or "[IPv6]:port", port 0..65535 (0: any free port). The status server binds the
+// address as given, without name resolution, so host names are rejected here already.
 bool validListen(std::string_view s) {
   auto colon = s.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) {
     return false;
   }
-  std::string_view host = s.substr(0, colon);
+  std::string host(s.substr(0, colon));
   std::string_view port = s.substr(colon + 1);
-  if (host.front() == '[' && host.back() != ']') {
-    return false;
-  }
-  if (host.front() != '[' && host.find(':') != std::string_view::npos) {
-    return false;  // a bare IPv6 address needs brackets
-  }
   if (port.size() > 5) {
     return false;
   }
@@ -60,7 +58,14 @@ bool validListen(std::string_view s) {
     }
     value = value * 10 + static_cast<unsigned>(c - '0');
   }
-  return value <= 65535;
+  if (value > 65535) {
+    return false;
+  }
+  unsigned char addr[sizeof(in6_addr)];
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), addr) == 1;
+  }
+  return ::inet_pton(AF_INET, host.c_str(), addr) == 1;
 }
 
 Status parseService(const ConfigNode& node, ServiceSettings& out) {
@@ -76,11 +81,11 @@ Status parseService(const ConfigNode& node, ServiceSettings& out) {
   }
   out.log_format = r.oneOf("log_format", out.log_format, {"text", "json"});
   out.memory_limit = r.size("memory_limit", out.memory_limit, 16 * kMiB);
-  out.shutdown_timeout = r.duration("shutdown_timeout", out.shutdown_timeout, milliseconds(0),
-                                    kHour);
+  out.shutdown_timeout =
+      r.duration("shutdown_timeout", out.shutdown_timeout, milliseconds(0), kHour);
   out.workers = static_cast<std::size_t>(r.integer("workers", 0, 0, 64));
-  out.checkpoint_interval = r.duration("checkpoint_interval", out.checkpoint_interval,
-                                       milliseconds(10), kHour);
+  out.checkpoint_interval =
+      r.duration("checkpoint_interval", out.checkpoint_interval, milliseconds(10), kHour);
   out.hostname = r.string("hostname", out.hostname);
 
   ConfigNode http = r.child("http");
@@ -88,7 +93,8 @@ Status parseService(const ConfigNode& node, ServiceSettings& out) {
   out.http_listen = h.string("listen", out.http_listen);
   if (h.status().isOk() && !out.http_listen.empty() && !validListen(out.http_listen)) {
     h.fail(http["listen"].error(
-        "expected HOST:PORT such as 127.0.0.1:9464 ([::1]:9464 for IPv6), or \"\" to disable"));
+        "expected IP:PORT such as 127.0.0.1:9464 or [::1]:9464 (an address, not a host name), "
+        "or \"\" to disable"));
   }
   INGESTD_RETURN_IF_ERROR(r.status());
   INGESTD_RETURN_IF_ERROR(h.finish());
@@ -119,8 +125,7 @@ Status parseRetry(MapReader& core, OutputPipelineSettings& out) {
   if (r.status().isOk() && out.retry_initial > out.retry_max) {
     ConfigNode at = node["initial"].defined() ? node["initial"] : node["max"];
     r.fail(at.error(fmt::format("retry.initial ({}) must not exceed retry.max ({})",
-                                formatDuration(out.retry_initial),
-                                formatDuration(out.retry_max))));
+                                formatDuration(out.retry_initial), formatDuration(out.retry_max))));
   }
   return r.finish();
 }
@@ -161,16 +166,17 @@ std::vector<std::string_view> availableCodecs() {
 Status parseCompression(MapReader& core, OutputPipelineSettings& out) {
   ConfigNode node = core.child("compression");
   MapReader r(node);
-  out.compression_codec = r.oneOf("codec", out.compression_codec,
-                                  {"auto", "zlib", "libdeflate", "isal"});
+  out.compression_codec =
+      r.oneOf("codec", out.compression_codec, {"auto", "zlib", "libdeflate", "isal"});
   out.compression_level = static_cast<int>(r.integer("level", out.compression_level, 0, 9));
   INGESTD_RETURN_IF_ERROR(r.finish());
   if (out.compression_codec != "auto") {
     auto codecs = availableCodecs();
     if (std::find(codecs.begin(), codecs.end(), out.compression_codec) == codecs.end()) {
-      return node["codec"].error(fmt::format("codec '{}' is not available in this build "
-                                             "(available: auto, {})",
-                                             out.compression_codec, fmt::join(codecs, ", ")));
+      return node["codec"].error(
+          fmt::format("codec '{}' is not available in this build "
+                      "(available: auto, {})",
+                      out.compression_codec, fmt::join(codecs, ", ")));
     }
   }
   if (out.compression_codec == "isal" && out.compression_level > 3) {
@@ -207,9 +213,10 @@ Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
                                    const PluginRegistry& registry) {
   std::string_view kind_name = kind == Kind::kInput ? "input" : "output";
   if (!node.isMap()) {
-    return node.error(fmt::format("expected a mapping with at least 'name' and 'type' for each "
-                                  "{}",
-                                  kind_name));
+    return node.error(
+        fmt::format("expected a mapping with at least 'name' and 'type' for each "
+                    "{}",
+                    kind_name));
   }
   PluginSection s;
   s.node = node;
@@ -217,8 +224,9 @@ Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
   s.name = core.requiredString("name");
   INGESTD_RETURN_IF_ERROR(core.status());
   if (!validName(s.name)) {
-    return node["name"].error("must be 1 to 128 letters, digits, '_', '-' or '.', not starting "
-                              "with '.' or '-'");
+    return node["name"].error(
+        "must be 1 to 128 letters, digits, '_', '-' or '.', not starting "
+        "with '.' or '-'");
   }
   s.type = core.requiredString("type");
   INGESTD_RETURN_IF_ERROR(core.status());
@@ -267,9 +275,10 @@ Result<std::vector<PluginSection>> parseSections(const ConfigNode& list, Kind ki
   }
   std::string_view kind_name = kind == Kind::kInput ? "input" : "output";
   if (!list.isSequence()) {
-    return list.error(fmt::format("expected a list of {}s, each item starting with "
-                                  "'- name: ...'",
-                                  kind_name));
+    return list.error(
+        fmt::format("expected a list of {}s, each item starting with "
+                    "'- name: ...'",
+                    kind_name));
   }
   std::map<std::string, std::string> first_location;  // name -> where it was first defined
   for (const ConfigNode& element : list.elements()) {
@@ -280,8 +289,8 @@ Result<std::vector<PluginSection>> parseSections(const ConfigNode& list, Kind ki
     ConfigNode name_node = element["name"];
     auto [it, inserted] = first_location.emplace(section->name, name_node.location());
     if (!inserted) {
-      return name_node.error(fmt::format("duplicate {} name '{}' (first defined at {})",
-                                         kind_name, section->name, it->second));
+      return name_node.error(fmt::format("duplicate {} name '{}' (first defined at {})", kind_name,
+                                         section->name, it->second));
     }
     out.push_back(std::move(section).value());
   }
@@ -294,9 +303,9 @@ Result<Config> parseDocument(const YAML::Node& root, const std::string& file_nam
   Config config;
   config.file = file_name;
   if (!doc.defined() || root.IsNull()) {
-    return Error{ErrorCode::kInvalidArgument,
-                 fmt::format("{}: the configuration is empty; at least one output is required",
-                             file_name)};
+    return Error{
+        ErrorCode::kInvalidArgument,
+        fmt::format("{}: the configuration is empty; at least one output is required", file_name)};
   }
   if (!doc.isMap()) {
     return doc.error("expected a mapping with the sections 'service', 'inputs' and 'outputs'");
@@ -370,9 +379,8 @@ Result<Config> loadConfigFile(const std::string& path, const PluginRegistry& reg
     text.append(buf, n);
     if (text.size() > kMaxConfigFileBytes) {
       std::fclose(f);
-      return Error{ErrorCode::kInvalidArgument,
-                   fmt::format("config file '{}' is larger than {}", path,
-                               formatSize(kMaxConfigFileBytes))};
+      return Error{ErrorCode::kInvalidArgument, fmt::format("config file '{}' is larger than {}",
+                                                            path, formatSize(kMaxConfigFileBytes))};
     }
   }
   bool failed = std::ferror(f) != 0;

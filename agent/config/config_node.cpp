@@ -37,13 +37,9 @@ std::string childPath(const std::string& parent, std::string_view key) {
   return fmt::format("{}.{}", parent, key);
 }
 
-bool isNameStart(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
-}
+bool isNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 
-bool isNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
+bool isNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // Expands ${NAME}; `$${` is a literal `${`. Returns the error text on failure. Error texts name
 // the variable, never a value.
@@ -71,8 +67,8 @@ Result<std::string> expandEnv(std::string_view text) {
                    "unterminated '${' (write '$${' for a literal '${')"};
     }
     std::string_view name = text.substr(i + 2, close - i - 2);
-    bool valid = !name.empty() && isNameStart(name[0]) &&
-                 std::all_of(name.begin(), name.end(), isNameChar);
+    bool valid =
+        !name.empty() && isNameStart(name[0]) && std::all_of(name.begin(), name.end(), isNameChar);
     if (!valid) {
       return Error{ErrorCode::kInvalidArgument,
                    fmt::format("invalid environment variable name '{}' in '${{...}}' (letters, "
@@ -471,8 +467,8 @@ Status MapReader::finish() {
       if (hint) {
         return key_node.error(fmt::format("unknown key '{}' (did you mean '{}'?)", key, *hint));
       }
-      return key_node.error(fmt::format("unknown key '{}' (known keys: {})", key,
-                                        fmt::join(known_, ", ")));
+      return key_node.error(
+          fmt::format("unknown key '{}' (known keys: {})", key, fmt::join(known_, ", ")));
     }
   }
   return status();

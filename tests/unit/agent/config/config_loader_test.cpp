@@ -2,10 +2,10 @@
 // every error the loader itself produces (each message checked with file:line:col and key).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "agent/config/describe.h"
 #include "agent/config/settings.h"
@@ -15,8 +15,8 @@ namespace ingestd {
 namespace {
 
 using config_test::FakeKusto;
-using config_test::FakeTail;
 using config_test::fakeRegistry;
+using config_test::FakeTail;
 using config_test::load;
 using config_test::loadError;
 using std::chrono::milliseconds;
@@ -226,11 +226,17 @@ TEST_CASE("config: service section errors") {
        "test.yaml:2:24: 'service.checkpoint_interval': must be at least 10ms"},
       {"service:\n  state_dir: \"\"\n", "test.yaml:2:14: 'service.state_dir': must not be empty"},
       {"service:\n  http:\n    listen: 9464\n",
-       "test.yaml:3:13: 'service.http.listen': expected HOST:PORT such as 127.0.0.1:9464 "
-       "([::1]:9464 for IPv6), or \"\" to disable"},
+       "test.yaml:3:13: 'service.http.listen': expected IP:PORT such as 127.0.0.1:9464 or "
+       "[::1]:9464 (an address, not a host name), or \"\" to disable"},
       {"service:\n  http:\n    listen: \"127.0.0.1:70000\"\n",
-       "test.yaml:3:13: 'service.http.listen': expected HOST:PORT such as 127.0.0.1:9464 "
-       "([::1]:9464 for IPv6), or \"\" to disable"},
+       "test.yaml:3:13: 'service.http.listen': expected IP:PORT such as 127.0.0.1:9464 or "
+       "[::1]:9464 (an address, not a host name), or \"\" to disable"},
+      {"service:\n  http:\n    listen: \"localhost:9464\"\n",
+       "test.yaml:3:13: 'service.http.listen': expected IP:PORT such as 127.0.0.1:9464 or "
+       "[::1]:9464 (an address, not a host name), or \"\" to disable"},
+      {"service:\n  http:\n    listen: \"::1:9464\"\n",
+       "test.yaml:3:13: 'service.http.listen': expected IP:PORT such as 127.0.0.1:9464 or "
+       "[::1]:9464 (an address, not a host name), or \"\" to disable"},
       {"service:\n  http:\n    lisen: x\n",
        "test.yaml:3:5: 'service.http': unknown key 'lisen' (did you mean 'listen'?)"},
       {"service:\n  http: on\n",
@@ -242,6 +248,11 @@ TEST_CASE("config: service section errors") {
   for (const Case& c : cases) {
     CAPTURE(c.yaml);
     CHECK(loadError(withOutputs(c.yaml)) == c.error);
+  }
+  for (const char* listen : {"0.0.0.0:9464", "127.0.0.1:0", "[::]:9464", "[::1]:65535"}) {
+    CAPTURE(listen);
+    CHECK(loadError(withOutputs(fmt::format("service:\n  http:\n    listen: \"{}\"\n", listen))) ==
+          "OK");
   }
   auto ok = load(withOutputs("service:\n  http:\n    listen: \"\"\n  workers: 64\n"));
   REQUIRE_MESSAGE(ok.isOk(), ok.error().message);
@@ -304,7 +315,7 @@ inputs:
     type: tail
     paths: [/y]
 )")) == "test.yaml:8:11: 'inputs[2].name': duplicate input name 'app' (first defined at "
-         "test.yaml:2:11)");
+        "test.yaml:2:11)");
   CHECK(loadError(R"(
 outputs:
   - name: adx
@@ -417,12 +428,11 @@ TEST_CASE("config: compression levels are checked per codec") {
         "test.yaml:5:39: 'outputs[0].compression.level': must be between 0 and 3 with codec "
         "isal");
 #else
-  CHECK(loadError(std::string(head) + "    compression: {codec: isal}\n").find(
-            "codec 'isal' is not available in this build") != std::string::npos);
+  CHECK(loadError(std::string(head) + "    compression: {codec: isal}\n")
+            .find("codec 'isal' is not available in this build") != std::string::npos);
 #endif
 #ifdef INGESTD_HAVE_LIBDEFLATE
-  CHECK(loadError(std::string(head) + "    compression: {codec: libdeflate, level: 9}\n") ==
-        "OK");
+  CHECK(loadError(std::string(head) + "    compression: {codec: libdeflate, level: 9}\n") == "OK");
 #endif
 }
 

@@ -14,8 +14,7 @@ using config_test::yamlText;
 using std::chrono::milliseconds;
 
 ConfigNode parse(std::string_view text) {
-  return ConfigNode(YAML::Load(yamlText(text)), std::make_shared<const std::string>("f.yaml"),
-                    "");
+  return ConfigNode(YAML::Load(yamlText(text)), std::make_shared<const std::string>("f.yaml"), "");
 }
 
 // The first error of reading `map` with `read` (other keys of the map are not checked).
@@ -30,9 +29,7 @@ std::string readError(const ConfigNode& map, F read) {
 // An environment variable set for the duration of one test.
 class ScopedEnv {
  public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    ::setenv(name, value, 1);
-  }
+  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
   ~ScopedEnv() { ::unsetenv(name_); }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -198,8 +195,9 @@ map: 3
   CHECK(err([](MapReader& r) {
           (void)r.duration("late", milliseconds(0), std::chrono::hours(3));
         }) == "f.yaml:9:7: 'late': must be at least 3h");
-  CHECK(err([](MapReader& r) { (void)r.oneOf("mode", "head", {"head", "tail"}); }) ==
-        "f.yaml:10:7: 'mode': expected one of: head, tail");
+  CHECK(err([](MapReader& r) {
+          (void)r.oneOf("mode", "head", {"head", "tail"});
+        }) == "f.yaml:10:7: 'mode': expected one of: head, tail");
   CHECK(err([](MapReader& r) { (void)r.stringList("list"); }) ==
         "f.yaml:11:7: 'list': expected a string or a list of strings");
   CHECK(err([](MapReader& r) { (void)r.stringList("items"); }) ==
@@ -336,7 +334,10 @@ client_secret: ${INGESTD_TEST_SECRET}
       readError(root, [](MapReader& r) { (void)r.size("client_secret", 0); }),
       readError(root, [](MapReader& r) { (void)r.duration("client_secret", milliseconds(0)); }),
       readError(root, [](MapReader& r) { (void)r.boolean("client_secret", false); }),
-      readError(root, [](MapReader& r) { (void)r.oneOf("client_secret", "a", {"a", "b"}); }),
+      readError(root,
+                [](MapReader& r) {
+                  (void)r.oneOf("client_secret", "a", {"a", "b"});
+                }),
   };
   for (const std::string& e : errors) {
     CAPTURE(e);

@@ -48,10 +48,24 @@ TEST_CASE("config: parseSize accepts integers with units") {
 }
 
 TEST_CASE("config: parseSize rejects garbage, negatives and overflow") {
-  const char* bad[] = {"",      " ",      "MiB",    "-1",     "-4MiB", "+4MiB",
-                       "4XB",   "4 Mi B", "4MiBs",  "1.5MiB", "0x10",  "4MiB4",
-                       "four",  "4 4",    "1e6",    "18446744073709551616",
-                       "16777216TiB", "99999999999999999999999KiB"};
+  const char* bad[] = {"",
+                       " ",
+                       "MiB",
+                       "-1",
+                       "-4MiB",
+                       "+4MiB",
+                       "4XB",
+                       "4 Mi B",
+                       "4MiBs",
+                       "1.5MiB",
+                       "0x10",
+                       "4MiB4",
+                       "four",
+                       "4 4",
+                       "1e6",
+                       "18446744073709551616",
+                       "16777216TiB",
+                       "99999999999999999999999KiB"};
   for (const char* text : bad) {
     CAPTURE(text);
     CHECK_FALSE(parseSize(text).has_value());
@@ -64,11 +78,11 @@ TEST_CASE("config: parseDuration accepts units and combinations") {
     std::int64_t ms;
   };
   const Case cases[] = {
-      {"0", 0},          {"000", 0},         {"0s", 0},       {"0ms", 0},
-      {"500ms", 500},    {"5s", 5000},       {"2m", 120000},  {"1h", 3600000},
-      {"1m30s", 90000},  {"1h30m", 5400000}, {"1s500ms", 1500},
-      {"2h3m4s5ms", 2 * 3600000 + 3 * 60000 + 4000 + 5},
-      {" 10s ", 10000},  {"90s", 90000},     {"1500ms", 1500},
+      {"0", 0},           {"000", 0},        {"0s", 0},
+      {"0ms", 0},         {"500ms", 500},    {"5s", 5000},
+      {"2m", 120000},     {"1h", 3600000},   {"1m30s", 90000},
+      {"1h30m", 5400000}, {"1s500ms", 1500}, {"2h3m4s5ms", 2 * 3600000 + 3 * 60000 + 4000 + 5},
+      {" 10s ", 10000},   {"90s", 90000},    {"1500ms", 1500},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);
@@ -79,9 +93,24 @@ TEST_CASE("config: parseDuration accepts units and combinations") {
 }
 
 TEST_CASE("config: parseDuration rejects garbage, plain numbers and bad orders") {
-  const char* bad[] = {"",   "s",     "5",      "-5s",   "5 s",    "5sec", "1.5s", "5S",
-                       "1d", "30s1m", "1s1s",   "1m30",  "ms",     "5us",  "abc",  "1h-1m",
-                       "9999999999999999999h", "2562047788016h"};
+  const char* bad[] = {"",
+                       "s",
+                       "5",
+                       "-5s",
+                       "5 s",
+                       "5sec",
+                       "1.5s",
+                       "5S",
+                       "1d",
+                       "30s1m",
+                       "1s1s",
+                       "1m30",
+                       "ms",
+                       "5us",
+                       "abc",
+                       "1h-1m",
+                       "9999999999999999999h",
+                       "2562047788016h"};
   for (const char* text : bad) {
     CAPTURE(text);
     CHECK_FALSE(parseDuration(text).has_value());
