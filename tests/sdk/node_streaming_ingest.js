@@ -3,8 +3,8 @@
 // reads the rows back with Client. run_node_sdk_test.sh copies this file, as .mjs (the SDK is
 // ESM only), next to the node_modules it installed, and runs:
 //   node node_streaming_ingest.mjs <url> <db> <data dir> <token> [<app id> <app key> <tenant>]
-// The token variant uses KustoConnectionStringBuilder.withAccessToken; the optional app key
-// variant uses withAadApplicationKeyAuthentication against kusto-local's own token endpoint.
+// The first variant uses KustoConnectionStringBuilder.withAccessToken; the optional second one
+// uses withTokenProvider with tokens from kusto-local's own token endpoint (see below).
 import fs from "fs";
 import path from "path";
 import zlib from "zlib";
@@ -81,15 +81,17 @@ async function runFlow(kcsb, table, tag) {
     ingestionMappingReference: "sdk_json_mapping",
   });
   try {
-    for (const [file, props] of [
-      [files.csv, csvProps],
-      [files.csvGz, csvProps],
-      [files.json, jsonProps],
-      [files.jsonGz, jsonProps],
+    for (const [file, props, records] of [
+      [files.csv, csvProps, 5],
+      [files.csvGz, csvProps, 7],
+      [files.json, jsonProps, 3],
+      [files.jsonGz, jsonProps, 4],
     ]) {
       const res = await ingestClient.ingestFromFile(file, props);
       // The streaming client returns the raw v1 answer; its first cell is ConsumedRecordsCount.
-      console.log(`ingested ${path.basename(file)}: ${JSON.stringify(res).slice(0, 300)}`);
+      const consumed = res && res.Tables ? Number(res.Tables[0].Rows[0][0]) : NaN;
+      check(consumed === records,
+        `ingestFromFile(${path.basename(file)}) consumed ${records} records: ${consumed}`);
     }
     check((await count(queryClient, table)) === expected, `${table} | count == ${expected}`);
     const csvRows = await rows(queryClient, `${table} | where Name == "${tag}-csv-3" | take 5`);
@@ -117,9 +119,30 @@ try {
   await runFlow(KustoConnectionStringBuilder.withAccessToken(url, token), "SdkEvents",
     "token");
   if (appId) {
-    await runFlow(
-      KustoConnectionStringBuilder.withAadApplicationKeyAuthentication(url, appId, appKey, tenant),
-      "SdkEventsAad", "aad");
+    // Second variant: a token provider callback that gets a fresh token from kusto-local's
+    // Entra-style token endpoint (client credentials) whenever the SDK asks for one.
+    // withAadApplicationKeyAuthentication itself cannot be used: its ClientSecretCredential
+    // (@azure/identity) logs in at AZURE_AUTHORITY_HOST, which must be https, and kusto-local
+    // serves plain http ("The authorityHost address must use the 'https' protocol.").
+    let issued = 0;
+    const provider = async () => {
+      const form = new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: appId,
+        client_secret: appKey,
+        scope: `${url}/.default`,
+      });
+      const res = await fetch(`${url}/${tenant}/oauth2/v2.0/token`, { method: "POST", body: form });
+      const body = await res.json();
+      if (res.status !== 200 || !body.access_token) {
+        throw new Error(`token endpoint: ${res.status} ${JSON.stringify(body)}`);
+      }
+      issued++;
+      return body.access_token;
+    };
+    await runFlow(KustoConnectionStringBuilder.withTokenProvider(url, provider), "SdkEventsAad",
+      "aad");
+    check(issued > 0, `token provider was called (${issued} tokens)`);
   }
 } catch (e) {
   failures++;

@@ -38,11 +38,19 @@ installed_major() {
 if [ "$(installed_major azure-kusto-ingest)" != 7 ] || [ "$(installed_major azure-kusto-data)" != 7 ]; then
   [ -f package.json ] || echo '{"name":"ingestd-sdk-compat","private":true}' > package.json
   echo "installing azure-kusto-ingest@7 azure-kusto-data@7 into $WORK_DIR"
-  if ! timeout 180 npm install --no-audit --no-fund azure-kusto-ingest@7 azure-kusto-data@7 \
-      > npm-install.log 2>&1; then
+  timeout 180 npm install --no-audit --no-fund --fetch-retries=1 --fetch-retry-mintimeout=2000 \
+    --fetch-retry-maxtimeout=10000 azure-kusto-ingest@7 azure-kusto-data@7 > npm-install.log 2>&1
+  rc=$?
+  if [ $rc -ne 0 ]; then
     cat npm-install.log
-    echo "SKIP: npm install failed (registry unreachable?)"
-    exit $SKIP
+    # Only an unreachable registry is a skip; any other install failure is a failure.
+    if [ $rc -eq 124 ] ||
+        grep -Eq 'ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|network' \
+          npm-install.log; then
+      echo "SKIP: npm cannot reach the registry (exit $rc)"
+      exit $SKIP
+    fi
+    fail "npm install failed (exit $rc)"
   fi
 fi
 echo "SDK: azure-kusto-ingest $(node -p 'require("./node_modules/azure-kusto-ingest/package.json").version')," \
@@ -100,12 +108,10 @@ for table in SdkEvents SdkEventsAad; do
   mgmt ".alter table $table policy streamingingestion enable"
 done
 
-# 4. The SDK flow. Bonus variant: AAD application key against kusto-local's own login endpoint.
+# 4. The SDK flow: withAccessToken, then withTokenProvider fetching client-credential tokens
+# from kusto-local's own token endpoint.
 mkdir -p "$RUN_DIR/data"
-AAD_ARGS=()
-if [ "${INGESTD_SDK_AAD_APP:-1}" = 1 ]; then
-  AAD_ARGS=("$CLIENT_ID" "$CLIENT_SECRET" "$TENANT")
-fi
+AAD_ARGS=("$CLIENT_ID" "$CLIENT_SECRET" "$TENANT")
 timeout 120 node "$WORK_DIR/node_streaming_ingest.mjs" "$URL" "$DB" "$RUN_DIR/data" "$TOKEN" \
   "${AAD_ARGS[@]}"
 rc=$?
