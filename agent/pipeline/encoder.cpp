@@ -65,6 +65,9 @@ class BlockBuffer {
 };
 
 inline char* put(char* dst, std::string_view s) {
+  if (s.empty()) {
+    return dst;  // s.data() may be null, which memcpy does not allow even for size 0
+  }
   std::memcpy(dst, s.data(), s.size());
   return dst + s.size();
 }

@@ -125,8 +125,27 @@ class Validator {
     }
   }
 
-  static bool isHex(unsigned char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  // The value of the four hex digits at q (within bounds), or -1.
+  int hex4(const unsigned char* q) const {
+    if (end_ - q < 4) {
+      return -1;
+    }
+    int v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned char c = q[i];
+      int d;
+      if (c >= '0' && c <= '9') {
+        d = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        d = c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        d = c - 'A' + 10;
+      } else {
+        return -1;
+      }
+      v = v * 16 + d;
+    }
+    return v;
   }
 
   bool string() {
@@ -168,13 +187,29 @@ class Validator {
         case 't':
           p_ += 2;
           break;
-        case 'u':
-          if (end_ - p_ < 6 || !isHex(p_[2]) || !isHex(p_[3]) || !isHex(p_[4]) ||
-              !isHex(p_[5])) {
+        case 'u': {
+          // A high surrogate must be followed by an escaped low one and a low one must not
+          // stand alone: such strings are grammatical, but parsers disagree on what they mean.
+          int unit = hex4(p_ + 2);
+          if (unit < 0) {
             return false;
           }
           p_ += 6;
+          if (unit >= 0xDC00 && unit <= 0xDFFF) {
+            return false;
+          }
+          if (unit >= 0xD800 && unit <= 0xDBFF) {
+            if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') {
+              return false;
+            }
+            int low = hex4(p_ + 2);
+            if (low < 0xDC00 || low > 0xDFFF) {
+              return false;
+            }
+            p_ += 6;
+          }
           break;
+        }
         default:
           return false;
       }

@@ -12,8 +12,8 @@ namespace ingestd {
 inline constexpr int kMaxJsonDepth = 64;
 
 // True when `text` is exactly one well-formed JSON object, optionally surrounded by JSON
-// whitespace: strings with valid escapes, no raw control characters and valid UTF-8 (no
-// overlongs or surrogates), numbers per the RFC grammar, the literals true/false/null, at most
+// whitespace: strings with valid escapes (\u escapes of surrogates only as proper pairs), no raw
+// control characters and valid UTF-8 (no overlongs or surrogates), numbers per the RFC grammar, the literals true/false/null, at most
 // kMaxJsonDepth nested containers. Duplicate keys are not checked.
 bool isValidJsonObject(std::string_view text);
 

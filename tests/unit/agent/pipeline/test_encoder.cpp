@@ -217,6 +217,42 @@ TEST_CASE("encoder: valid multi-byte UTF-8 passes, invalid is repaired and count
   parseLines(e.all());
 }
 
+TEST_CASE("encoder: random bytes always give valid JSON holding the repaired line") {
+  std::mt19937 rng(99);
+  std::string data;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3000; ++i) {
+    std::string line;
+    const std::size_t len = rng() % 80;
+    for (std::size_t j = 0; j < len; ++j) {
+      // Mostly ASCII with a good share of specials and high bytes.
+      unsigned char c = static_cast<unsigned char>(rng() % 4 == 0 ? rng() % 256 : 32 + rng() % 95);
+      if (c == '\n') {
+        c = ' ';
+      }
+      line += static_cast<char>(c);
+    }
+    data += line + "\n";
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    lines.push_back(line);
+  }
+  auto e = encode(jsonOptions(), {makeChunk(data)});
+  auto rows = parseLines(e.all());
+  REQUIRE(rows.size() == lines.size());
+  std::uint64_t repaired_records = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    bool repaired = false;
+    std::string expected;
+    appendUtf8Repaired(expected, lines[i], repaired);
+    repaired_records += repaired ? 1 : 0;
+    CHECK(rows[i]["message"] == expected);
+  }
+  CHECK(e.stats.invalid_utf8_repaired == repaired_records);
+  CHECK(repaired_records > 0);
+}
+
 TEST_CASE("encoder: tag, source and host are escaped") {
   EncoderOptions o = jsonOptions();
   o.hostname = "h\"ost";
@@ -334,6 +370,52 @@ TEST_CASE("encoder: json validator details") {
   CHECK_FALSE(isValidJsonValue("truex"));
   CHECK(isValidJsonObject("{\"k\":\"v\"}"));
   CHECK_FALSE(isValidJsonObject("[{\"k\":\"v\"}]"));
+  // Surrogate escapes only as pairs.
+  CHECK(isValidJsonValue("\"\\uD83D\\uDE00\""));
+  CHECK_FALSE(isValidJsonValue("\"\\ud83d\""));
+  CHECK_FALSE(isValidJsonValue("\"\\ud83d x\""));
+  CHECK_FALSE(isValidJsonValue("\"\\ud83d\\u0041\""));
+  CHECK_FALSE(isValidJsonValue("\"\\ude00\""));
+  CHECK_FALSE(isValidJsonValue("\"\\u12\""));
+}
+
+TEST_CASE("encoder: json validator agrees with nlohmann::json on mutated documents") {
+  const std::string seeds[] = {
+      "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\\n\\u00e9\\ud83d\\ude00\"}}",
+      "{\"n\":-12.5e-3,\"s\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\",\"z\":0,\"arr\":[[],{}]}",
+      " { \"k\" : [ 1 , 2.0 , -3E+2 ] } ",
+  };
+  const char alphabet[] = "{}[]\",:\\/ute0123456789.-+eEaflnrs \t\x01\x7f\x80\xC3\xA9\xED\xF0";
+  std::mt19937 rng(12345);
+  int valid = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string doc = seeds[rng() % std::size(seeds)];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t pos = rng() % (doc.size() + 1);
+      const char c = alphabet[rng() % (sizeof(alphabet) - 1)];
+      switch (rng() % 3) {
+        case 0:
+          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        case 1:
+          if (pos < doc.size()) {
+            doc.erase(pos, 1);
+          }
+          break;
+        default:
+          if (pos < doc.size()) {
+            doc[pos] = c;
+          }
+          break;
+      }
+    }
+    CAPTURE(doc);
+    const bool ours = isValidJsonValue(doc);
+    CHECK(ours == json::accept(doc));
+    valid += ours ? 1 : 0;
+  }
+  CHECK(valid > 1000);  // the mutations leave enough valid documents to compare both ways
 }
 
 TEST_CASE("encoder: CSV and TSV quoting") {
