@@ -53,6 +53,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Blocks written to the dead-letter directory.").Register(r);
   buffer_bytes = &BuildGauge().Name("ingestd_buffer_bytes")
                       .Help("Bytes buffered for an output, by kind (memory, disk).").Register(r);
+  output_in_flight = &BuildGauge().Name("ingestd_output_requests_in_flight")
+                          .Help("Ingest requests on the wire.").Register(r);
   auth_refresh = &BuildCounter().Name("ingestd_auth_token_refresh_total")
                       .Help("Token acquisitions by result.").Register(r);
   memory_used_ = &BuildGauge().Name("ingestd_memory_budget_used_bytes")
@@ -91,6 +93,7 @@ OutputMetrics Metrics::forOutput(const std::string& name, const std::string& tab
   m.bytes_compressed = &output_bytes->Add(comp);
   m.retries = &output_retries->Add(l);
   m.deadletter_blocks = &output_deadletter->Add(l);
+  m.requests_in_flight = &output_in_flight->Add(l);
   m.request_duration = &output_duration->Add(l, requestBuckets());
   auto mem = l;
   mem["kind"] = "memory";

@@ -37,6 +37,7 @@ struct OutputMetrics {
   prometheus::Counter* deadletter_blocks = nullptr;
   prometheus::Histogram* request_duration = nullptr;
   prometheus::Gauge* buffer_memory_bytes = nullptr;
+  prometheus::Gauge* requests_in_flight = nullptr;
   prometheus::Gauge* buffer_disk_bytes = nullptr;
   prometheus::Counter& blocks(std::string_view result);   // delivered, rejected, retried
   prometheus::Counter& requests(int http_code);           // code="0" for no response
@@ -79,6 +80,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* output_duration;
   prometheus::Family<prometheus::Counter>* output_deadletter;
   prometheus::Family<prometheus::Gauge>* buffer_bytes;
+  prometheus::Family<prometheus::Gauge>* output_in_flight;
   prometheus::Family<prometheus::Counter>* auth_refresh;
 
  private:

@@ -315,6 +315,7 @@ void OutputRunner::pump() {
 
 void OutputRunner::sendBlock(std::shared_ptr<Block> block) {
   ++in_flight_;
+  metrics_.requests_in_flight->Increment();
   const auto started = std::chrono::steady_clock::now();
   if (block->attempts == 0) {
     block->first_attempt = started;
@@ -337,6 +338,7 @@ void OutputRunner::sendBlock(std::shared_ptr<Block> block) {
 void OutputRunner::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
                                  std::chrono::steady_clock::time_point started) {
   --in_flight_;
+  metrics_.requests_in_flight->Decrement();
   ++block->attempts;
   const auto elapsed = std::chrono::steady_clock::now() - started;
   metrics_.request_duration->Observe(std::chrono::duration<double>(elapsed).count());

@@ -1,0 +1,312 @@
+// Integration tests: OutputRunner on a real loop and worker pool with a fake output — batching,
+// acknowledgements, retries with Retry-After, permanent rejection to the dead-letter directory,
+// block size limits and the memory budget.
+#include <doctest/doctest.h>
+
+#include <dirent.h>
+
+#include <chrono>
+#include <deque>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/compress/gzip_codec.h"
+#include "agent/pipeline/output_runner.h"
+#include "tests/support/temp_dir.h"
+
+using namespace std::chrono_literals;
+using namespace ingestd;
+
+namespace {
+
+bool runUntil(Loop& loop, const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    // Wakes on I/O, timers or posted completions; the timer bounds each wait.
+    uv_timer_t t;
+    uv_timer_init(loop.raw(), &t);
+    uv_timer_start(&t, [](uv_timer_t*) {}, 5, 0);
+    uv_run(loop.raw(), UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+    uv_run(loop.raw(), UV_RUN_NOWAIT);
+  }
+  return true;
+}
+
+// Records every payload; answers with the scripted outcomes, then kDelivered.
+class FakeOutput final : public Output {
+ public:
+  std::deque<SendOutcome> script;
+  std::vector<Payload> seen;
+  std::size_t max_in_flight = 0;
+  std::size_t in_flight = 0;
+  bool respond_later = false;
+  std::vector<std::function<void()>> held;
+
+  void send(Payload payload, std::function<void(SendOutcome)> done) override {
+    seen.push_back(payload);
+    SendOutcome outcome;
+    outcome.delivery = Delivery::kDelivered;
+    outcome.http_status = 200;
+    if (!script.empty()) {
+      outcome = script.front();
+      script.pop_front();
+    }
+    ++in_flight;
+    max_in_flight = std::max(max_in_flight, in_flight);
+    auto finish = [this, outcome, done = std::move(done)] {
+      --in_flight;
+      done(outcome);
+    };
+    if (respond_later) {
+      held.push_back(std::move(finish));
+    } else {
+      finish();
+    }
+  }
+  void stop(std::function<void()> done) override { done(); }
+  std::string format() const override { return "multijson"; }
+};
+
+struct Fixture {
+  test::TempDir dir;
+  Loop loop;
+  Logger log{LogLevel::kOff};
+  Metrics metrics;
+  OutputMetrics om = metrics.forOutput("fake", "T");
+  MemoryBudget budget{64ull << 20};
+  std::unique_ptr<WorkerPool> workers = std::make_unique<WorkerPool>(loop, 2);
+  DeadLetter deadletter{loop, dir.path() + "/deadletter"};
+  FakeOutput output;
+  std::unique_ptr<OutputRunner> runner;
+
+  explicit Fixture(OutputPipelineSettings s = {}) {
+    Loop::markLoopThread();
+    OutputRunnerOptions o;
+    o.name = "fake";
+    o.destination = "db.T";
+    o.settings = s;
+    o.format = "multijson";
+    o.hostname = "host1";
+    o.seed = 1;
+    runner = std::make_unique<OutputRunner>(o, output, loop, *workers, budget, deadletter, om, log);
+    workers->setOnCapacity([this] { runner->onWorkerCapacity(); });
+  }
+  ~Fixture() {
+    runner.reset();
+    workers.reset();
+    CHECK(loop.shutdown() == 0);
+  }
+
+  std::shared_ptr<ChunkTicket> chunk(std::string data, std::uint64_t records, int* acks) {
+    auto src = std::make_shared<SourceInfo>();
+    src->input = "in";
+    src->tag = "t";
+    src->source = "/var/log/x";
+    RecordChunk c;
+    c.source = src;
+    c.data = std::move(data);
+    c.records = records;
+    c.time = std::chrono::system_clock::now();
+    c.on_ack = [acks] { ++*acks; };
+    auto t = std::make_shared<ChunkTicket>();
+    t->charged_bytes = c.data.size();
+    t->outputs_left = 1;
+    t->encodes_left = 1;
+    t->chunk = std::make_shared<const RecordChunk>(std::move(c));
+    budget.acquire(t->charged_bytes);
+    return t;
+  }
+};
+
+std::string lines(int from, int to) {
+  std::string s;
+  for (int i = from; i < to; ++i) {
+    s += "line " + std::to_string(i) + "\n";
+  }
+  return s;
+}
+
+std::vector<nlohmann::json> decodeBlock(const Payload& p) {
+  std::string plain;
+  REQUIRE(gunzip(*p.body, plain, 64u << 20).isOk());
+  std::vector<nlohmann::json> out;
+  std::size_t pos = 0;
+  while (pos < plain.size()) {
+    auto nl = plain.find('\n', pos);
+    out.push_back(nlohmann::json::parse(plain.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+int countFiles(const std::string& dir, std::string_view suffix) {
+  int n = 0;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (auto* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.size() >= suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        ++n;
+      }
+    }
+    closedir(d);
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("output runner: flush delivers every record once and acknowledges the chunk") {
+  Fixture f;
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 100), 100, &acks));
+  f.runner->push(f.chunk(lines(100, 250), 150, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(f.loop, [&] { return acks == 2 && f.runner->idle(); }, 5s));
+  std::vector<int> seen;
+  for (auto& p : f.output.seen) {
+    for (auto& rec : decodeBlock(p)) {
+      CHECK(rec["tag"] == "t");
+      CHECK(rec["host"] == "host1");
+      CHECK(rec["source"] == "/var/log/x");
+      seen.push_back(std::stoi(rec["message"].get<std::string>().substr(5)));
+    }
+  }
+  REQUIRE(seen.size() == 250);
+  for (int i = 0; i < 250; ++i) {
+    CHECK(seen[static_cast<std::size_t>(i)] == i);
+  }
+  CHECK(f.budget.used() == 0);
+  CHECK(f.om.records->Value() == 250);
+}
+
+TEST_CASE("output runner: max_delay flushes a partial batch without an explicit flush") {
+  OutputPipelineSettings s;
+  s.batch_max_delay = 50ms;
+  Fixture f(s);
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 3), 3, &acks));
+  REQUIRE(runUntil(f.loop, [&] { return acks == 1; }, 5s));
+  CHECK(f.output.seen.size() == 1);
+}
+
+TEST_CASE("output runner: blocks never exceed batch.max_bytes and respect concurrency") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 64 * 1024;
+  s.concurrency = 3;
+  Fixture f(s);
+  f.output.respond_later = true;
+  int acks = 0;
+  for (int c = 0; c < 40; ++c) {
+    f.runner->push(f.chunk(lines(c * 1000, c * 1000 + 1000), 1000, &acks));
+  }
+  f.runner->flush();
+  std::uint64_t records = 0;
+  REQUIRE(runUntil(f.loop, [&] {
+    auto held = std::move(f.output.held);
+    f.output.held.clear();
+    for (auto& fn : held) {
+      fn();  // may send more, which lands in a fresh `held`
+    }
+    return acks == 40 && f.runner->idle();
+  }, 20s));
+  for (auto& p : f.output.seen) {
+    CHECK(p.raw_bytes <= 64 * 1024);
+    records += p.records;
+  }
+  CHECK(records == 40000);
+  CHECK(f.output.max_in_flight <= 3);
+  CHECK(f.output.seen.size() > 10);
+}
+
+TEST_CASE("output runner: transient failures are retried with the same block id") {
+  OutputPipelineSettings s;
+  s.retry_initial = 10ms;
+  s.retry_max = 50ms;
+  Fixture f(s);
+  SendOutcome throttled;
+  throttled.delivery = Delivery::kRetry;
+  throttled.http_status = 429;
+  throttled.retry_after = 30ms;
+  SendOutcome unavailable;
+  unavailable.delivery = Delivery::kRetry;
+  unavailable.http_status = 503;
+  f.output.script = {throttled, unavailable};
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 10), 10, &acks));
+  f.runner->flush();
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(f.output.seen.size() == 3);
+  CHECK(f.output.seen[0].block_id == f.output.seen[2].block_id);
+  CHECK(f.output.seen[0].attempt == 0);
+  CHECK(f.output.seen[1].attempt == 1);
+  CHECK(f.output.seen[2].attempt == 2);
+  // The Retry-After of 30 ms was honoured before the second attempt.
+  CHECK(std::chrono::steady_clock::now() - t0 >= 30ms);
+  CHECK(f.om.retries->Value() == 2);
+}
+
+TEST_CASE("output runner: a permanent rejection goes to the dead-letter directory and is acked") {
+  Fixture f;
+  SendOutcome rejected;
+  rejected.delivery = Delivery::kRejected;
+  rejected.http_status = 400;
+  rejected.error_code = "BadRequest_MappingReferenceWasNotFound";
+  rejected.message = "mapping 'm' not found";
+  f.output.script = {rejected};
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 5), 5, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  CHECK(f.output.seen.size() == 1);  // not retried
+  const std::string dl = f.dir.path() + "/deadletter";
+  CHECK(countFiles(dl, ".json") == 1);
+  CHECK(countFiles(dl, ".data.gz") == 1);
+  CHECK(f.om.deadletter_blocks->Value() == 1);
+  CHECK(f.om.dropped("rejected").Value() == 5);
+}
+
+TEST_CASE("output runner: retry.max_elapsed gives up into the dead-letter directory") {
+  OutputPipelineSettings s;
+  s.retry_initial = 5ms;
+  s.retry_max = 10ms;
+  s.retry_max_elapsed = 60ms;
+  Fixture f(s);
+  SendOutcome err;
+  err.delivery = Delivery::kRetry;
+  err.http_status = 500;
+  for (int i = 0; i < 1000; ++i) {
+    f.output.script.push_back(err);
+  }
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 5), 5, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  CHECK(f.output.seen.size() >= 2);
+  CHECK(countFiles(f.dir.path() + "/deadletter", ".json") == 1);
+  CHECK(f.om.dropped("retries_exhausted").Value() == 5);
+}
+
+TEST_CASE("output runner: a record larger than a block is dead-lettered, the rest delivered") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 4096;
+  Fixture f(s);
+  int acks = 0;
+  std::string big(10000, 'x');
+  f.runner->push(f.chunk("small 1\n" + big + "\nsmall 2\n", 3, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  std::uint64_t delivered = 0;
+  for (auto& p : f.output.seen) {
+    delivered += p.records;
+  }
+  CHECK(delivered == 2);
+  CHECK(f.om.dropped("record_too_large").Value() == 1);
+  CHECK(countFiles(f.dir.path() + "/deadletter", ".json") == 1);
+}
