@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "gzip_body.h"
+#include "record_count.h"
 #include "url.h"
 
 namespace kusto_local {
@@ -314,7 +315,7 @@ void Service::ingestBody(Call& call, const std::string& db, const std::string& t
       return sendError(call, 400, "Stream_NoDataToIngest", "The request contains no data.",
                        kStreamingType, true);
     }
-    std::uint64_t records = Engine::countRecords(format, data);
+    std::uint64_t records = countRecordsForDiscard(format, data);
     stats_.countIngest(body.size(), data.size(), records);
     stats_.countDiscardTable(db, table, data.size(), records);
     if (fault == FaultAction::kDropAfterStore) {
