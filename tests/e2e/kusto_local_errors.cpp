@@ -1,6 +1,7 @@
 // kusto-local e2e: what streaming ingestion enforces, each with its HTTP status, OneApi code and
 // @permanent flag: missing database/table, streaming policy (table overrides database), missing
 // mapping, size limits, malformed gzip, malformed records and wrong CSV field counts.
+#include <chrono>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -100,7 +101,7 @@ TEST_CASE("kusto-local: a request body over 10 MiB is refused with 413") {
     CAPTURE(chunked);
     const auto r = kl->ingest("Db", "T", "csv", body, "", {}, false, chunked);
     INFO("error: " << r.error << " body: " << r.body.substr(0, 300));
-    CHECK(r.status == 413);
+    checkOneApiError(r, 413, "BadRequest_FileTooLarge", true);
   }
   // With Expect: 100-continue the server can refuse before the body is sent.
   const auto early = kl->ingest("Db", "T", "csv", body, "", {"Expect: 100-continue"});
@@ -138,20 +139,25 @@ TEST_CASE("kusto-local: malformed JSON records and wrong CSV field counts are pe
   const auto too_many = kl->ingest("Db", "T", "csv", "a,1,true,extra\n");
   checkOneApiError(too_many, 400, "Stream_WrongNumberOfFields", true);
 
-  // Broken JSON line.
-  const auto broken = kl->ingest("Db", "T", "json", "{\"Name\":\"a\"}\n{\"Name\": \n");
-  CHECK(broken.status == 400);
-  const auto e = parseJson(broken)["error"];
-  CHECK(e["@permanent"] == true);
-  CHECK_FALSE(e.value("code", "").empty());
-  // Broken multijson.
-  const auto broken_multi = kl->ingest("Db", "T", "multijson", "[{\"Name\":\"a\"},");
-  CHECK(broken_multi.status == 400);
-  CHECK(parseJson(broken_multi)["error"]["@permanent"] == true);
-  // Unknown stream format.
-  const auto format = kl->ingest("Db", "T", "nosuchformat", "a,1,true\n");
-  CHECK(format.status == 400);
-  CHECK(parseJson(format)["error"]["@permanent"] == true);
+  // Broken JSON line, a JSON line that is not an object, broken multijson.
+  checkOneApiError(kl->ingest("Db", "T", "json", "{\"Name\":\"a\"}\n{\"Name\": \n"), 400,
+                   "BadRequest_NoRecordsOrWrongFormat", true);
+  checkOneApiError(kl->ingest("Db", "T", "json", "{\"Name\":\"a\"}\n[1,2]\n"), 400,
+                   "BadRequest_NoRecordsOrWrongFormat", true);
+  checkOneApiError(kl->ingest("Db", "T", "multijson", "[{\"Name\":\"a\"},"), 400,
+                   "BadRequest_NoRecordsOrWrongFormat", true);
+  // An unterminated quote.
+  checkOneApiError(kl->ingest("Db", "T", "csv", "a,1,true\n\"open,2,true\n"), 400,
+                   "Stream_ClosingQuoteMissing", true);
+  // Nothing to ingest.
+  checkOneApiError(kl->ingest("Db", "T", "csv", ""), 400, "Stream_NoDataToIngest", true);
+  checkOneApiError(kl->ingest("Db", "T", "csv", "\n\r\n\n"), 400, "Stream_NoDataToIngest", true);
+  checkOneApiError(kl->ingest("Db", "T", "multijson", "[]"), 400, "Stream_NoDataToIngest", true);
+  // Unknown or unsupported stream formats.
+  checkOneApiError(kl->ingest("Db", "T", "nosuchformat", "a,1,true\n"), 400,
+                   "BadRequest_FormatNotSupported", true);
+  checkOneApiError(kl->ingest("Db", "T", "parquet", "PAR1"), 400, "BadRequest_FormatNotSupported",
+                   true);
 
   // A failed request stores nothing (no partial batches).
   CHECK(kl->count("Db", "T") == 0);
@@ -174,4 +180,59 @@ TEST_CASE("kusto-local: a missing streamFormat or a wrong method is refused") {
   const auto wrong_method = httpRequest("GET", kl->ingestUrl("Db", "T", "csv"));
   CHECK(wrong_method.status >= 400);
   CHECK(kl->count("Db", "T") == 0);
+}
+
+TEST_CASE("kusto-local: a mapping naming an unknown column is refused at ingest") {
+  auto kl = KustoLocal::start({"--database", "Db"});
+  kl->createTableWithStreaming("Db", "T", kSchema);
+  kl->mgmt("Db", R"(.create table T ingestion json mapping "bad" '[)"
+                 R"({"column":"NoSuchColumn","Properties":{"Path":"$.x"}}]')");
+  checkOneApiError(kl->ingest("Db", "T", "json", R"({"x":1})", "bad"), 400,
+                   "BadRequest_InconsistentMapping", true);
+  CHECK(kl->count("Db", "T") == 0);
+}
+
+TEST_CASE("kusto-local: a gzip bomb is refused with 413 without inflating it all") {
+  auto kl = KustoLocal::start({"--database", "Db"});
+  kl->createTableWithStreaming("Db", "T", kSchema);
+  // 256 MiB of CSV in a few hundred KiB of gzip.
+  std::string chunk;
+  for (int i = 0; i < 1024 * 1024 / 9; ++i) {
+    chunk += "a,1,true\n";
+  }
+  std::string body;
+  const std::string member = gzipCompress(chunk, 9);
+  for (int i = 0; i < 256; ++i) {
+    body += member;  // concatenated gzip members
+  }
+  REQUIRE(body.size() < 10u * 1024 * 1024);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), body,
+                             {"Content-Encoding: gzip"});
+  checkOneApiError(r, 413, "Stream_InputStreamTooLarge", true);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(kl->count("Db", "T") == 0);
+}
+
+TEST_CASE("kusto-local: --strict-json-mapping refuses json without mappingName") {
+  auto kl = KustoLocal::start({"--database", "Db", "--strict-json-mapping"});
+  kl->createTableWithStreaming("Db", "T", kSchema);
+  checkOneApiError(kl->ingest("Db", "T", "json", R"({"Name":"a"})"), 400,
+                   "BadRequest_MissingMappingtFailure", true);
+  // csv without a mapping is still fine.
+  CHECK(consumedRecords(kl->ingest("Db", "T", "csv", "a,1,true\n")) == 1);
+}
+
+TEST_CASE("kusto-local: failures are listed by .show streamingingestion failures") {
+  auto kl = KustoLocal::start({"--database", "Db"});
+  kl->createTableWithStreaming("Db", "T", kSchema);
+  CHECK(kl->ingest("Db", "T", "csv", "a,1\n").status == 400);
+  CHECK(kl->ingest("Db", "T", "csv", "b,2\n").status == 400);
+  const auto failures = kl->mgmt("Db", ".show streamingingestion failures");
+  const auto codes = v1Column(failures, "ErrorCode");
+  REQUIRE(codes.size() == 1);
+  CHECK(codes[0] == "Stream_WrongNumberOfFields");
+  CHECK(v1Column(failures, "Count").at(0) == 2);
+  CHECK(v1Column(failures, "Table").at(0) == "T");
+  CHECK(v1Column(failures, "FailureKind").at(0) == "Permanent");
 }

@@ -346,3 +346,45 @@ TEST_CASE("kusto-local: concurrent clients, every row counted") {
   CHECK(kl->count("Db", "T") == kThreads * kRequests * kRows);
   CHECK(kl->rows("Db", R"(T | where Name == "t7r19-24")").size() == 1);
 }
+
+TEST_CASE("kusto-local: other delimited and text formats (tsv, psv, scsv, sohsv, txt, raw)") {
+  auto kl = startWithTable();
+  CHECK(consumedRecords(kl->ingest("Db", "T", "tsv", "tsv-1\t1\ttrue\ntsv-2\t2\tfalse\n")) == 2);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "psv", "psv-1|3|true\n")) == 1);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "SCsv", "scsv-1;4;true\n")) == 1);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "sohsv", std::string("soh-1\x01" "5\x01true\n")))
+        == 1);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "txt", "a line, with commas\nsecond line\n")) == 2);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "raw", "the whole\nbody")) == 1);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "singlejson",
+                                   R"({"Name":"single","Value":6,"Flag":true})")) == 1);
+  CHECK(kl->count("Db", "T") == 9);
+  CHECK(kl->rows("Db", R"(T | where Name == "tsv-2" | project Value, Flag)") ==
+        std::vector<json>{json::array({2, false})});
+  CHECK(kl->rows("Db", R"(T | where Name == "soh-1" | project Value)") ==
+        std::vector<json>{json::array({5})});
+  CHECK(kl->rows("Db", R"(T | where Name == "a line, with commas" | project Value)") ==
+        std::vector<json>{json::array({nullptr})});
+  CHECK(kl->rows("Db", R"(T | where Name == "the whole\nbody" | count)") ==
+        std::vector<json>{json::array({1})});
+}
+
+TEST_CASE("kusto-local: database-level mappings and transforms") {
+  auto kl = KustoLocal::start({"--database", "Db"});
+  kl->createTableWithStreaming("Db", "E", "(Line:long, At:datetime, Msg:string)");
+  kl->mgmt("Db", R"(.create database Db ingestion json mapping "dbmap" '[)"
+                 R"({"column":"Line","Properties":{"Transform":"SourceLineNumber"}},)"
+                 R"({"column":"At","Properties":{"Path":"$.ts","Transform":"DateTimeFromUnixSeconds"}},)"
+                 R"({"column":"Msg","Properties":{"Path":"$.m"}}]')");
+  const std::string lines = R"({"ts":0,"m":"epoch"})"
+                            "\n"
+                            R"({"ts":1700000000,"m":"later"})"
+                            "\n";
+  CHECK(consumedRecords(kl->ingest("Db", "E", "json", lines, "dbmap")) == 2);
+  const auto rows = kl->rows("Db", R"(E | where Msg == "later")");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == 2);
+  CHECK(rows[0][1].get<std::string>().rfind("2023-11-14T22:13:20", 0) == 0);
+  CHECK(kl->rows("Db", R"(E | where Msg == "epoch" | project At)")[0][0].get<std::string>().rfind(
+            "1970-01-01T00:00:00", 0) == 0);
+}
