@@ -40,6 +40,7 @@ struct TailFile {
   int orphan_scans = 0;   // scans in a row that did not find it while it sat at EOF
   std::optional<Clock::Monotonic> partial_since;
   std::int64_t last_seen_ms = 0;
+  std::uint64_t next_read_len = 0;  // grows while reads come back full
 };
 
 // Writes checkpoint files one at a time on the thread pool; the newest pending contents win.
@@ -77,6 +78,8 @@ std::string dirOf(const std::string& path) {
   }
   return slash == 0 ? "/" : path.substr(0, slash);
 }
+
+constexpr std::uint64_t kMinReadBytes = 64 * 1024;
 
 bool hasGlobChars(const std::string& s) { return s.find_first_of("*?[{") != std::string::npos; }
 
@@ -539,21 +542,37 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
   struct ReadJob {
     std::string buf;
     std::size_t old_size = 0;
+    std::size_t len = 0;
     ReadOutcome outcome;
   };
   auto job = std::make_shared<ReadJob>();
   job->buf = std::move(f->buf);
   f->buf.clear();
   job->old_size = job->buf.size();
+  // Size the read by what we expect to find (last known size, or twice the last read when it
+  // filled its buffer): a chunk's buffer travels through the pipeline, so a few new bytes must
+  // not pin a read_chunk_bytes allocation, and a slow file must not cost a big memset per wakeup.
+  std::uint64_t expect = f->size > f->read_offset ? f->size - f->read_offset : 0;
+  const std::uint64_t chunk = settings_.read_chunk_bytes;
+  std::uint64_t len = std::clamp<std::uint64_t>(std::max(expect, f->next_read_len),
+                                                std::min(kMinReadBytes, chunk), chunk);
+  job->len = static_cast<std::size_t>(len);
   queueWork(
-      [job, fd = f->fd, offset = f->read_offset, len = settings_.read_chunk_bytes,
-       fp = f->fingerprint] {
-        job->buf.resize(job->old_size + len);
-        job->outcome = readAt(fd, offset, job->buf.data() + job->old_size, len, fp);
+      [job, fd = f->fd, offset = f->read_offset, fp = f->fingerprint] {
+        job->buf.resize(job->old_size + job->len);
+        job->outcome = readAt(fd, offset, job->buf.data() + job->old_size, job->len, fp);
         job->buf.resize(job->old_size +
                         static_cast<std::size_t>(std::max<std::int64_t>(job->outcome.n, 0)));
+        if (job->buf.capacity() > 2 * job->buf.size() + 4096) {
+          job->buf.shrink_to_fit();  // off the loop: copies only the few bytes that were read
+        }
       },
-      [this, f, job] { onRead(f, std::move(job->buf), job->old_size, job->outcome); });
+      [this, f, job] {
+        f->next_read_len = job->outcome.n == static_cast<std::int64_t>(job->len)
+                               ? std::min<std::uint64_t>(2 * job->len, settings_.read_chunk_bytes)
+                               : kMinReadBytes;
+        onRead(f, std::move(job->buf), job->old_size, job->outcome);
+      });
 }
 
 void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
