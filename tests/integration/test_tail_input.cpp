@@ -493,3 +493,30 @@ TEST_CASE("tail: exclude globs and stop() in any order with checkpoint()") {
 }
 
 }  // namespace ingestd::inputs
+
+namespace ingestd::inputs {
+
+TEST_CASE("tail: a file renamed out of the globs and back continues where it was") {
+  Harness h;
+  std::string f = h.dir.file("a.log");
+  std::string away = h.dir.file("a.away");
+  h.sink.auto_ack = false;
+  append(f, numbered(0, 10));
+  auto s = h.settings({f});
+  h.start(s);
+  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(::rename(f.c_str(), away.c_str()) == 0);
+  REQUIRE(runLoopUntil(h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
+  REQUIRE(::rename(away.c_str(), f.c_str()) == 0);
+  append(f, numbered(10, 15));
+  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 15; }, 5s));
+  runLoopFor(h.loop, 100ms);
+  CHECK(h.sink.lines[f] == expected(0, 15));
+  h.sink.ackFirst(h.sink.pending.size());
+  h.stop();
+  auto loaded = loadCheckpointFile(s.state_file);
+  REQUIRE(loaded.data.entries.size() == 1);
+  CHECK(loaded.data.entries[0].offset == numbered(0, 15).size());
+}
+
+}  // namespace ingestd::inputs

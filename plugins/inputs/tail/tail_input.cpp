@@ -475,6 +475,23 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, Key scan_ke
     closeFd(opened.fd);
     return;
   }
+  // Released moments ago (renamed out of the globs and back) and not yet fully acknowledged:
+  // revive it, so its acknowledgement tracking carries on where it was.
+  for (const auto& [id, old] : files_) {
+    if (old->released && !old->deleted && old->dev == opened.dev && old->ino == opened.ino &&
+        fingerprintMatches(old->fingerprint, opened.head) && old->read_offset <= opened.size) {
+      old->released = false;
+      old->moved = false;
+      old->orphan_scans = 0;
+      old->fd = opened.fd;
+      old->current_path = path;
+      old->size = opened.size;
+      by_inode_[key] = old->id;
+      watchDir(dirOf(path));
+      issueRead(old);
+      return;
+    }
+  }
   std::optional<std::uint64_t> start;
   if (auto s = saved_.find(key); s != saved_.end()) {
     Fingerprint saved_fp{s->second.fingerprint_len, s->second.fingerprint_hash};
