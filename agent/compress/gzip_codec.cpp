@@ -23,13 +23,31 @@ namespace {
 // zlib and ISA-L count input and output in 32-bit fields; feed them at most this much at once.
 constexpr std::size_t kMaxStep = std::size_t{1} << 30;
 
-// Grows `out` so that at least `want` bytes are writable after `used`; returns the new room.
-std::size_t growOutput(std::string& out, std::size_t used, std::size_t want) {
-  if (out.size() - used < want) {
-    out.resize(used + std::max(want, out.size() - used));
+// Compressors write into a scratch buffer they keep between calls and then append exactly the
+// compressed bytes to `out`: no zero-filling or page faults for a fresh bound-sized buffer per
+// block, and the caller's string is not left with ten times the capacity it uses (payload
+// bodies live on while in flight and count against the memory budget).
+class Scratch {
+ public:
+  // At least `want` writable bytes after `used`; returns the room.
+  std::size_t grow(std::size_t used, std::size_t want) {
+    if (buf_.size() - used < want) {
+      buf_.resize(used + std::max(want, buf_.size() - used));
+    }
+    return buf_.size() - used;
   }
-  return out.size() - used;
-}
+  char* data() { return buf_.data(); }
+  void finish(std::size_t used, std::string& out) {
+    out.append(buf_.data(), used);
+    if (buf_.size() > kKeep) {
+      std::string().swap(buf_);  // a one-off huge input: don't hold its memory forever
+    }
+  }
+
+ private:
+  static constexpr std::size_t kKeep = std::size_t{16} << 20;
+  std::string buf_;
+};
 
 class ZlibCompressor final : public GzipCompressor {
  public:
@@ -48,9 +66,8 @@ class ZlibCompressor final : public GzipCompressor {
 
   void compress(std::string_view in, std::string& out) override {
     INGESTD_CHECK(deflateReset(&zs_) == Z_OK);
-    std::size_t used = out.size();
-    std::size_t bound = deflateBound(&zs_, static_cast<uLong>(std::min(in.size(), kMaxStep)));
-    out.resize(used + bound);
+    std::size_t used = 0;
+    scratch_.grow(0, deflateBound(&zs_, static_cast<uLong>(std::min(in.size(), kMaxStep))));
     const char* next = in.data();
     std::size_t left = in.size();
     for (;;) {
@@ -61,8 +78,8 @@ class ZlibCompressor final : public GzipCompressor {
         next += step;
         left -= step;
       }
-      std::size_t room = std::min(growOutput(out, used, 64 * 1024), kMaxStep);
-      zs_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+      std::size_t room = std::min(scratch_.grow(used, 64 * 1024), kMaxStep);
+      zs_.next_out = reinterpret_cast<Bytef*>(scratch_.data() + used);
       zs_.avail_out = static_cast<uInt>(room);
       int rc = deflate(&zs_, left == 0 ? Z_FINISH : Z_NO_FLUSH);
       used += room - zs_.avail_out;
@@ -71,11 +88,12 @@ class ZlibCompressor final : public GzipCompressor {
       }
       INGESTD_CHECK(rc == Z_OK || rc == Z_BUF_ERROR);
     }
-    out.resize(used);
+    scratch_.finish(used, out);
   }
 
  private:
   z_stream zs_;
+  Scratch scratch_;
   int level_;
 };
 
@@ -94,17 +112,17 @@ class LibdeflateCompressor final : public GzipCompressor {
   int level() const override { return level_; }
 
   void compress(std::string_view in, std::string& out) override {
-    std::size_t used = out.size();
     std::size_t bound = libdeflate_gzip_compress_bound(compressor_, in.size());
-    out.resize(used + bound);
+    scratch_.grow(0, bound);
     std::size_t n =
-        libdeflate_gzip_compress(compressor_, in.data(), in.size(), out.data() + used, bound);
+        libdeflate_gzip_compress(compressor_, in.data(), in.size(), scratch_.data(), bound);
     INGESTD_CHECK(n > 0);  // cannot fail with a bound-sized buffer
-    out.resize(used + n);
+    scratch_.finish(n, out);
   }
 
  private:
   libdeflate_compressor* compressor_;
+  Scratch scratch_;
   int level_;
 };
 #endif
@@ -130,9 +148,9 @@ class IsalCompressor final : public GzipCompressor {
     zs_.gzip_flag = IGZIP_GZIP;
     zs_.flush = NO_FLUSH;
     zs_.end_of_stream = 0;
-    std::size_t used = out.size();
+    std::size_t used = 0;
     // Stored blocks cost 5 bytes per 64 KiB at worst; header and trailer add 18.
-    out.resize(used + in.size() + in.size() / 1024 + 256);
+    scratch_.grow(0, in.size() + in.size() / 1024 + 256);
     const char* next = in.data();
     std::size_t left = in.size();
     for (;;) {
@@ -144,8 +162,8 @@ class IsalCompressor final : public GzipCompressor {
         left -= step;
       }
       zs_.end_of_stream = left == 0 ? 1 : 0;
-      std::size_t room = std::min(growOutput(out, used, 64 * 1024), kMaxStep);
-      zs_.next_out = reinterpret_cast<std::uint8_t*>(out.data() + used);
+      std::size_t room = std::min(scratch_.grow(used, 64 * 1024), kMaxStep);
+      zs_.next_out = reinterpret_cast<std::uint8_t*>(scratch_.data() + used);
       zs_.avail_out = static_cast<std::uint32_t>(room);
       int rc = isal_deflate(&zs_);
       INGESTD_CHECK(rc == COMP_OK);
@@ -154,11 +172,12 @@ class IsalCompressor final : public GzipCompressor {
         break;
       }
     }
-    out.resize(used);
+    scratch_.finish(used, out);
   }
 
  private:
   isal_zstream zs_{};
+  Scratch scratch_;
   std::vector<std::uint8_t> level_buf_;
   int level_;
 };
