@@ -28,7 +28,8 @@ std::string Table::cslSchema() const {
 nlohmann::json Table::schemaJson() const {
   nlohmann::json cols = nlohmann::json::array();
   for (const auto& c : columns) {
-    cols.push_back({{"Name", c.name}, {"Type", dotNetTypeName(c.type)}, {"CslType", cslTypeName(c.type)}});
+    cols.push_back(
+        {{"Name", c.name}, {"Type", dotNetTypeName(c.type)}, {"CslType", cslTypeName(c.type)}});
   }
   return {{"Name", name}, {"OrderedColumns", std::move(cols)}};
 }

@@ -22,7 +22,7 @@ enum class CommandKind {
   kDropTable,          // .drop table T [ifexists]
   kShowTables,         // .show tables
   kShowTableSchema,    // .show table T schema as json | .show table T cslschema
-  kCreateMapping,      // .create|.create-or-alter|.alter table|database X ingestion K mapping "m" '..'
+  kCreateMapping,      // .create[-or-alter]|.alter table|database X ingestion K mapping "m" '..'
   kShowMappings,       // .show table|database X ingestion [K] mappings | mapping "m"
   kDropMapping,        // .drop table|database X ingestion K mapping "m"
   kAlterPolicy,        // .alter table|database X policy streamingingestion enable|disable|'{..}'

@@ -123,88 +123,72 @@ void EngineCore::recordFailure(const IngestRequest& request, std::string_view co
 
 EngineResult Engine::ingest(const IngestRequest& request) { return impl_->ingest(request, true); }
 
-EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy) {
-  auto fail = [&](int status, std::string_view code, std::string message) {
-    recordFailure(request, code, message);
-    return ingestError(status, code, message);
-  };
-  auto format = parseDataFormat(request.format);
-  if (!format) {
-    return fail(400, "BadRequest_FormatNotSupported",
-                fmt::format("Stream format '{}' is not supported by kusto-local", request.format));
-  }
+// What ingest needs from the catalog, copied under the shared lock so decoding can run
+// without it.
+struct IngestSnapshot {
   std::vector<ColumnSpec> schema;
   std::shared_ptr<const ParsedMapping> mapping;
-  {
-    std::shared_lock lock(mu);
-    auto db = catalog.databases.find(request.database);
-    if (db == catalog.databases.end()) {
-      return fail(400, "BadRequest_DatabaseNotExist",
-                  fmt::format("Database '{}' does not exist", request.database));
+};
+
+std::optional<IngestFailureInfo> EngineCore::snapshotForIngest(const IngestRequest& request,
+                                                               DataFormat format,
+                                                               bool check_policy,
+                                                               IngestSnapshot& out) const {
+  std::shared_lock lock(mu);
+  auto db = catalog.databases.find(request.database);
+  if (db == catalog.databases.end()) {
+    return IngestFailureInfo{400, "BadRequest_DatabaseNotExist",
+                             fmt::format("Database '{}' does not exist", request.database)};
+  }
+  auto table = db->second.tables.find(request.table);
+  if (table == db->second.tables.end()) {
+    return IngestFailureInfo{400, "BadRequest_TableNotExist",
+                             fmt::format("Table '{}' does not exist in database '{}'",
+                                         request.table, request.database)};
+  }
+  const Table& t = table->second;
+  const auto& policy = t.policy ? t.policy : db->second.policy;
+  if (check_policy && !policyEnabled(policy)) {
+    return IngestFailureInfo{400, "BadRequest_StreamingIngestionPolicyNotEnabled",
+                             fmt::format("Streaming ingestion policy is not enabled for table "
+                                         "'{}' in database '{}'",
+                                         request.table, request.database)};
+  }
+  std::string_view kind = mappingKindFor(format);
+  if (!request.mapping_name.empty()) {
+    const StoredMapping* m = findMapping(t.mappings, kind, request.mapping_name);
+    if (m == nullptr) {
+      m = findMapping(db->second.mappings, kind, request.mapping_name);
     }
-    auto table = db->second.tables.find(request.table);
-    if (table == db->second.tables.end()) {
-      return fail(400, "BadRequest_TableNotExist",
-                  fmt::format("Table '{}' does not exist in database '{}'", request.table,
-                              request.database));
+    if (m == nullptr) {
+      return IngestFailureInfo{400, "BadRequest_MappingReferenceWasNotFound",
+                               fmt::format("Mapping reference '{}' of kind '{}' was not found "
+                                           "on table '{}' or database '{}'",
+                                           request.mapping_name, kind, request.table,
+                                           request.database)};
     }
-    const Table& t = table->second;
-    const auto& policy = t.policy ? t.policy : db->second.policy;
-    if (check_policy && !policyEnabled(policy)) {
-      return fail(400, "BadRequest_StreamingIngestionPolicyNotEnabled",
-                  fmt::format("Streaming ingestion policy is not enabled for table '{}' in "
-                              "database '{}'",
-                              request.table, request.database));
-    }
-    std::string_view kind = mappingKindFor(*format);
-    if (!request.mapping_name.empty()) {
-      const StoredMapping* m = findMapping(t.mappings, kind, request.mapping_name);
-      if (m == nullptr) {
-        m = findMapping(db->second.mappings, kind, request.mapping_name);
-      }
-      if (m == nullptr) {
-        return fail(400, "BadRequest_MappingReferenceWasNotFound",
-                    fmt::format("Mapping reference '{}' of kind '{}' was not found on table "
-                                "'{}' or database '{}'",
-                                request.mapping_name, kind, request.table, request.database));
-      }
-      mapping = m->parsed;
-    } else if (options.require_json_mapping && isJsonFormat(*format)) {
-      return fail(400, "BadRequest_MissingMappingtFailure",
-                  "Avro and Json formats must be ingested with ingestionMapping or "
-                  "ingestionMappingReference parameter");
-    }
-    schema = t.schema();
+    out.mapping = m->parsed;
+  } else if (options.require_json_mapping && isJsonFormat(format)) {
+    return IngestFailureInfo{400, "BadRequest_MissingMappingtFailure",
+                             "Avro and Json formats must be ingested with ingestionMapping or "
+                             "ingestionMappingReference parameter"};
   }
-  if (request.data.size() > options.max_ingest_raw_bytes) {
-    return fail(413, "Stream_InputStreamTooLarge",
-                fmt::format("Input stream of {} bytes exceeds the streaming limit of {} bytes",
-                            request.data.size(), options.max_ingest_raw_bytes));
-  }
-  DecodedRows decoded = decodeRecords(*format, request.data, schema, mapping.get());
-  if (decoded.error) {
-    return fail(400, decoded.error->code, decoded.error->message);
-  }
-  if (decoded.rows == 0) {
-    return fail(400, "Stream_NoDataToIngest", "The input stream contains no records to ingest");
-  }
-  std::string lines;
-  if (persistence.enabled()) {
-    lines = Persistence::serializeRows(schema, decoded.columns, decoded.rows);
-  }
+  out.schema = t.schema();
+  return std::nullopt;
+}
+
+bool EngineCore::appendDecoded(const IngestRequest& request, const std::vector<ColumnSpec>& schema,
+                               DecodedRows& decoded, std::string_view lines) {
   std::unique_lock lock(mu);
-  Table* target = nullptr;
-  if (auto db = catalog.databases.find(request.database); db != catalog.databases.end()) {
-    if (auto it = db->second.tables.find(request.table); it != db->second.tables.end()) {
-      target = &it->second;
-    }
+  auto db = catalog.databases.find(request.database);
+  if (db == catalog.databases.end()) {
+    return false;
   }
-  if (target == nullptr) {
-    lock.unlock();
-    return fail(400, "BadRequest_TableNotExist",
-                fmt::format("Table '{}' was dropped during ingestion", request.table));
+  auto it = db->second.tables.find(request.table);
+  if (it == db->second.tables.end()) {
+    return false;
   }
-  Table& t = *target;
+  Table& t = it->second;
   // The schema can only have grown (create-merge appends columns) since the snapshot.
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     auto& dst = t.columns[c].data;
@@ -222,7 +206,46 @@ EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy)
   if (persistence.enabled()) {
     (void)persistence.appendRows(t.id, lines);
   }
-  return EngineResult{200, ingestSuccessBody(decoded.rows)};
+  return true;
+}
+
+EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy) {
+  auto fail = [&](int status, std::string_view code, std::string message) {
+    recordFailure(request, code, message);
+    return ingestError(status, code, message);
+  };
+  auto format = parseDataFormat(request.format);
+  if (!format) {
+    return fail(400, "BadRequest_FormatNotSupported",
+                fmt::format("Stream format '{}' is not supported by kusto-local", request.format));
+  }
+  IngestSnapshot snapshot;
+  if (auto failure = snapshotForIngest(request, *format, check_policy, snapshot)) {
+    return fail(failure->status, failure->code, std::move(failure->message));
+  }
+  if (request.data.size() > options.max_ingest_raw_bytes) {
+    return fail(413, "Stream_InputStreamTooLarge",
+                fmt::format("Input stream of {} bytes exceeds the streaming limit of {} bytes",
+                            request.data.size(), options.max_ingest_raw_bytes));
+  }
+  DecodedRows decoded =
+      decodeRecords(*format, request.data, snapshot.schema, snapshot.mapping.get());
+  if (decoded.error) {
+    return fail(400, decoded.error->code, decoded.error->message);
+  }
+  if (decoded.rows == 0) {
+    return fail(400, "Stream_NoDataToIngest", "The input stream contains no records to ingest");
+  }
+  std::string lines;
+  if (persistence.enabled()) {
+    lines = Persistence::serializeRows(snapshot.schema, decoded.columns, decoded.rows);
+  }
+  std::size_t rows = decoded.rows;
+  if (!appendDecoded(request, snapshot.schema, decoded, lines)) {
+    return fail(400, "BadRequest_TableNotExist",
+                fmt::format("Table '{}' was dropped during ingestion", request.table));
+  }
+  return EngineResult{200, ingestSuccessBody(rows)};
 }
 
 std::uint64_t Engine::countRecords(std::string_view format, std::string_view data) {

@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "commands.h"
+#include "ingest_formats.h"
 #include "engine.h"
 #include "kql.h"
 #include "persistence.h"
@@ -14,7 +15,8 @@
 namespace kusto_local {
 
 // Exception type names used in OneApi errors.
-inline constexpr std::string_view kBadRequestType = "Kusto.Data.Exceptions.KustoBadRequestException";
+inline constexpr std::string_view kBadRequestType =
+    "Kusto.Data.Exceptions.KustoBadRequestException";
 inline constexpr std::string_view kSyntaxType = "Kusto.Data.Exceptions.SyntaxException";
 inline constexpr std::string_view kSemanticType = "Kusto.Data.Exceptions.SemanticException";
 inline constexpr std::string_view kEntityNotFoundType =
@@ -33,6 +35,14 @@ struct IngestFailure {
   std::string error_code;
   std::string details;
 };
+
+struct IngestFailureInfo {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+struct IngestSnapshot;
 
 // The result of a management command: a table, or an error.
 struct MgmtOutcome {
@@ -54,7 +64,8 @@ struct MgmtOutcome {
 // The engine state; Engine::Impl derives from it so the command handlers in
 // engine_mgmt.cpp can reach it (Engine::Impl itself is private).
 struct EngineCore {
-  explicit EngineCore(EngineOptions opts) : options(std::move(opts)), persistence(options.data_dir) {}
+  explicit EngineCore(EngineOptions opts)
+      : options(std::move(opts)), persistence(options.data_dir) {}
 
   EngineOptions options;
   // Guards catalog. Ingest decodes without it and takes it exclusively only to append.
@@ -69,6 +80,13 @@ struct EngineCore {
                      std::string_view details);
   // Shared by streaming ingest and `.ingest inline`; check_policy=false for the latter.
   EngineResult ingest(const IngestRequest& request, bool check_policy);
+  // Validates the request against the catalog (shared lock) and copies the schema and mapping.
+  std::optional<IngestFailureInfo> snapshotForIngest(const IngestRequest& request,
+                                                     DataFormat format, bool check_policy,
+                                                     IngestSnapshot& out) const;
+  // Appends decoded rows (exclusive lock); false when the table disappeared meanwhile.
+  bool appendDecoded(const IngestRequest& request, const std::vector<ColumnSpec>& schema,
+                     DecodedRows& decoded, std::string_view lines);
   // Saves metadata when persistence is on; call with mu held.
   void persistMetadata();
 

@@ -170,7 +170,8 @@ class KqlParser {
     }
     if (acceptWord("take") || acceptWord("limit")) {
       op.kind = KqlOp::Kind::kTake;
-      if (cur().kind != TokenKind::kNumber || cur().text.find_first_of(".eE") != std::string::npos) {
+      if (cur().kind != TokenKind::kNumber ||
+          cur().text.find_first_of(".eE") != std::string::npos) {
         return fail("expected a row count");
       }
       op.n = std::stoull(cur().text.size() > 18 ? std::string("999999999999999999") : cur().text);

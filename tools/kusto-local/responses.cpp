@@ -155,11 +155,12 @@ nlohmann::json v1QueryDataset(const std::vector<ColumnSpec>& columns, nlohmann::
   using CT = ColumnType;
   nlohmann::json tables = nlohmann::json::array();
   tables.push_back(v1Table("Table_0", columns, std::move(rows)));
+  nlohmann::json properties_row = nlohmann::json::array({visualizationProperties().dump()});
   tables.push_back(v1Table("Table_1", {{"Value", CT::kString}},
-                           nlohmann::json::array({nlohmann::json::array({visualizationProperties().dump()})})));
+                           nlohmann::json::array({std::move(properties_row)})));
   std::string activity = newGuid();
-  nlohmann::json status_row = {nowDateTime(), 4,        "Info",   0,  "Query completed successfully",
-                               1,             newGuid(), activity, activity, ""};
+  nlohmann::json status_row = {nowDateTime(), 4, "Info", 0, "Query completed successfully",
+                               1, newGuid(), activity, activity, ""};
   tables.push_back(v1Table("Table_2",
                            {{"Timestamp", CT::kDateTime},
                             {"Severity", CT::kInt},
@@ -218,7 +219,8 @@ nlohmann::json v2QueryFrames(const std::vector<ColumnSpec>& columns, nlohmann::j
                                 {"EventTypeName", CT::kString},
                                 {"Payload", CT::kString}},
                                nlohmann::json::array({info_row})));
-  frames.push_back({{"FrameType", "DataSetCompletion"}, {"HasErrors", false}, {"Cancelled", false}});
+  frames.push_back(
+      {{"FrameType", "DataSetCompletion"}, {"HasErrors", false}, {"Cancelled", false}});
   return frames;
 }
 

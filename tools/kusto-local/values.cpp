@@ -293,7 +293,8 @@ std::optional<ColumnType> parseColumnType(std::string_view name) {
       {"guid", ColumnType::kGuid},         {"uniqueid", ColumnType::kGuid},
       {"system.guid", ColumnType::kGuid},  {"dynamic", ColumnType::kDynamic},
       {"system.object", ColumnType::kDynamic}, {"object", ColumnType::kDynamic},
-      {"decimal", ColumnType::kDecimal},   {"system.data.sqltypes.sqldecimal", ColumnType::kDecimal},
+      {"decimal", ColumnType::kDecimal},
+      {"system.data.sqltypes.sqldecimal", ColumnType::kDecimal},
   }};
   for (const auto& alias : kAliases) {
     if (iequals(alias.name, name)) {

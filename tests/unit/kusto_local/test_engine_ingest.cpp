@@ -1,5 +1,7 @@
 // Unit tests for kusto-local streaming ingest: formats, mappings, identity mapping, conversions
 // and every enforcement error (status, code, @permanent).
+#include <thread>
+
 #include <doctest/doctest.h>
 
 #include "engine_test_util.h"
@@ -91,7 +93,8 @@ TEST_CASE("ingest: json mapping paths, ConstValue and transforms") {
   mgmtOk(engine, "db", R"(.create table T ingestion json mapping "m" '[)"
                        R"({"column":"a","Properties":{"Path":"$.outer.inner"}},)"
                        R"({"Column":"b","properties":{"path":"$[\'weird key\']"}},)"
-                       R"({"column":"c","Properties":{"Path":"$.ts","Transform":"DateTimeFromUnixSeconds"}},)"
+                       R"({"column":"c","Properties":{"Path":"$.ts",)"
+                       R"("Transform":"DateTimeFromUnixSeconds"}},)"
                        R"({"column":"d","Properties":{"Path":"$.arr[1]"}}]')");
   REQUIRE(ingest(engine, "T", "json",
                  R"({"outer":{"inner":"deep"},"weird key":42,"ts":1700000000,"arr":[0,{"z":1}]})",
@@ -128,7 +131,8 @@ TEST_CASE("ingest: csv mapping by ordinal (string or number) and ConstValue") {
 TEST_CASE("ingest: database-scoped mapping and txt/raw formats") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dbm" '[{"column":"b","Properties":{"Path":"$.v"}}]')");
+  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dbm" )"
+      R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
   REQUIRE(ingest(engine, "T", "multijson", R"([{"v":1},{"v":2}])", "dbm").status == 200);
   CHECK(count(engine, "db", "T") == 2);
   mgmtOk(engine, "db", ".create table L (line:string, n:long)");
@@ -151,8 +155,10 @@ TEST_CASE("ingest: enforcement errors") {
   setUp(engine);
   mgmtOk(engine, "db", ".create table P (a:string)");
   mgmtOk(engine, "db", ".alter table P policy streamingingestion disable");
-  mgmtOk(engine, "db", R"(.create table T ingestion csv mapping "csvmap" '[{"Column":"a","Properties":{"Ordinal":"0"}}]')");
-  mgmtOk(engine, "db", R"(.create table T ingestion json mapping "badcol" '[{"Column":"zz","Properties":{"Path":"$.a"}}]')");
+  mgmtOk(engine, "db", R"(.create table T ingestion csv mapping "csvmap" )"
+      R"('[{"Column":"a","Properties":{"Ordinal":"0"}}]')");
+  mgmtOk(engine, "db", R"(.create table T ingestion json mapping "badcol" )"
+      R"('[{"Column":"zz","Properties":{"Path":"$.a"}}]')");
 
   IngestRequest nodb{"nodb", "T", "csv", "", "a,1,,\n"};
   checkError(engine.ingest(nodb), 400, "BadRequest_DatabaseNotExist");
@@ -241,4 +247,31 @@ TEST_CASE("countRecords: cheap counting per format") {
   CHECK(Engine::countRecords("multijson", "{\"a\":1}\n{\"a\":\n2}\n") == 2);
   CHECK(Engine::countRecords("singlejson", "{\"a\":1}") == 1);
   CHECK(Engine::countRecords("raw", "a\nb") == 1);
+}
+
+TEST_CASE("ingest: concurrent requests, queries and schema changes keep every row") {
+  Engine engine(EngineOptions{});
+  setUp(engine);
+  constexpr int kThreads = 4;
+  constexpr int kRequests = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&engine, t] {
+      for (int i = 0; i < kRequests; ++i) {
+        std::string body = "{\"a\":\"t" + std::to_string(t) + "\",\"b\":1}\n{\"b\":2}\n";
+        if (ingest(engine, "T", "json", body).status != 200) {
+          std::abort();
+        }
+        if (t == 0 && i % 10 == 0) {
+          engine.mgmt("db", ".create-merge table T (extra" + std::to_string(i) + ":long)");
+        }
+        engine.query("db", "T | summarize count() by a", true);
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  CHECK(count(engine, "db", "T") == kThreads * kRequests * 2);
+  CHECK(engine.tableStats()["db.T"].requests == kThreads * kRequests);
 }

@@ -78,7 +78,8 @@ TEST_CASE("mgmt: ingestion mappings") {
   Engine engine(EngineOptions{});
   setUp(engine);
   const char* create =
-      R"(.create table T ingestion json mapping "m" '[{"column":"a","Properties":{"Path":"$.a"}}]')";
+      R"(.create table T ingestion json mapping "m" )"
+          R"('[{"column":"a","Properties":{"Path":"$.a"}}]')";
   json created = mgmtOk(engine, "db", create);
   CHECK(columnNames(created) == std::vector<std::string>{"Name", "Kind", "Mapping",
                                                          "LastUpdatedOn", "Database", "Table"});
@@ -88,16 +89,21 @@ TEST_CASE("mgmt: ingestion mappings") {
   CHECK(created["Rows"][0][5] == "T");
   checkError(engine.mgmt("db", create), 400, "BadRequest_EntityAlreadyExists");
   mgmtOk(engine, "db",
-         R"(.create-or-alter table T ingestion json mapping "m" '[{"column":"b","Properties":{"Path":"$.b"}}]')");
+         R"(.create-or-alter table T ingestion json mapping "m" )"
+             R"('[{"column":"b","Properties":{"Path":"$.b"}}]')");
   mgmtOk(engine, "db",
-         R"(.create table T ingestion csv mapping "m" '[{"column":"b","Properties":{"Ordinal":"0"}}]')");
-  checkError(engine.mgmt("db", R"(.alter table T ingestion csv mapping "nope" '[{"column":"b","Properties":{"Ordinal":"0"}}]')"),
+         R"(.create table T ingestion csv mapping "m" )"
+             R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')");
+  checkError(engine.mgmt("db", R"(.alter table T ingestion csv mapping "nope" )"
+      R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')"),
              400, "BadRequest_EntityNotFound");
   checkError(engine.mgmt("db", R"(.create table T ingestion json mapping "bad" '{"not":"array"}')"),
              400, "BadRequest_InvalidMapping");
-  checkError(engine.mgmt("db", R"(.create table T ingestion json mapping "bad" '[{"column":"a","Properties":{"Path":"a.b"}}]')"),
+  checkError(engine.mgmt("db", R"(.create table T ingestion json mapping "bad" )"
+      R"('[{"column":"a","Properties":{"Path":"a.b"}}]')"),
              400, "BadRequest_InvalidMapping");
-  checkError(engine.mgmt("db", R"(.create table Nope ingestion json mapping "m" '[{"column":"a","path":"$"}]')"),
+  checkError(engine.mgmt("db", R"(.create table Nope ingestion json mapping "m" )"
+      R"('[{"column":"a","path":"$"}]')"),
              400, "BadRequest_EntityNotFound");
 
   CHECK(mgmtOk(engine, "db", ".show table T ingestion mappings")["Rows"].size() == 2);
@@ -111,7 +117,8 @@ TEST_CASE("mgmt: ingestion mappings") {
   checkError(engine.mgmt("db", ".drop table T ingestion json mapping \"m\""), 400,
              "BadRequest_EntityNotFound");
 
-  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dm" '[{"column":"a","path":"$.a"}]')");
+  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dm" )"
+      R"('[{"column":"a","path":"$.a"}]')");
   json dbm = mgmtOk(engine, "db", ".show database db ingestion mappings");
   CHECK(dbm["Rows"][0][4] == "db");
   CHECK(dbm["Rows"][0][5] == "");
@@ -130,13 +137,17 @@ TEST_CASE("mgmt: streaming ingestion policies") {
   CHECK(none["Rows"][0][2].is_null());
   CHECK(none["Rows"][0][4] == "Table");
 
-  json on = mgmtOk(engine, "db", ".alter table T policy streamingingestion '{\"IsEnabled\": true, \"HintAllocatedRate\": 2.1}'");
+  json on = mgmtOk(engine, "db",
+                   ".alter table T policy streamingingestion "
+                   "'{\"IsEnabled\": true, \"HintAllocatedRate\": 2.1}'");
   CHECK(json::parse(on["Rows"][0][2].get<std::string>()) ==
         json::parse(R"({"IsEnabled":true,"HintAllocatedRate":2.1})"));
-  json merged = mgmtOk(engine, "db", ".alter-merge table T policy streamingingestion '{\"IsEnabled\": false}'");
+  json merged = mgmtOk(engine, "db",
+                       ".alter-merge table T policy streamingingestion '{\"IsEnabled\": false}'");
   CHECK(json::parse(merged["Rows"][0][2].get<std::string>()) ==
         json::parse(R"({"IsEnabled":false,"HintAllocatedRate":2.1})"));
-  checkError(engine.mgmt("db", ".alter table T policy streamingingestion '{\"HintAllocatedRate\":1}'"),
+  checkError(engine.mgmt("db",
+                         ".alter table T policy streamingingestion '{\"HintAllocatedRate\":1}'"),
              400, "General_BadRequest");
   checkError(engine.mgmt("db", ".alter table T policy streamingingestion 'not json'"), 400,
              "General_BadRequest");

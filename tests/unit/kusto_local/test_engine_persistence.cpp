@@ -43,7 +43,8 @@ TEST_CASE("persistence: databases, tables, mappings, policies and rows survive a
     REQUIRE(engine.load().empty());
     setUp(engine);
     mgmtOk(engine, "db", ".create table Other (x:int, y:guid, z:timespan, w:bool, r:real)");
-    mgmtOk(engine, "db", R"(.create table T ingestion json mapping "m" '[{"column":"b","Properties":{"Path":"$.v"}}]')");
+    mgmtOk(engine, "db", R"(.create table T ingestion json mapping "m" )"
+        R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
     mgmtOk(engine, "db", ".alter table Other policy streamingingestion disable");
     mgmtOk(engine, "", ".create database Empty volatile");
     REQUIRE(ingest(engine, "T", "csv", "a,1,2024-01-01T00:00:00Z,{\"k\":[1]}\n").status == 200);

@@ -88,7 +88,8 @@ TEST_CASE("values: JSON conversion") {
   CHECK(std::get<std::string>(valueFromJson(CT::kDynamic, json::parse("[1,{\"a\":null}]"))) ==
         "[1,{\"a\":null}]");
   CHECK(std::get<std::string>(valueFromJson(CT::kDynamic, json("s"))) == "\"s\"");
-  CHECK(std::get<std::string>(valueFromJson(CT::kGuid, json("0A1B2C3D-0000-1111-2222-333344445555"))) ==
+  json guid("0A1B2C3D-0000-1111-2222-333344445555");
+  CHECK(std::get<std::string>(valueFromJson(CT::kGuid, guid)) ==
         "0a1b2c3d-0000-1111-2222-333344445555");
 }
 
