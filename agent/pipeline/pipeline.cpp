@@ -14,6 +14,7 @@ bool tagMatches(std::string_view pattern, std::string_view tag) {
 
 struct Pipeline::OutputSlot {
   const PluginSection* section = nullptr;
+  std::unique_ptr<PluginContext> ctx;  // plugins keep a reference: it lives as long as they do
   OutputMetrics metrics;
   std::unique_ptr<Output> output;
   std::unique_ptr<OutputRunner> runner;
@@ -31,6 +32,7 @@ class Pipeline::Sink final : public RecordSink {
 
 struct Pipeline::InputSlot {
   const PluginSection* section = nullptr;
+  std::unique_ptr<PluginContext> ctx;  // plugins keep a reference: it lives as long as they do
   InputMetrics metrics;
   std::unique_ptr<Input> input;
   std::unique_ptr<Sink> sink;
@@ -88,14 +90,15 @@ Status Pipeline::start(bool with_inputs) {
     slot->section = &section;
     const auto* factory = registry_.findOutput(section.type);
     INGESTD_CHECK(factory != nullptr);  // the config loader checked the type
-    PluginContext ctx{.instance = section.type + "/" + section.name,
-                      .name = section.name,
-                      .loop = loop_,
-                      .workers = workers_,
-                      .clock = clock_,
-                      .log = log_,
-                      .state_dir = config_.service.state_dir,
-                      .hostname = hostname_};
+    slot->ctx.reset(new PluginContext{.instance = section.type + "/" + section.name,
+                                      .name = section.name,
+                                      .loop = loop_,
+                                      .workers = workers_,
+                                      .clock = clock_,
+                                      .log = log_,
+                                      .state_dir = config_.service.state_dir,
+                                      .hostname = hostname_});
+    PluginContext& ctx = *slot->ctx;
     // Label outputs with their configured table (a fixed value from the config file).
     std::string table;
     if (auto t = section.node["table"]; t.defined() && t.isScalar()) {
@@ -134,14 +137,15 @@ Status Pipeline::start(bool with_inputs) {
     slot->sink = std::make_unique<Sink>(*this, *slot);
     const auto* factory = registry_.findInput(section.type);
     INGESTD_CHECK(factory != nullptr);
-    PluginContext ctx{.instance = section.type + "/" + section.name,
-                      .name = section.name,
-                      .loop = loop_,
-                      .workers = workers_,
-                      .clock = clock_,
-                      .log = log_,
-                      .state_dir = config_.service.state_dir,
-                      .hostname = hostname_};
+    slot->ctx.reset(new PluginContext{.instance = section.type + "/" + section.name,
+                                      .name = section.name,
+                                      .loop = loop_,
+                                      .workers = workers_,
+                                      .clock = clock_,
+                                      .log = log_,
+                                      .state_dir = config_.service.state_dir,
+                                      .hostname = hostname_});
+    PluginContext& ctx = *slot->ctx;
     ctx.input_metrics = &slot->metrics;
     auto created = factory->create(section.settings, ctx);
     if (!created) {
