@@ -285,6 +285,24 @@ std::unique_ptr<GzipCompressor> GzipCompressor::create(CodecKind kind, int level
   return nullptr;
 }
 
+GzipCompressor& threadCompressor(CodecKind kind, int level) {
+  // A handful of (codec, level) pairs per process at most: a linear search is fine.
+  thread_local std::vector<std::unique_ptr<GzipCompressor>> compressors;
+  for (const auto& c : compressors) {
+    if (c->kind() == kind && c->level() == level) {
+      return *c;
+    }
+  }
+  compressors.push_back(GzipCompressor::create(kind, level));
+  return *compressors.back();
+}
+
+std::string gzipCompress(CodecKind kind, int level, std::string_view in) {
+  std::string out;
+  threadCompressor(kind, level).compress(in, out);
+  return out;
+}
+
 Status gunzip(std::string_view in, std::string& out, std::size_t max_out) {
   if (in.empty()) {
     return makeError(ErrorCode::kInvalidArgument, "gzip data is empty");

@@ -46,6 +46,13 @@ class GzipCompressor {
   virtual void compress(std::string_view in, std::string& out) = 0;
 };
 
+// The calling thread's compressor for (kind, level), created on first use and kept for the
+// thread's lifetime, so worker-pool jobs need not carry one. Valid kind and level as for create().
+GzipCompressor& threadCompressor(CodecKind kind, int level);
+
+// One gzip member of `in`, compressed with threadCompressor(kind, level).
+std::string gzipCompress(CodecKind kind, int level, std::string_view in);
+
 // Decompresses all gzip members of `in` into `out` (appending), failing if the output would
 // exceed max_out bytes, on corrupt or truncated data, and on trailing bytes that are not a gzip
 // member. Empty input is an error.

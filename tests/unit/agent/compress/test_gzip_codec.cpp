@@ -228,6 +228,20 @@ TEST_CASE("gunzip rejects corrupt input") {
   CHECK(out.empty());
 }
 
+TEST_CASE("threadCompressor keeps one compressor per codec and level") {
+  for (CodecKind kind : availableCodecs()) {
+    GzipCompressor& a = threadCompressor(kind, 1);
+    CHECK(&a == &threadCompressor(kind, 1));
+    CHECK(&a != &threadCompressor(kind, 2));
+    CHECK(a.kind() == kind);
+    CHECK(a.level() == 1);
+    std::string gz = gzipCompress(kind, 1, "record\n");
+    std::string out;
+    REQUIRE(gunzip(gz, out, 100).isOk());
+    CHECK(out == "record\n");
+  }
+}
+
 TEST_CASE("gzipTrailerSize") {
   CHECK_FALSE(gzipTrailerSize("").has_value());
   CHECK_FALSE(gzipTrailerSize("not a gzip stream at all").has_value());
