@@ -257,6 +257,9 @@ EngineResult Engine::query(std::string_view database, std::string_view csl, bool
   if (!parsed.query) {
     return queryError(parsed.error, kSyntaxType, "SYN0002");
   }
+  if (database.empty()) {
+    return badRequest("No database was specified for the query (the request's 'db' field)");
+  }
   std::shared_lock lock(impl_->mu);
   auto db = impl_->catalog.databases.find(std::string(database));
   if (db == impl_->catalog.databases.end()) {

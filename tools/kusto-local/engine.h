@@ -31,6 +31,12 @@ EngineResult errorResult(int http_status, std::string_view code, std::string_vie
 void addErrorContext(nlohmann::json& body, std::string_view client_request_id,
                      std::string_view activity_id);
 
+// Serializes a v2 frame array (EngineResult::body of a v2 query) as the service does: one frame
+// per line, "[f0\n,f1\n...\n]", each frame starting with its "FrameType" key and the other
+// keys in the service's order. The Go SDK's frame reader depends on both; nlohmann::json::dump
+// would sort the keys alphabetically instead. Non-array bodies (errors) are dumped as usual.
+std::string serializeV2Frames(const nlohmann::json& frames);
+
 struct EngineOptions {
   std::size_t max_ingest_raw_bytes = 4 * 1024 * 1024;  // after decompression: 413 over this
   bool require_json_mapping = false;  // strict: JSON kinds without mappingName -> 400

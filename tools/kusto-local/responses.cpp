@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <random>
@@ -136,6 +137,49 @@ void addErrorContext(nlohmann::json& body, std::string_view client_request_id,
                   activity_id, activity_id);
 }
 
+std::string serializeV2Frames(const nlohmann::json& frames) {
+  if (!frames.is_array()) {
+    return frames.dump();
+  }
+  static const std::array<std::string, 14> kOrder = {
+      "FrameType", "IsProgressive", "Version",   "IsFragmented", "ErrorReportingPlacement",
+      "TableId",   "TableKind",     "TableName", "Columns",      "Rows",
+      "RowCount",  "HasErrors",     "Cancelled", "OneApiErrors"};
+  std::string out = "[";
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const auto& frame = frames[i];
+    if (i > 0) {
+      out += "\n,";
+    }
+    if (!frame.is_object()) {
+      out += frame.dump();
+      continue;
+    }
+    out += '{';
+    bool first = true;
+    auto emit = [&](const std::string& key, const nlohmann::json& value) {
+      out += first ? "" : ",";
+      first = false;
+      out += nlohmann::json(key).dump();
+      out += ':';
+      out += value.dump();
+    };
+    for (const auto& key : kOrder) {
+      if (auto it = frame.find(key); it != frame.end()) {
+        emit(key, *it);
+      }
+    }
+    for (auto it = frame.begin(); it != frame.end(); ++it) {
+      if (std::find(kOrder.begin(), kOrder.end(), it.key()) == kOrder.end()) {
+        emit(it.key(), it.value());
+      }
+    }
+    out += '}';
+  }
+  out += "\n]";
+  return out;
+}
+
 nlohmann::json v1Table(std::string_view table_name, const std::vector<ColumnSpec>& columns,
                        nlohmann::json rows) {
   nlohmann::json cols = nlohmann::json::array();
@@ -199,7 +243,7 @@ nlohmann::json v2QueryFrames(const std::vector<ColumnSpec>& columns, nlohmann::j
   frames.push_back(v2DataTable(
       0, "QueryProperties", "@ExtendedProperties",
       {{"TableId", CT::kInt}, {"Key", CT::kString}, {"Value", CT::kDynamic}},
-      nlohmann::json::array({{1, "Visualization", visualizationProperties()}})));
+      nlohmann::json::array({{1, "Visualization", visualizationProperties().dump()}})));
   frames.push_back(v2DataTable(1, "PrimaryResult", "PrimaryResult", columns, std::move(rows)));
   std::string activity = newGuid();
   nlohmann::json info_row = {

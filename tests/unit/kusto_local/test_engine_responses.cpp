@@ -89,3 +89,30 @@ TEST_CASE("responses: management results are one v1 table") {
   CHECK(r.body["Tables"][0]["Columns"][0] ==
         json::parse(R"({"ColumnName":"TableName","DataType":"String","ColumnType":"string"})"));
 }
+
+TEST_CASE("responses: v2 frames serialize one per line with FrameType first") {
+  Engine engine(EngineOptions{});
+  setUp(engine);
+  EngineResult r = engine.query("db", "T | count", true);
+  REQUIRE(r.status == 200);
+  std::string text = serializeV2Frames(r.body);
+  CHECK(json::parse(text) == r.body);
+  CHECK(text.rfind("[{\"FrameType\":\"DataSetHeader\",\"IsProgressive\":false,\"Version\":"
+                   "\"v2.0\"",
+                   0) == 0);
+  CHECK(text.substr(text.size() - 2) == "\n]");
+  std::size_t lines = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find('\n', pos)) != std::string::npos) {
+    ++pos;
+    ++lines;
+    if (text[pos] == ',') {
+      CHECK(text.compare(pos, 14, ",{\"FrameType\":") == 0);
+    }
+  }
+  CHECK(lines == r.body.size());
+  CHECK(text.find("{\"FrameType\":\"DataTable\",\"TableId\":1,\"TableKind\":\"PrimaryResult\","
+                  "\"TableName\":\"PrimaryResult\",\"Columns\":") != std::string::npos);
+  json error = makeOneApiError(400, "X", "y", "T", true);
+  CHECK(serializeV2Frames(error) == error.dump());
+}
