@@ -51,7 +51,7 @@ bool isError(const nlohmann::json& body) {
 }  // namespace
 
 struct Service::Call {
-  HttpRequest& request;
+  const HttpRequest& request;
   HttpResponse& response;
   std::string activity_id;
   const std::string* client_request_id = nullptr;
@@ -110,8 +110,7 @@ void Service::handle(HttpRequest& request, HttpResponse& response) {
 
 void Service::handleParseError(int status, const std::string& message,
                                const HttpRequest& partial, HttpResponse& response) {
-  HttpRequest& req = const_cast<HttpRequest&>(partial);
-  Call call{req, response, randomGuid()};
+  Call call{partial, response, randomGuid()};
   call.client_request_id = partial.header("x-ms-client-request-id");
   response.setHeader("x-ms-activity-id", call.activity_id);
   if (call.client_request_id != nullptr) {

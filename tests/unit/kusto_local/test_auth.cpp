@@ -46,7 +46,7 @@ std::string bearer(const kusto_local::TokenReply& r) {
 
 }  // namespace
 
-TEST_CASE("auth: base64url round trip, padded and unpadded") {
+TEST_CASE("kusto-local auth: base64url round trip, padded and unpadded") {
   for (std::string s : {"", "a", "ab", "abc", "abcd", "\xff\xfe\x00zz"}) {
     std::string back;
     REQUIRE(base64UrlDecode(base64UrlEncode(s), back));
@@ -59,7 +59,7 @@ TEST_CASE("auth: base64url round trip, padded and unpadded") {
   CHECK_FALSE(base64UrlDecode("ab$c", out));
 }
 
-TEST_CASE("auth: client secret flow issues a token that checkBearer accepts until expiry") {
+TEST_CASE("kusto-local auth: client secret flow issues a token that checkBearer accepts until expiry") {
   Fixture f;
   auto r = f.auth.tokenV2("tenant",
                           "grant_type=client_credentials&client_id=app&client_secret=s3cret"
@@ -84,7 +84,7 @@ TEST_CASE("auth: client secret flow issues a token that checkBearer accepts unti
   CHECK(f.auth.tokensIssued().at("v2") == 1);
 }
 
-TEST_CASE("auth: wrong secret, unknown client and bad forms never echo the secret") {
+TEST_CASE("kusto-local auth: wrong secret, unknown client and bad forms never echo the secret") {
   Fixture f;
   auto wrong = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=app"
                                    "&client_secret=guess-me&scope=x%2F.default");
@@ -120,7 +120,7 @@ TEST_CASE("auth: wrong secret, unknown client and bad forms never echo the secre
   CHECK(f.auth.tokensIssued().at("v2") == 0);
 }
 
-TEST_CASE("auth: JWT client assertion checks") {
+TEST_CASE("kusto-local auth: JWT client assertion checks") {
   CHECK(checkClientAssertion(assertionFor("c", kNow + 600), "c", kNow).empty());
   CHECK(checkClientAssertion(assertionFor("c", kNow - 1), "c", kNow).find("AADSTS700024") == 0);
   CHECK(checkClientAssertion(assertionFor("other", kNow + 600), "c", kNow)
@@ -158,7 +158,7 @@ TEST_CASE("auth: JWT client assertion checks") {
                   .empty());
 }
 
-TEST_CASE("auth: client assertion flow through the v2 endpoint") {
+TEST_CASE("kusto-local auth: client assertion flow through the v2 endpoint") {
   Fixture f;
   const std::string type = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
   auto ok = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=certapp"
@@ -181,7 +181,7 @@ TEST_CASE("auth: client assertion flow through the v2 endpoint") {
   CHECK(bad_type.status == 400);
 }
 
-TEST_CASE("auth: legacy v1 endpoint returns numbers as strings") {
+TEST_CASE("kusto-local auth: legacy v1 endpoint returns numbers as strings") {
   Fixture f;
   auto r = f.auth.tokenV1("t", "grant_type=client_credentials&client_id=app&client_secret=s3cret"
                                "&resource=https%3A%2F%2Fkusto");
@@ -193,7 +193,7 @@ TEST_CASE("auth: legacy v1 endpoint returns numbers as strings") {
             .status == 400);
 }
 
-TEST_CASE("auth: IMDS needs Metadata: true, App Service needs the identity header") {
+TEST_CASE("kusto-local auth: IMDS needs Metadata: true, App Service needs the identity header") {
   Fixture f;
   std::map<std::string, std::string> q = {{"api-version", "2018-02-01"},
                                           {"resource", "https://kusto"}};

@@ -21,14 +21,14 @@ std::vector<FaultAction> sequence(Faults& f, int n) {
 
 }  // namespace
 
-TEST_CASE("faults: no settings, no faults") {
+TEST_CASE("kusto-local faults: no settings, no faults") {
   Faults f;
   for (FaultAction a : sequence(f, 100)) {
     CHECK(a == FaultAction::kNone);
   }
 }
 
-TEST_CASE("faults: a fixed seed repeats the same sequence; another seed differs") {
+TEST_CASE("kusto-local faults: a fixed seed repeats the same sequence; another seed differs") {
   FaultSettings s;
   s.seed = 7;
   s.throttle_429 = 0.3;
@@ -56,7 +56,7 @@ TEST_CASE("faults: a fixed seed repeats the same sequence; another seed differs"
   CHECK(counts[static_cast<int>(FaultAction::kDropAfterStore)] > 5);
 }
 
-TEST_CASE("faults: probability 1 always fires; fail_tables only hits its table") {
+TEST_CASE("kusto-local faults: probability 1 always fires; fail_tables only hits its table") {
   FaultSettings s;
   s.error_503 = 1.0;
   s.fail_tables = {"db.bad"};
@@ -66,7 +66,7 @@ TEST_CASE("faults: probability 1 always fires; fail_tables only hits its table")
   CHECK(f.decide("other", "bad") == FaultAction::kError503);
 }
 
-TEST_CASE("faults: JSON settings round trip, unknown keys and bad values refused") {
+TEST_CASE("kusto-local faults: JSON settings round trip, unknown keys and bad values refused") {
   FaultSettings s;
   std::string error;
   nlohmann::json j = {{"seed", 1},           {"throttle_429", 0.3},       {"retry_after_seconds", 2},

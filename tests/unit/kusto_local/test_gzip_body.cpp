@@ -37,7 +37,7 @@ std::string sampleLines(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("gzip body: detection by magic bytes only") {
+TEST_CASE("kusto-local gzip body: detection by magic bytes only") {
   CHECK(looksLikeGzip(gzipOf("abc")));
   CHECK(looksLikeGzip(std::string("\x1f\x8b", 2)));
   CHECK_FALSE(looksLikeGzip("a,b,c\n"));
@@ -45,7 +45,7 @@ TEST_CASE("gzip body: detection by magic bytes only") {
   CHECK_FALSE(looksLikeGzip(""));
 }
 
-TEST_CASE("gzip body: round trip, buffer reuse across calls of different sizes") {
+TEST_CASE("kusto-local gzip body: round trip, buffer reuse across calls of different sizes") {
   GzipInflater inflater;
   for (std::size_t n : {1, 1000, 50000, 10, 200000}) {
     const std::string plain = sampleLines(n);
@@ -56,14 +56,14 @@ TEST_CASE("gzip body: round trip, buffer reuse across calls of different sizes")
   CHECK(inflater.output().empty());
 }
 
-TEST_CASE("gzip body: concatenated members are one body") {
+TEST_CASE("kusto-local gzip body: concatenated members are one body") {
   GzipInflater inflater;
   const std::string body = gzipOf("first\n") + gzipOf("second\n");
   REQUIRE(inflater.inflate(body, 1000) == InflateStatus::kOk);
   CHECK(inflater.output() == "first\nsecond\n");
 }
 
-TEST_CASE("gzip body: the output limit is hard, exactly-at-limit is fine") {
+TEST_CASE("kusto-local gzip body: the output limit is hard, exactly-at-limit is fine") {
   GzipInflater inflater;
   const std::string plain(100000, 'x');  // compresses to a few hundred bytes
   const std::string gz = gzipOf(plain);
@@ -79,7 +79,7 @@ TEST_CASE("gzip body: the output limit is hard, exactly-at-limit is fine") {
   CHECK(inflater.output() == "ok");
 }
 
-TEST_CASE("gzip body: malformed input is reported, not crashed on") {
+TEST_CASE("kusto-local gzip body: malformed input is reported, not crashed on") {
   GzipInflater inflater;
   const std::string gz = gzipOf(sampleLines(100));
   CHECK(inflater.inflate(gz.substr(0, gz.size() / 2), 1 << 20) == InflateStatus::kMalformed);

@@ -49,7 +49,7 @@ Parsed parseAll(std::string_view input, std::size_t step = 0, HttpLimits limits 
 
 }  // namespace
 
-TEST_CASE("http parser: simple GET with headers, case-insensitive names") {
+TEST_CASE("kusto-local http parser: simple GET with headers, case-insensitive names") {
   Parsed p = parseAll("GET /v1/rest/auth/metadata?x=1 HTTP/1.1\r\nHost: a\r\n"
                       "X-MS-Client-Request-Id: KNC.execute;1\r\n\r\n");
   REQUIRE(p.requests.size() == 1);
@@ -63,7 +63,7 @@ TEST_CASE("http parser: simple GET with headers, case-insensitive names") {
   CHECK(r.body.empty());
 }
 
-TEST_CASE("http parser: Content-Length body and pipelined requests") {
+TEST_CASE("kusto-local http parser: Content-Length body and pipelined requests") {
   std::string input =
       "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
       "POST /b HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc"
@@ -81,7 +81,7 @@ TEST_CASE("http parser: Content-Length body and pipelined requests") {
   }
 }
 
-TEST_CASE("http parser: chunked body with extensions and trailers, byte by byte") {
+TEST_CASE("kusto-local http parser: chunked body with extensions and trailers, byte by byte") {
   std::string input =
       "POST /v1/rest/ingest/db/t?streamFormat=csv HTTP/1.1\r\n"
       "Transfer-Encoding: chunked\r\n\r\n"
@@ -102,14 +102,14 @@ TEST_CASE("http parser: chunked body with extensions and trailers, byte by byte"
   }
 }
 
-TEST_CASE("http parser: chunked body with bare LF line endings") {
+TEST_CASE("kusto-local http parser: chunked body with bare LF line endings") {
   Parsed p = parseAll("POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
   REQUIRE(p.error == 0);
   REQUIRE(p.requests.size() == 1);
   CHECK(p.requests[0].body == "abc");
 }
 
-TEST_CASE("http parser: Expect 100-continue is reported until the body starts") {
+TEST_CASE("kusto-local http parser: Expect 100-continue is reported until the body starts") {
   HttpRequestParser parser;
   std::string head = "POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n";
   CHECK(parser.feed(head) == head.size());
@@ -122,7 +122,7 @@ TEST_CASE("http parser: Expect 100-continue is reported until the body starts") 
   CHECK(parser.request().body == "abcd");
 }
 
-TEST_CASE("http parser: Expect 100-continue with chunked body") {
+TEST_CASE("kusto-local http parser: Expect 100-continue with chunked body") {
   HttpRequestParser parser;
   parser.feed("POST /x HTTP/1.1\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n");
   CHECK(parser.needsContinue());
@@ -131,7 +131,7 @@ TEST_CASE("http parser: Expect 100-continue with chunked body") {
   CHECK(parser.request().body == "ok");
 }
 
-TEST_CASE("http parser: oversize bodies are refused with 413") {
+TEST_CASE("kusto-local http parser: oversize bodies are refused with 413") {
   HttpLimits limits;
   limits.max_body_bytes = 10;
   CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 0, limits).error == 413);
@@ -149,7 +149,7 @@ TEST_CASE("http parser: oversize bodies are refused with 413") {
   CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: 10485761\r\n\r\n").error == 413);
 }
 
-TEST_CASE("http parser: header section too large gives 431") {
+TEST_CASE("kusto-local http parser: header section too large gives 431") {
   HttpLimits limits;
   limits.max_head_bytes = 100;
   std::string big = "GET / HTTP/1.1\r\nX-Big: " + std::string(200, 'a') + "\r\n\r\n";
@@ -157,7 +157,7 @@ TEST_CASE("http parser: header section too large gives 431") {
   CHECK(parseAll(big, 1, limits).error == 431);
 }
 
-TEST_CASE("http parser: malformed requests are 400, 501 or 505") {
+TEST_CASE("kusto-local http parser: malformed requests are 400, 501 or 505") {
   CHECK(parseAll("GARBAGE\r\n\r\n").error == 400);
   CHECK(parseAll("GET / HTTP/1.1 extra\r\n\r\n").error == 400);
   CHECK(parseAll("G(T / HTTP/1.1\r\n\r\n").error == 400);
@@ -177,7 +177,7 @@ TEST_CASE("http parser: malformed requests are 400, 501 or 505") {
   CHECK(parseAll("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX").error == 400);
 }
 
-TEST_CASE("http parser: keep-alive rules for HTTP/1.0 and 1.1") {
+TEST_CASE("kusto-local http parser: keep-alive rules for HTTP/1.0 and 1.1") {
   CHECK_FALSE(parseAll("GET / HTTP/1.0\r\n\r\n").requests.at(0).keep_alive);
   CHECK(parseAll("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").requests.at(0).keep_alive);
   CHECK_FALSE(parseAll("GET / HTTP/1.1\r\nConnection: Keep-Alive, Close\r\n\r\n")
@@ -185,14 +185,14 @@ TEST_CASE("http parser: keep-alive rules for HTTP/1.0 and 1.1") {
                   .keep_alive);
 }
 
-TEST_CASE("http parser: absolute-form target and leading empty lines") {
+TEST_CASE("kusto-local http parser: absolute-form target and leading empty lines") {
   Parsed p = parseAll("\r\n\r\nGET http://host:8080/v1/rest/query?db=x HTTP/1.1\r\n\r\n");
   REQUIRE(p.requests.size() == 1);
   CHECK(p.requests[0].path == "/v1/rest/query");
   CHECK(p.requests[0].query == "db=x");
 }
 
-TEST_CASE("http parser: reset keeps working after many requests") {
+TEST_CASE("kusto-local http parser: reset keeps working after many requests") {
   HttpRequestParser parser;
   for (int i = 0; i < 100; ++i) {
     std::string req = "POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";

@@ -20,7 +20,7 @@ std::uint64_t engineCount(std::string_view data) {
 
 }  // namespace
 
-TEST_CASE("record count: multijson shapes") {
+TEST_CASE("kusto-local record count: multijson shapes") {
   CHECK(countMultiJsonRecords("") == 0);
   CHECK(countMultiJsonRecords(R"({"a":1}{"a":2} {"a":3})") == 3);
   CHECK(countMultiJsonRecords(R"([{"a":1},{"a":{"b":2}},{"a":[{"c":3}]}])") == 3);
@@ -30,7 +30,7 @@ TEST_CASE("record count: multijson shapes") {
   CHECK(countRecordsForDiscard("csv", "a\nb\nc") == Engine::countRecords("csv", "a\nb\nc"));
 }
 
-TEST_CASE("record count: agrees with the engine on random JSON-like input") {
+TEST_CASE("kusto-local record count: agrees with the engine on random JSON-like input") {
   std::mt19937_64 rng(12345);
   const std::string alphabet = "\"\\{}[]ab:, \n\"\\{}";
   for (int round = 0; round < 3000; ++round) {
@@ -44,7 +44,7 @@ TEST_CASE("record count: agrees with the engine on random JSON-like input") {
   }
 }
 
-TEST_CASE("record count: agrees with the engine on log-like records across block edges") {
+TEST_CASE("kusto-local record count: agrees with the engine on log-like records across block edges") {
   std::string body = "[";
   for (int i = 0; i < 500; ++i) {
     body += "{\"ts\":\"2024-01-01\",\"msg\":\"path \\\\ \\\"q\\\" {x} [y] " + std::to_string(i) +

@@ -8,7 +8,7 @@ using kusto_local::parseQuery;
 using kusto_local::percentDecode;
 using kusto_local::splitPath;
 
-TEST_CASE("url: percent decoding") {
+TEST_CASE("kusto-local url: percent decoding") {
   CHECK(percentDecode("a%20b%2Fc", false) == "a b/c");
   CHECK(percentDecode("a+b", false) == "a+b");
   CHECK(percentDecode("a+b", true) == "a b");
@@ -19,7 +19,7 @@ TEST_CASE("url: percent decoding") {
   CHECK(percentDecode("", false) == "");
 }
 
-TEST_CASE("url: query parameters in any order, decoded, case-insensitive lookup") {
+TEST_CASE("kusto-local url: query parameters in any order, decoded, case-insensitive lookup") {
   auto q = parseQuery("mappingName=my%20map&sourceKind&streamFormat=MultiJson&&x=1=2");
   REQUIRE(q.has_value());
   CHECK(q->at("mappingName") == "my map");
@@ -35,7 +35,7 @@ TEST_CASE("url: query parameters in any order, decoded, case-insensitive lookup"
   CHECK(parseQuery("a=1&a=2")->at("a") == "1");
 }
 
-TEST_CASE("url: path segments are decoded one by one") {
+TEST_CASE("kusto-local url: path segments are decoded one by one") {
   auto s = splitPath("/v1/rest/ingest/My%20Db/T%2Fx/");
   REQUIRE(s.has_value());
   REQUIRE(s->size() == 5);
