@@ -184,8 +184,7 @@ bool Pipeline::ready() const {
 
 void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   INGESTD_ASSERT_ON_LOOP();
-  input.metrics.records->Increment(static_cast<double>(chunk.records));
-  input.metrics.bytes->Increment(static_cast<double>(chunk.data.size()));
+  // Inputs count their own records and bytes (input_metrics), where they know the details.
   const std::string& tag = chunk.source->tag;
   auto it = route_cache_.find(tag);
   if (it == route_cache_.end()) {

@@ -83,8 +83,8 @@ TEST_CASE("ingestd retries through 429 with Retry-After, 500, 503 and dropped co
                        {"drop_after_store", 0.05}});
   const std::string log = h.dir().file("app.log");
   auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events", "*",
-                                         "    batch: { max_bytes: 64KiB, max_delay: 100ms }\n"));
+                           h.kustoOutput("adx", "Events", "*", "",
+                                         "{ max_bytes: 64KiB, max_delay: 100ms }"));
   REQUIRE(h.startIngestd(cfg));
   const std::int64_t n = 20000;
   for (std::int64_t i = 0; i < n; i += 2000) {
@@ -100,9 +100,10 @@ TEST_CASE("ingestd retries through 429 with Retry-After, 500, 503 and dropped co
   CHECK(h.metric("ingestd_output_requests_total", {"code=\"429\""}) > 0);
   CHECK(h.metric("ingestd_output_requests_total", {"code=\"500\""}) +
             h.metric("ingestd_output_requests_total", {"code=\"503\""}) > 0);
-  if (a.duplicates() > 0) {
-    CHECK(h.metric("ingestd_output_requests_total", {"code=\"0\""}) > 0);
-  }
+  // Duplicates come only from blocks stored before their connection was dropped: at most one
+  // block (64 KiB, so well under 655 records of 100+ bytes) per such fault.
+  const auto dropped_after = stats["faults_injected"]["drop_after_store"].get<std::int64_t>();
+  CHECK(a.duplicates() <= dropped_after * (64 * 1024 / 100));
   MESSAGE("duplicates: ", a.duplicates(), " of ", a.rows, " rows");
   CHECK(h.stopIngestd() == 0);
 }
@@ -113,8 +114,8 @@ TEST_CASE("ingestd loses nothing across two kill -9 and restarts while shipping"
   h.kusto().setFaults({{"latency_ms", 30}});
   const std::string log = h.dir().file("app.log");
   auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events", "*",
-                                         "    batch: { max_bytes: 32KiB, max_delay: 50ms }\n"));
+                           h.kustoOutput("adx", "Events", "*", "",
+                                         "{ max_bytes: 32KiB, max_delay: 50ms }"));
   const std::int64_t per_round = 15000;
   std::int64_t written = 0;
   for (int round = 0; round < 3; ++round) {
@@ -263,4 +264,45 @@ TEST_CASE("ingestd send ships a plain and a .gz file") {
   INFO(send.stderrText());
   REQUIRE(rc == 0);
   CHECK(h.kusto().count(IngestdHarness::kDb, "Raw") == 30000 + small_lines);
+}
+
+TEST_CASE("a service outage longer than a minute keeps memory under the limit, then recovers") {
+  IngestdHarness h;
+  h.createTable("Events");
+  h.kusto().setFaults({{"error_503", 1.0}});
+  const std::string log = h.dir().file("app.log");
+  const std::uint64_t limit = 16ull << 20;
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
+                           h.kustoOutput("adx", "Events", "*", "",
+                                         "{ max_bytes: 1MiB, max_delay: 200ms }"),
+                           "  memory_limit: 16MiB\n");
+  REQUIRE(h.startIngestd(cfg));
+  // 80k lines of 400 pseudo-random letters: 33 MB of log, about 20 MB once compressed, more
+  // than the budget can hold while nothing is acknowledged.
+  const std::int64_t n = 80000;
+  for (std::int64_t i = 0; i < n; i += 10000) {
+    IngestdHarness::appendLines(log, i, i + 10000, 400, true);
+  }
+  const auto outage_start = std::chrono::steady_clock::now();
+  std::uint64_t peak_rss = 0;
+  double peak_budget = 0;
+  // Sample memory through the outage (65 s): the budget is full, inputs are paused.
+  waitFor([&] {
+    peak_rss = std::max(peak_rss, h.ingestdRss());
+    peak_budget = std::max(peak_budget, h.metric("ingestd_memory_budget_used_bytes"));
+    return std::chrono::steady_clock::now() - outage_start > 65s;
+  }, 80s, 500ms);
+  CHECK(h.metric("ingestd_input_records_total") < n);   // reading paused: the file was not all read
+  CHECK(h.metric("ingestd_output_retries_total") > 10);
+  CHECK(h.kusto().count(IngestdHarness::kDb, "Events") == 0);
+  MESSAGE("peak budget ", peak_budget / 1048576, " MiB, peak RSS ", peak_rss / 1048576, " MiB");
+  // The budget may overshoot by what one read or one encode job adds after it filled.
+  CHECK(peak_budget <= static_cast<double>(limit + (6ull << 20)));
+  CHECK(peak_rss < limit + (80ull << 20));
+  h.kusto().setFaults(nlohmann::json::object());
+  REQUIRE(h.waitForAll("Events", n, 90s));
+  auto a = h.arrivals("Events");
+  CHECK(a.missing(n).empty());
+  CHECK(a.duplicates() == 0);
+  CHECK(h.stopIngestd() == 0);
 }

@@ -76,13 +76,14 @@ std::string IngestdHarness::writeConfig(const std::string& inputs_yaml,
 
 std::string IngestdHarness::kustoOutput(const std::string& name, const std::string& table,
                                         const std::string& match,
-                                        const std::string& extra) const {
+                                        const std::string& extra,
+                                        const std::string& batch) const {
   return fmt::format(
       "  - name: {}\n    type: kusto\n    match: [\"{}\"]\n    cluster: {}\n"
       "    database: {}\n    table: {}\n    format: multijson\n    mapping: {}_json\n"
-      "    auth: {{ method: none }}\n    batch: {{ max_delay: 200ms }}\n"
+      "    auth: {{ method: none }}\n    batch: {}\n"
       "    retry: {{ initial: 100ms, max: 2s }}\n{}",
-      name, match, kusto_->url(), kDb, table, table, extra);
+      name, match, kusto_->url(), kDb, table, table, batch, extra);
 }
 
 std::string IngestdHarness::tailInput(const std::string& name, const std::string& path_glob,
@@ -152,10 +153,19 @@ std::uint64_t IngestdHarness::ingestdRss() {
 }
 
 void IngestdHarness::appendLines(const std::string& path, std::int64_t from, std::int64_t to,
-                                 std::size_t payload_bytes) {
+                                 std::size_t payload_bytes, bool random_payload) {
   std::string buf;
-  const std::string payload(payload_bytes, 'x');
+  std::string payload(payload_bytes, 'x');
+  std::uint64_t state = static_cast<std::uint64_t>(from) * 0x9E3779B97F4A7C15ull + 1;
   for (std::int64_t i = from; i < to; ++i) {
+    if (random_payload) {
+      for (auto& c : payload) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        c = static_cast<char>('a' + state % 26);
+      }
+    }
     buf += "seq=";
     buf += std::to_string(i);
     buf += ' ';

@@ -45,9 +45,10 @@ class IngestdHarness {
   // Returns its path. service.state_dir is <dir>/state; metrics on 127.0.0.1:0.
   std::string writeConfig(const std::string& inputs_yaml, const std::string& outputs_yaml,
                           const std::string& service_extra = "");
-  // A kusto output item pointing at kusto-local.
+  // A kusto output item pointing at kusto-local; `batch` is the flow-style batch mapping.
   std::string kustoOutput(const std::string& name, const std::string& table,
-                          const std::string& match = "*", const std::string& extra = "") const;
+                          const std::string& match = "*", const std::string& extra = "",
+                          const std::string& batch = "{ max_delay: 200ms }") const;
   // A tail input item.
   static std::string tailInput(const std::string& name, const std::string& path_glob,
                                const std::string& extra = "");
@@ -67,8 +68,10 @@ class IngestdHarness {
   std::uint64_t ingestdRss();
 
   // Appends lines "seq=<n> <payload>" for n in [from, to) to `path`.
+  // With `random_payload`, the payload is pseudo-random letters (compresses about 1.6:1, like
+  // real logs do at best) instead of a run of 'x'.
   static void appendLines(const std::string& path, std::int64_t from, std::int64_t to,
-                          std::size_t payload_bytes = 60);
+                          std::size_t payload_bytes = 60, bool random_payload = false);
   // Reads every message of `table` and counts sequence numbers.
   Arrivals arrivals(const std::string& table);
   // Waits until every number in [0, n) arrived in `table`.
