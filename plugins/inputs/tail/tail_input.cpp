@@ -53,6 +53,7 @@ struct CheckpointWriter {
   bool in_flight = false;
   std::optional<std::string> next;
   std::uint64_t writes = 0;
+  bool last_failed = false;  // the last write failed: write again even if nothing changed
   std::function<void()> on_idle;
 
   static void write(const std::shared_ptr<CheckpointWriter>& self, std::string contents);
@@ -110,6 +111,7 @@ void CheckpointWriter::write(const std::shared_ptr<CheckpointWriter>& self, std:
         auto writer = wr->writer;
         writer->in_flight = false;
         ++writer->writes;
+        writer->last_failed = !wr->status.isOk();
         if (!wr->status.isOk()) {
           writer->log->logLimited(LogLevel::kError, writer->path, std::chrono::seconds(60),
                                   writer->component,
@@ -158,7 +160,11 @@ TailInput::TailInput(Settings settings, PluginContext& ctx)
   writer_->on_idle = [this] { maybeFinishStop(); };
 }
 
-TailInput::~TailInput() { writer_->on_idle = nullptr; }
+TailInput::~TailInput() {
+  // Handles and work requests call back into this object: stop() must have finished.
+  INGESTD_ASSERT(in_flight_ == 0 && open_handles_ == 0);
+  writer_->on_idle = nullptr;
+}
 
 std::size_t TailInput::openFilesForTest() const {
   std::size_t n = 0;
@@ -280,7 +286,7 @@ void TailInput::checkpoint() {
   if (ctx_.input_metrics != nullptr && ctx_.input_metrics->checkpoint_lag_bytes != nullptr) {
     ctx_.input_metrics->checkpoint_lag_bytes->Set(static_cast<double>(lag));
   }
-  if (last_written_ && *last_written_ == data.entries) {
+  if (last_written_ && *last_written_ == data.entries && !writer_->last_failed) {
     return;  // nothing moved; an older saved_at only makes a restart read more, never less
   }
   last_written_ = data.entries;
@@ -807,7 +813,8 @@ void TailInput::armPartialTimer() {
   }
   std::optional<Clock::Monotonic> earliest;
   for (const auto& [id, f] : files_) {
-    if (!f->released && f->partial_since && !f->buf.empty() &&
+    // Only files waiting at their end: the others arm the timer when they get there.
+    if (!f->released && !f->reading && f->at_eof && f->partial_since && !f->buf.empty() &&
         (!earliest || *f->partial_since < *earliest)) {
       earliest = f->partial_since;
     }
