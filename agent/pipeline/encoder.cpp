@@ -97,7 +97,7 @@ class Encoder {
       INGESTD_CHECK(field.has_value());  // config validation uses isKnownField()
       columns_.push_back(*field);
     }
-    // Zero means "no limit" nowhere in the byte limit; a zero limit is a caller bug.
+    // The byte limit has no "unlimited" value: 0 is a caller bug.
     INGESTD_CHECK(options.max_block_bytes > 0);
   }
 
@@ -168,6 +168,7 @@ class Encoder {
         }
       }
       parts_.back() += '\n';
+      writes_line_ = parts_.size() > 1;
       fixed_size_ = 0;
       for (const auto& part : parts_) {
         fixed_size_ += part.size();
@@ -201,9 +202,10 @@ class Encoder {
     if (options_.max_block_records != 0 && block_records_ >= options_.max_block_records) {
       flush();
     }
-    // Every format writes at least the line's bytes, less surrounding whitespace and braces
-    // for passed-through JSON: reject hopeless records before reserving room for them.
-    const std::size_t min_size = json_lines ? trimJsonWhitespace(line).size() : line.size();
+    // A row holding the line is at least as long as the line (passed-through JSON: as its
+    // trimmed text): reject hopeless records before reserving room for them.
+    const std::size_t min_size =
+        !writes_line_ ? 0 : json_lines ? trimJsonWhitespace(line).size() : line.size();
     if (min_size > options_.max_block_bytes) {
       reject(line, min_size);
       return;
@@ -344,6 +346,7 @@ class Encoder {
   std::string json_message_prefix_;  // json_prefix_ + "message":"
   std::vector<std::string> parts_;   // csv/tsv: the row around each message field
   std::size_t fixed_size_ = 0;       // bytes of a row besides the escaped line(s)
+  bool writes_line_ = true;          // false for csv/tsv without a message column
 
   BlockBuffer buf_;
   bool started_ = false;

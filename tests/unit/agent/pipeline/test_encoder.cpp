@@ -442,9 +442,11 @@ TEST_CASE("encoder: CSV and TSV quoting") {
   CHECK(m.all() == "\"web,1\",\"a\"\"b\",2026-11-23T23:30:07.123Z,\"a\"\"b\"\n");
 
   o.columns = {"source"};
-  auto s = encode(o, {makeChunk("ignored\n", src)});
-  CHECK(s.all() == "/var/log/a.log\n");
-  CHECK(s.blocks[0].records == 1);
+  o.max_block_bytes = 40;
+  auto s = encode(o, {makeChunk("ignored\n" + std::string(100, 'L') + "\n", src)});
+  CHECK(s.all() == "/var/log/a.log\n/var/log/a.log\n");  // a long line is no reason to reject
+  CHECK(s.rejected.empty());
+  CHECK(s.blocks[0].records == 2);
 }
 
 TEST_CASE("encoder: CSV field quoting at every offset of the fast path") {
