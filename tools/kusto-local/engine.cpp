@@ -99,22 +99,22 @@ void EngineCore::recordFailure(const IngestRequest& request, std::string_view co
     if (f.database == request.database && f.table == request.table && f.error_code == code) {
       ++f.count;
       f.last_on = now;
-      f.details = std::string(details);
+      f.details = sanitizeUtf8(details);
       return;
     }
   }
   IngestFailure f;
-  f.database = request.database;
-  f.table = request.table;
+  f.database = sanitizeUtf8(request.database);
+  f.table = sanitizeUtf8(request.table);
   f.root_activity_id = newGuid();
-  f.properties = nlohmann::json{{"Format", request.format},
-                                {"IngestionMappingReference", request.mapping_name}}
+  f.properties = nlohmann::json{{"Format", sanitizeUtf8(request.format)},
+                                {"IngestionMappingReference", sanitizeUtf8(request.mapping_name)}}
                      .dump();
   f.count = 1;
   f.first_on = now;
   f.last_on = now;
   f.error_code = std::string(code);
-  f.details = std::string(details);
+  f.details = sanitizeUtf8(details);
   failures.push_back(std::move(f));
   if (failures.size() > kMaxFailures) {
     failures.pop_front();

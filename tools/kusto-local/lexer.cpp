@@ -15,6 +15,9 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isWordChar(char c) { return isWordStart(c) || isDigit(c); }
 
 void appendUtf8(std::string& out, unsigned cp) {
+  if (cp >= 0xD800 && cp <= 0xDFFF) {
+    cp = 0xFFFD;  // a lone surrogate has no UTF-8 form
+  }
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {

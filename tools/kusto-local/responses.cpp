@@ -105,7 +105,7 @@ nlohmann::json makeOneApiError(int http_status, std::string_view code, std::stri
       {"code", code},
       {"message", genericErrorMessage(http_status)},
       {"@type", type},
-      {"@message", message},
+      {"@message", sanitizeUtf8(message)},
       {"@context", std::move(context)},
       {"@permanent", permanent},
       {"@failureCode", http_status},
@@ -128,13 +128,13 @@ void addErrorContext(nlohmann::json& body, std::string_view client_request_id,
     context = nlohmann::json::object();
   }
   context["timestamp"] = nowDateTime();
-  context["clientRequestId"] = client_request_id;
+  context["clientRequestId"] = sanitizeUtf8(client_request_id);
   context["activityId"] = activity_id;
   context["subActivityId"] = activity_id;
   context["parentActivityId"] = activity_id;
-  context["activityStack"] =
+  context["activityStack"] = sanitizeUtf8(
       fmt::format("(Activity stack: CRID={} ARID={} > KL.RestApi.Execute/{})", client_request_id,
-                  activity_id, activity_id);
+                  activity_id, activity_id));
 }
 
 std::string serializeV2Frames(const nlohmann::json& frames) {
@@ -160,9 +160,10 @@ std::string serializeV2Frames(const nlohmann::json& frames) {
     auto emit = [&](const std::string& key, const nlohmann::json& value) {
       out += first ? "" : ",";
       first = false;
-      out += nlohmann::json(key).dump();
+      constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+      out += nlohmann::json(key).dump(-1, ' ', false, kReplace);
       out += ':';
-      out += value.dump();
+      out += value.dump(-1, ' ', false, kReplace);
     };
     for (const auto& key : kOrder) {
       if (auto it = frame.find(key); it != frame.end()) {

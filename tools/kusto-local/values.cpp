@@ -272,7 +272,74 @@ std::optional<std::int64_t> timeSpanWithUnit(std::string_view s) {
   return static_cast<std::int64_t>(ticks);
 }
 
+// Length of the valid UTF-8 sequence at s[i], or 0 if it is invalid (overlong forms and
+// surrogates are invalid, as in RFC 3629).
+std::size_t utf8SequenceLength(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) {
+    return 1;
+  }
+  std::size_t n = 0;
+  unsigned lo = 0x80;
+  unsigned hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) {
+    return 0;
+  }
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) {
+      return 0;
+    }
+  }
+  return n;
+}
+
 }  // namespace
+
+std::size_t validUtf8Prefix(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t n = utf8SequenceLength(text, i);
+    if (n == 0) {
+      return i;
+    }
+    i += n;
+  }
+  return i;
+}
+
+std::string sanitizeUtf8(std::string_view text) {
+  std::size_t valid = validUtf8Prefix(text);
+  if (valid == text.size()) {
+    return std::string(text);
+  }
+  std::string out(text.substr(0, valid));
+  std::size_t i = valid;
+  while (i < text.size()) {
+    std::size_t n = utf8SequenceLength(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
 
 std::optional<ColumnType> parseColumnType(std::string_view name) {
   struct Alias {
@@ -422,7 +489,8 @@ std::optional<std::int64_t> parseTimeSpanTicks(std::string_view text) {
     std::size_t dot = head.find('.');
     if (dot != std::string_view::npos) {
       auto d = parseInt64(head.substr(0, dot));
-      if (!d || *d < 0) {
+      // TimeSpan.MaxValue is about 10.7 million days; more would overflow the ticks.
+      if (!d || *d < 0 || *d > 10'675'199) {
         return std::nullopt;
       }
       days = *d;
@@ -499,7 +567,7 @@ std::optional<std::string> normalizeGuid(std::string_view text) {
 
 Value valueFromText(ColumnType type, std::string_view text) {
   if (type == ColumnType::kString) {
-    return std::string(text);
+    return sanitizeUtf8(text);
   }
   if (trim(text).empty()) {
     return {};
@@ -531,7 +599,7 @@ Value valueFromText(ColumnType type, std::string_view text) {
       // Text that is valid JSON is stored as that JSON; anything else as a JSON string.
       auto parsed = nlohmann::json::parse(text, nullptr, false);
       if (parsed.is_discarded()) {
-        return nlohmann::json(std::string(text)).dump();
+        return nlohmann::json(sanitizeUtf8(text)).dump();
       }
       return parsed.dump();
     }

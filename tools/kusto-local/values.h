@@ -58,6 +58,12 @@ std::string formatTimeSpan(std::int64_t ticks);  // [-][d.]hh:mm:ss[.fffffff]
 // 8-4-4-4-12 hex (optionally in braces), lowercased; nullopt if malformed.
 std::optional<std::string> normalizeGuid(std::string_view text);
 
+// Length of the valid UTF-8 prefix of text (text.size() when all of it is valid).
+std::size_t validUtf8Prefix(std::string_view text);
+// text with every invalid UTF-8 sequence replaced by U+FFFD. Ingested bytes are not trusted to
+// be UTF-8, and nlohmann::json refuses to serialize strings that are not.
+std::string sanitizeUtf8(std::string_view text);
+
 constexpr std::int64_t kTicksPerSecond = 10'000'000;
 
 }  // namespace kusto_local

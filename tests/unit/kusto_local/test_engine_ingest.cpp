@@ -275,3 +275,21 @@ TEST_CASE("ingest: concurrent requests, queries and schema changes keep every ro
   CHECK(count(engine, "db", "T") == kThreads * kRequests * 2);
   CHECK(engine.tableStats()["db.T"].requests == kThreads * kRequests);
 }
+
+TEST_CASE("ingest: invalid UTF-8 in text formats and names is replaced, responses serialize") {
+  Engine engine(EngineOptions{});
+  setUp(engine);
+  REQUIRE(ingest(engine, "T", "csv", "bad\xff,1,,\xfe\n").status == 200);
+  EngineResult r = engine.query("db", "T", true);
+  REQUIRE(r.status == 200);
+  CHECK_NOTHROW((void)r.body.dump());
+  CHECK(queryRows(engine, "db", "T | project a")[0][0] == "bad\xEF\xBF\xBD");
+  EngineResult bad_format = ingest(engine, "T", "c\xffsv", "x");
+  CHECK(bad_format.status == 400);
+  CHECK_NOTHROW((void)bad_format.body.dump());
+  CHECK_NOTHROW((void)engine.mgmt("db", ".show streamingingestion failures").body.dump());
+  // A lone surrogate escape in a command literal does not produce invalid UTF-8.
+  EngineResult created = engine.mgmt("db", ".create table U (a:string) with (docstring='\\uD800')");
+  REQUIRE(created.status == 200);
+  CHECK_NOTHROW((void)created.body.dump());
+}

@@ -47,6 +47,8 @@ TEST_CASE("values: timespan parsing and output") {
   CHECK(*parseTimeSpanTicks("100ms") == 1'000'000);
   CHECK(*parseTimeSpanTicks("1d") == 86400 * kTicksPerSecond);
   CHECK_FALSE(parseTimeSpanTicks("soon").has_value());
+  CHECK_FALSE(parseTimeSpanTicks("99999999999.00:00:00").has_value());  // would overflow ticks
+  CHECK_FALSE(parseTimeSpanTicks("1e300d").has_value());
 }
 
 TEST_CASE("values: guid normalization") {
@@ -104,4 +106,16 @@ TEST_CASE("values: response JSON") {
   CHECK(valueToJson(CT::kLong, Value()).is_null());
   CHECK(valueToJson(CT::kString, Value()) == "");
   CHECK(valueToJson(CT::kReal, valueFromText(CT::kReal, "NaN")) == "NaN");
+}
+
+TEST_CASE("values: invalid UTF-8 is replaced, never stored") {
+  CHECK(sanitizeUtf8("plain é ✓") == "plain é ✓");
+  CHECK(sanitizeUtf8("a\xff" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(sanitizeUtf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  CHECK(sanitizeUtf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  CHECK(sanitizeUtf8("cut \xE2\x9C") == "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(validUtf8Prefix("ok\xff") == 2);
+  // Cells built from bad bytes still serialize.
+  CHECK_NOTHROW((void)valueToJson(CT::kString, valueFromText(CT::kString, "\xff\xfe")).dump());
+  CHECK_NOTHROW((void)valueToJson(CT::kDynamic, valueFromText(CT::kDynamic, "\xff{")).dump());
 }
