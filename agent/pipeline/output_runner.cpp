@@ -44,10 +44,10 @@ namespace {
 constexpr std::size_t kMaxEncodingPerOutput = 2;
 
 CodecKind chooseCodec(const std::string& name) {
-  if (auto kind = parseCodecName(name)) {
+  if (auto kind = parseCodecName(name); kind && codecAvailable(*kind)) {
     return *kind;
   }
-  return fastestCodec();
+  return fastestCodec();  // "auto"
 }
 
 }  // namespace
@@ -178,20 +178,12 @@ void OutputRunner::startJob() {
     auto result = std::make_shared<EncodeJobResult>();
     std::vector<EncodedBlock> blocks;
     encodeChunks(eo, chunks, blocks, result->rejected, result->stats);
-    thread_local std::unique_ptr<GzipCompressor> compressor;
-    thread_local CodecKind compressor_kind{};
-    thread_local int compressor_level = -1;
-    if (!compressor || compressor_kind != codec || compressor_level != level) {
-      compressor = GzipCompressor::create(codec, level);
-      compressor_kind = codec;
-      compressor_level = level;
-    }
+    GzipCompressor& compressor = threadCompressor(codec, level);
     for (auto& b : blocks) {
       EncodeJobResult::Out out;
       out.raw_bytes = b.data.size();
       out.records = b.records;
-      out.body.reserve(b.data.size() / 4 + 1024);
-      compressor->compress(b.data, out.body);
+      compressor.compress(b.data, out.body);
       result->blocks.push_back(std::move(out));
     }
     return [this, job, result, alive] {
@@ -290,7 +282,7 @@ void OutputRunner::sendPrepared(std::string body, bool body_is_gzip, std::uint64
   workers_.submit([this, block, body = std::move(body), codec, level,
                    alive]() mutable -> std::function<void()> {
     auto gz = std::make_shared<std::string>();
-    GzipCompressor::create(codec, level)->compress(body, *gz);
+    threadCompressor(codec, level).compress(body, *gz);
     return [this, block, gz, alive] {
       if (alive.expired()) {
         return;
