@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <sstream>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include "agent/config/settings.h"
 #include "agent/plugin/plugin.h"
@@ -341,6 +344,47 @@ std::string yamlErrorLocation(const std::string& file_name, const YAML::Mark& ma
   return fmt::format("{}:{}:{}", file_name, mark.line + 1, mark.column + 1);
 }
 
+// Counts the documents of a YAML stream without building nodes.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Rejects a stream of more than one document. We do not use YAML::LoadAll: in yaml-cpp 0.7 it
+// loops forever (allocating) on some invalid input such as a leading ',' because the parser
+// reports a document without consuming the bad token (jbeder/yaml-cpp#1040, fixed upstream
+// after 0.8). Here at most two documents are requested, and a second one that starts where
+// the first did is that bug: the text is invalid there. May throw YAML::Exception.
+Status checkSingleDocument(const std::string& text, const std::string& file_name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts docs;
+  if (!parser.HandleNextDocument(docs) || !parser.HandleNextDocument(docs)) {
+    return Status::ok();
+  }
+  const YAML::Mark& second = docs.starts.back();
+  if (docs.starts.size() == 2 && docs.starts[0].pos == second.pos) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: invalid YAML: unexpected character",
+                             yamlErrorLocation(file_name, second))};
+  }
+  return Error{ErrorCode::kInvalidArgument,
+               fmt::format("{}: only one YAML document is allowed",
+                           yamlErrorLocation(file_name, second))};
+}
+
 }  // namespace
 
 Result<Config> loadConfigText(const std::string& text, const std::string& file_name,
@@ -348,13 +392,8 @@ Result<Config> loadConfigText(const std::string& text, const std::string& file_n
   // yaml-cpp reports problems by throwing; this is the boundary where they become Errors (also
   // for anything a plugin's parse() lets escape).
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {
-      return Error{ErrorCode::kInvalidArgument,
-                   fmt::format("{}: only one YAML document is allowed, found {}",
-                               yamlErrorLocation(file_name, docs[1].Mark()), docs.size())};
-    }
-    return parseDocument(docs.empty() ? YAML::Node() : docs[0], file_name, registry);
+    INGESTD_RETURN_IF_ERROR(checkSingleDocument(text, file_name));
+    return parseDocument(YAML::Load(text), file_name, registry);
   } catch (const YAML::Exception& e) {
     return Error{ErrorCode::kInvalidArgument,
                  fmt::format("{}: invalid YAML: {}", yamlErrorLocation(file_name, e.mark), e.msg)};

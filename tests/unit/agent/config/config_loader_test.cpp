@@ -183,7 +183,13 @@ service:
    bad: indent
 )") == "test.yaml:3:7: invalid YAML: illegal map value");
   CHECK(loadError(withOutputs("---\nservice: {}\n---\nservice: {}\n")) ==
-        "test.yaml:4:1: only one YAML document is allowed, found 2");
+        "test.yaml:3:1: only one YAML document is allowed");
+  // yaml-cpp 0.7's LoadAll would loop forever on these (jbeder/yaml-cpp#1040).
+  CHECK(loadError(",") == "test.yaml:1:1: invalid YAML: unexpected character");
+  CHECK(loadError(",service:\n  workers: 1\n") ==
+        "test.yaml:1:1: invalid YAML: unexpected character");
+  CHECK(loadError("service: {}\n---\n,\n") ==
+        "test.yaml:2:1: only one YAML document is allowed");
   CHECK(loadError(withOutputs("\nservices:\n  workers: 1\n")) ==
         "test.yaml:1:1: unknown key 'services' (did you mean 'service'?)");
   CHECK(loadError(withOutputs("\nfilters: []\n")) ==
