@@ -177,18 +177,28 @@ std::optional<IngestFailureInfo> EngineCore::snapshotForIngest(const IngestReque
   return std::nullopt;
 }
 
-bool EngineCore::appendDecoded(const IngestRequest& request, const std::vector<ColumnSpec>& schema,
-                               DecodedRows& decoded, std::string_view lines) {
+std::optional<IngestFailureInfo> EngineCore::appendDecoded(const IngestRequest& request,
+                                                           const std::vector<ColumnSpec>& schema,
+                                                           DecodedRows& decoded,
+                                                           std::string_view lines) {
   std::unique_lock lock(mu);
-  auto db = catalog.databases.find(request.database);
-  if (db == catalog.databases.end()) {
-    return false;
+  Table* target = nullptr;
+  if (auto db = catalog.databases.find(request.database); db != catalog.databases.end()) {
+    if (auto it = db->second.tables.find(request.table); it != db->second.tables.end()) {
+      target = &it->second;
+    }
   }
-  auto it = db->second.tables.find(request.table);
-  if (it == db->second.tables.end()) {
-    return false;
+  if (target == nullptr) {
+    return IngestFailureInfo{400, "BadRequest_TableNotExist",
+                             fmt::format("Table '{}' was dropped during ingestion",
+                                         request.table)};
   }
-  Table& t = it->second;
+  Table& t = *target;
+  if (persistence.enabled()) {
+    if (std::string error = persistence.appendRows(t.id, lines); !error.empty()) {
+      return IngestFailureInfo{500, "General_InternalServerError", error};
+    }
+  }
   // The schema can only have grown (create-merge appends columns) since the snapshot.
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     auto& dst = t.columns[c].data;
@@ -203,10 +213,7 @@ bool EngineCore::appendDecoded(const IngestRequest& request, const std::vector<C
   t.stats.records += decoded.rows;
   t.stats.bytes += request.data.size();
   t.stats.requests += 1;
-  if (persistence.enabled()) {
-    (void)persistence.appendRows(t.id, lines);
-  }
-  return true;
+  return std::nullopt;
 }
 
 EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy) {
@@ -241,9 +248,11 @@ EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy)
     lines = Persistence::serializeRows(snapshot.schema, decoded.columns, decoded.rows);
   }
   std::size_t rows = decoded.rows;
-  if (!appendDecoded(request, snapshot.schema, decoded, lines)) {
-    return fail(400, "BadRequest_TableNotExist",
-                fmt::format("Table '{}' was dropped during ingestion", request.table));
+  if (auto failure = appendDecoded(request, snapshot.schema, decoded, lines)) {
+    recordFailure(request, failure->code, failure->message);
+    // A disk write failure is the service's problem, not the request's: transient.
+    return errorResult(failure->status, failure->code, failure->message, kIngestType,
+                       failure->status < 500);
   }
   return EngineResult{200, ingestSuccessBody(rows)};
 }

@@ -84,9 +84,11 @@ struct EngineCore {
   std::optional<IngestFailureInfo> snapshotForIngest(const IngestRequest& request,
                                                      DataFormat format, bool check_policy,
                                                      IngestSnapshot& out) const;
-  // Appends decoded rows (exclusive lock); false when the table disappeared meanwhile.
-  bool appendDecoded(const IngestRequest& request, const std::vector<ColumnSpec>& schema,
-                     DecodedRows& decoded, std::string_view lines);
+  // Appends decoded rows (exclusive lock): the row file first, then memory, so a failed write
+  // stores nothing. Returns an error text ("" on success).
+  std::optional<IngestFailureInfo> appendDecoded(const IngestRequest& request,
+                                                 const std::vector<ColumnSpec>& schema,
+                                                 DecodedRows& decoded, std::string_view lines);
   // Saves metadata when persistence is on; call with mu held.
   void persistMetadata();
 

@@ -543,8 +543,10 @@ MgmtOutcome Handler::showFailures() {
   std::lock_guard lock(e_.failures_mu);
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& f : e_.failures) {
+    bool transient = f.error_code == "General_InternalServerError";
     rows.push_back({f.database, f.table, "", f.root_activity_id, f.properties, f.count,
-                    f.first_on, f.last_on, "Permanent", f.error_code, f.details});
+                    f.first_on, f.last_on, transient ? "Transient" : "Permanent", f.error_code,
+                    f.details});
   }
   return MgmtOutcome::ok(kFailureColumns, std::move(rows));
 }

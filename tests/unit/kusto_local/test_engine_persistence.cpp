@@ -110,3 +110,19 @@ TEST_CASE("persistence: a corrupt metadata file is reported") {
   Engine engine(persisted(dir));
   CHECK_FALSE(engine.load().empty());
 }
+
+TEST_CASE("persistence: a failed row write is a transient 500 and stores nothing") {
+  TempDir dir;
+  Engine engine(persisted(dir));
+  REQUIRE(engine.load().empty());
+  setUp(engine);  // T is the first table: its rows go to rows/1.jsonl
+  std::filesystem::create_directories(dir.path + "/rows/1.jsonl");  // open() now fails
+  EngineResult r = ingest(engine, "T", "csv", "a,1,,\n");
+  checkError(r, 500, "General_InternalServerError", false);
+  CHECK(count(engine, "db", "T") == 0);
+  std::filesystem::remove(dir.path + "/rows/1.jsonl");
+  CHECK(ingest(engine, "T", "csv", "a,1,,\n").status == 200);
+  CHECK(count(engine, "db", "T") == 1);
+  auto failures = mgmtOk(engine, "db", ".show streamingingestion failures");
+  CHECK(failures["Rows"][0][8] == "Transient");
+}
