@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -146,12 +147,19 @@ std::string parseFlags(int argc, char** argv, Flags& f, bool& help) {
       (name == "--discard" ? f.discard : f.strict_json_mapping) = true;
       continue;
     }
+    static const std::set<std::string> kValueFlags = {
+        "--listen",         "--database",      "--data-dir",        "--max-ingest-bytes",
+        "--auth",           "--client",        "--token-lifetime",  "--identity-header",
+        "--seed",           "--fault-429",     "--fault-500",       "--fault-503",
+        "--fault-drop-before", "--fault-drop-after", "--fault-retry-after", "--fault-latency",
+        "--fault-fail-table"};
+    if (kValueFlags.count(name) == 0) {
+      return name.rfind("--", 0) == 0 ? fmt::format("unknown flag \"{}\"", name)
+                                      : fmt::format("unexpected argument \"{}\"", name);
+    }
     std::optional<std::string> v = value();
     if (!v) {
-      if (name.rfind("--", 0) != 0) {
-        return fmt::format("unexpected argument \"{}\"", name);
-      }
-      return fmt::format("{} needs a value (or it is not a known flag)", name);
+      return fmt::format("{} needs a value", name);
     }
     std::uint64_t n = 0;
     double p = 0;
