@@ -115,117 +115,116 @@ bool parseListen(std::string_view s, Flags& f) {
   return true;
 }
 
+// Applies one flag that takes a value. Returns an error message or "".
+std::string applyValueFlag(const std::string& name, const std::string& v, Flags& f) {
+  std::string bad = fmt::format("bad value for {}", name);
+  std::uint64_t n = 0;
+  double p = 0;
+  if (name == "--listen") {
+    return parseListen(v, f) ? ""
+                             : fmt::format("bad value for --listen (expected HOST:PORT): \"{}\"", v);
+  }
+  if (name == "--database") {
+    if (v.empty()) {
+      return bad;
+    }
+    f.databases.push_back(v);
+  } else if (name == "--data-dir") {
+    f.data_dir = v;
+  } else if (name == "--max-ingest-bytes") {
+    if (!parseUnsigned(v, n) || n == 0) {
+      return bad;
+    }
+    f.max_ingest_bytes = static_cast<std::size_t>(n);
+  } else if (name == "--auth") {
+    if (v != "none" && v != "aad") {
+      return "bad value for --auth (expected none or aad)";
+    }
+    f.auth.mode = v == "aad" ? AuthMode::kAad : AuthMode::kNone;
+  } else if (name == "--client") {
+    std::size_t colon = v.find(':');
+    std::string id = v.substr(0, colon);
+    if (id.empty()) {
+      return "bad value for --client (expected ID:SECRET or ID)";
+    }
+    f.auth.clients[id] = colon == std::string::npos ? std::string() : v.substr(colon + 1);
+  } else if (name == "--token-lifetime") {
+    return parseDuration(v, f.auth.token_lifetime) ? "" : bad;
+  } else if (name == "--identity-header") {
+    f.auth.identity_header = v;
+  } else if (name == "--seed") {
+    if (!parseUnsigned(v, n)) {
+      return bad;
+    }
+    f.faults.seed = n;
+  } else if (name == "--fault-retry-after" || name == "--fault-latency") {
+    if (!parseUnsigned(v, n) || n > 24 * 3600 * 1000ULL) {
+      return bad;
+    }
+    (name == "--fault-latency" ? f.faults.latency_ms : f.faults.retry_after_seconds) =
+        static_cast<int>(n);
+  } else if (name == "--fault-fail-table") {
+    if (v.find('.') == std::string::npos) {
+      return "bad value for --fault-fail-table (expected DB.TABLE)";
+    }
+    f.faults.fail_tables.insert(v);
+  } else {
+    double* target = name == "--fault-429"           ? &f.faults.throttle_429
+                     : name == "--fault-500"         ? &f.faults.error_500
+                     : name == "--fault-503"         ? &f.faults.error_503
+                     : name == "--fault-drop-before" ? &f.faults.drop_before_store
+                     : name == "--fault-drop-after"  ? &f.faults.drop_after_store
+                                                     : nullptr;
+    if (target == nullptr) {
+      return fmt::format("unknown flag \"{}\"", name);
+    }
+    if (!parseProbability(v, p)) {
+      return fmt::format("bad value for {} (expected a probability 0..1)", name);
+    }
+    *target = p;
+  }
+  return "";
+}
+
 // Returns an error message, or "" when every flag was understood.
 std::string parseFlags(int argc, char** argv, Flags& f, bool& help) {
+  static const std::set<std::string> kValueFlags = {
+      "--listen",           "--database",         "--data-dir",         "--max-ingest-bytes",
+      "--auth",             "--client",           "--token-lifetime",   "--identity-header",
+      "--seed",             "--fault-429",        "--fault-500",        "--fault-503",
+      "--fault-drop-before", "--fault-drop-after", "--fault-retry-after", "--fault-latency",
+      "--fault-fail-table"};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];
-    std::optional<std::string> inline_value;
+    std::optional<std::string> value;
     if (std::size_t eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
-      inline_value = name.substr(eq + 1);
+      value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    auto value = [&]() -> std::optional<std::string> {
-      if (inline_value) {
-        return inline_value;
-      }
-      if (i + 1 < args.size()) {
-        return args[++i];
-      }
-      return std::nullopt;
-    };
-    auto flagOnly = [&] { return !inline_value.has_value(); };
-    std::string bad = fmt::format("bad value for {}", name);
     if (name == "--help" || name == "-h") {
       help = true;
       return "";
     }
     if (name == "--discard" || name == "--strict-json-mapping") {
-      if (!flagOnly()) {
+      if (value) {
         return fmt::format("{} takes no value", name);
       }
       (name == "--discard" ? f.discard : f.strict_json_mapping) = true;
       continue;
     }
-    static const std::set<std::string> kValueFlags = {
-        "--listen",         "--database",      "--data-dir",        "--max-ingest-bytes",
-        "--auth",           "--client",        "--token-lifetime",  "--identity-header",
-        "--seed",           "--fault-429",     "--fault-500",       "--fault-503",
-        "--fault-drop-before", "--fault-drop-after", "--fault-retry-after", "--fault-latency",
-        "--fault-fail-table"};
     if (kValueFlags.count(name) == 0) {
       return name.rfind("--", 0) == 0 ? fmt::format("unknown flag \"{}\"", name)
                                       : fmt::format("unexpected argument \"{}\"", name);
     }
-    std::optional<std::string> v = value();
-    if (!v) {
-      return fmt::format("{} needs a value", name);
+    if (!value) {
+      if (i + 1 >= args.size()) {
+        return fmt::format("{} needs a value", name);
+      }
+      value = args[++i];
     }
-    std::uint64_t n = 0;
-    double p = 0;
-    if (name == "--listen") {
-      if (!parseListen(*v, f)) {
-        return fmt::format("bad value for --listen (expected HOST:PORT): \"{}\"", *v);
-      }
-    } else if (name == "--database") {
-      if (v->empty()) {
-        return bad;
-      }
-      f.databases.push_back(*v);
-    } else if (name == "--data-dir") {
-      f.data_dir = *v;
-    } else if (name == "--max-ingest-bytes") {
-      if (!parseUnsigned(*v, n) || n == 0) {
-        return bad;
-      }
-      f.max_ingest_bytes = static_cast<std::size_t>(n);
-    } else if (name == "--auth") {
-      if (*v != "none" && *v != "aad") {
-        return "bad value for --auth (expected none or aad)";
-      }
-      f.auth.mode = *v == "aad" ? AuthMode::kAad : AuthMode::kNone;
-    } else if (name == "--client") {
-      std::size_t colon = v->find(':');
-      std::string id = v->substr(0, colon);
-      if (id.empty()) {
-        return "bad value for --client (expected ID:SECRET or ID)";
-      }
-      f.auth.clients[id] = colon == std::string::npos ? std::string() : v->substr(colon + 1);
-    } else if (name == "--token-lifetime") {
-      if (!parseDuration(*v, f.auth.token_lifetime)) {
-        return bad;
-      }
-    } else if (name == "--identity-header") {
-      f.auth.identity_header = *v;
-    } else if (name == "--seed") {
-      if (!parseUnsigned(*v, n)) {
-        return bad;
-      }
-      f.faults.seed = n;
-    } else if (name == "--fault-429" || name == "--fault-500" || name == "--fault-503" ||
-               name == "--fault-drop-before" || name == "--fault-drop-after") {
-      if (!parseProbability(*v, p)) {
-        return fmt::format("bad value for {} (expected a probability 0..1)", name);
-      }
-      double& target = name == "--fault-429"         ? f.faults.throttle_429
-                       : name == "--fault-500"       ? f.faults.error_500
-                       : name == "--fault-503"       ? f.faults.error_503
-                       : name == "--fault-drop-before" ? f.faults.drop_before_store
-                                                       : f.faults.drop_after_store;
-      target = p;
-    } else if (name == "--fault-retry-after" || name == "--fault-latency") {
-      if (!parseUnsigned(*v, n) || n > 24 * 3600 * 1000ULL) {
-        return bad;
-      }
-      (name == "--fault-latency" ? f.faults.latency_ms : f.faults.retry_after_seconds) =
-          static_cast<int>(n);
-    } else if (name == "--fault-fail-table") {
-      if (v->find('.') == std::string::npos) {
-        return "bad value for --fault-fail-table (expected DB.TABLE)";
-      }
-      f.faults.fail_tables.insert(*v);
-    } else {
-      return fmt::format("unknown flag \"{}\"", name);
+    if (std::string error = applyValueFlag(name, *value, f); !error.empty()) {
+      return error;
     }
   }
   if (std::string problem = f.faults.validate(); !problem.empty()) {

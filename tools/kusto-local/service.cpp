@@ -311,7 +311,8 @@ void Service::ingestBody(Call& call, const std::string& db, const std::string& t
 
   if (options_.discard) {
     if (data.empty()) {
-      return sendError(call, 400, "Stream_NoDataToIngest", "The request contains no data.",
+      return sendError(call, 400, "Stream_NoDataToIngest",
+                       "The input stream contains no records to ingest",
                        kStreamingType, true);
     }
     std::uint64_t records = countRecordsForDiscard(format, data);
