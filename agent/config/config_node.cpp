@@ -462,6 +462,11 @@ Status MapReader::finish() {
     if (!seen.insert(key).second) {
       return key_node.error(fmt::format("duplicate key '{}'", key));
     }
+    if (known_.count(key) == 0 && key == "<<") {
+      return key_node.error(
+          "YAML merge keys ('<<') are not supported; use an alias for a whole value instead "
+          "(e.g. 'auth: *adx_auth')");
+    }
     if (known_.count(key) == 0) {
       auto hint = didYouMean(key, known_);
       if (hint) {

@@ -206,6 +206,26 @@ service:
         "'- name: ...'");
 }
 
+TEST_CASE("config: anchors and aliases work, merge keys are reported") {
+  const char* head = R"(
+outputs:
+  - name: a
+    type: kusto
+    cluster: http://x
+    retry: &retry {initial: 2s, max: 20s}
+  - name: b
+    type: kusto
+    cluster: http://y
+)";
+  auto r = load(std::string(head) + "    retry: *retry\n");
+  REQUIRE_MESSAGE(r.isOk(), r.error().message);
+  CHECK(r->outputs[1].pipeline.retry_initial == milliseconds(2000));
+  CHECK(r->outputs[1].pipeline.retry_max == milliseconds(20000));
+  CHECK(loadError(std::string(head) + "    retry: {<<: *retry, max_elapsed: 1h}\n") ==
+        "test.yaml:9:13: 'outputs[1].retry': YAML merge keys ('<<') are not supported; use an "
+        "alias for a whole value instead (e.g. 'auth: *adx_auth')");
+}
+
 TEST_CASE("config: service section errors") {
   struct Case {
     const char* yaml;
