@@ -38,6 +38,7 @@ struct TailFile {
   bool moved = false;     // no longer at its path (rotated or deleted): counted once
   bool released = false;  // read to the end and closed; kept until every range is acked
   int orphan_scans = 0;   // scans in a row that did not find it while it sat at EOF
+  bool release_on_eof = false;  // orphaned long enough: release if the next read finds nothing
   std::optional<Clock::Monotonic> partial_since;
   std::int64_t last_seen_ms = 0;
   std::uint64_t next_read_len = 0;  // grows while reads come back full
@@ -355,45 +356,55 @@ void TailInput::startScan() {
       watchDir(dir);
     }
   }
-  auto found = std::make_shared<std::vector<FoundFile>>();
+  std::set<Key> known;
+  for (const auto& [key, id] : by_inode_) {
+    known.insert(key);
+  }
+  const bool first_scan = !first_scan_done_;
+  const bool want_tail = first_scan && !settings_.read_from_head;
+  auto result = std::make_shared<ScanResult>();
   queueWork(
-      [found, paths = settings_.paths, exclude = settings_.exclude] {
-        *found = scanPaths(paths, exclude);
-      },
-      [this, found] { onScanDone(std::move(*found)); });
+      [result, paths = settings_.paths, exclude = settings_.exclude, known = std::move(known),
+       want_tail] { *result = scanAndOpen(paths, exclude, known, want_tail); },
+      [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
 }
 
-void TailInput::onScanDone(std::vector<FoundFile> found) {
+void TailInput::onScanDone(ScanResult result, bool first_scan) {
   scan_in_flight_ = false;
   if (stopping_) {
+    for (auto& o : result.opened) {
+      if (o.file.fd >= 0) {
+        closeFd(o.file.fd);
+      }
+    }
     return;
+  }
+  for (auto& o : result.opened) {
+    onOpened(std::move(o.file), o.path, first_scan);
   }
   const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
   std::set<std::uint64_t> matched;
-  for (auto& ff : found) {
+  for (auto& ff : result.found) {
     Key key{ff.dev, ff.ino};
-    if (auto it = by_inode_.find(key); it != by_inode_.end()) {
-      const auto& f = files_.at(it->second);
-      matched.insert(f->id);
-      f->last_seen_ms = now_ms;
-      if (ff.path != f->path && !f->moved) {
-        f->moved = true;
-        countEvent("rotated");
-      }
-      f->current_path = std::move(ff.path);
-      if (ff.size != f->read_offset) {
-        wake(f);  // grew (missed event) or shrank (truncation, detected by the read)
+    auto it = by_inode_.find(key);
+    if (it == by_inode_.end()) {
+      if (auto s = saved_.find(key); s != saved_.end()) {
+        s->second.last_seen_unix_ms = now_ms;  // e.g. could not be opened: keep its offset
       }
       continue;
     }
-    if (opening_.count(key) != 0) {
-      continue;
+    const auto& f = files_.at(it->second);
+    matched.insert(f->id);
+    f->last_seen_ms = now_ms;
+    if (ff.path != f->path && !f->moved) {
+      f->moved = true;
+      countEvent("rotated");
     }
-    if (auto s = saved_.find(key); s != saved_.end()) {
-      s->second.last_seen_unix_ms = now_ms;
+    f->current_path = std::move(ff.path);
+    watchDir(dirOf(f->current_path));
+    if (ff.size != f->read_offset) {
+      wake(f);  // grew (missed event) or shrank (truncation, detected by the read)
     }
-    watchDir(dirOf(ff.path));
-    openFile(ff.path, key, !first_scan_done_);
   }
   for (const auto& [id, f] : files_) {
     if (f->released) {
@@ -413,17 +424,16 @@ void TailInput::onScanDone(std::vector<FoundFile> found) {
       f->orphan_scans = 0;
       continue;
     }
+    // At its end for a whole scan interval: one last read, and if that finds nothing new the
+    // file is released (onRead). Bytes appended later by a writer that never reopens are not
+    // followed.
     if (++f->orphan_scans >= 2) {
-      release(f);
-    } else {
-      wake(f);
+      f->release_on_eof = true;
     }
+    wake(f);
   }
   first_scan_done_ = true;
-  scan_done_ms_ = scan_started_ms_;
-  if (opening_.empty()) {
-    known_until_ms_ = scan_done_ms_;
-  }
+  known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
   retireDrained();
   const std::int64_t forget_ms = settings_.forget_after.count();
   for (auto it = saved_.begin(); it != saved_.end();) {
@@ -439,16 +449,6 @@ void TailInput::onScanDone(std::vector<FoundFile> found) {
   }
 }
 
-void TailInput::openFile(const std::string& path, Key scan_key, bool first_scan) {
-  opening_.insert(scan_key);
-  bool want_tail = first_scan && !settings_.read_from_head;
-  auto opened = std::make_shared<OpenedFile>();
-  queueWork([opened, path, want_tail] { *opened = openForTail(path, want_tail); },
-            [this, opened, path, scan_key, first_scan] {
-              onOpened(std::move(*opened), path, scan_key, first_scan);
-            });
-}
-
 std::uint64_t TailInput::newFileStart(const OpenedFile& opened, bool first_scan) const {
   if (!first_scan || settings_.read_from_head) {
     return 0;  // created after we started: every line of it is new
@@ -462,12 +462,7 @@ std::uint64_t TailInput::newFileStart(const OpenedFile& opened, bool first_scan)
   return opened.tail_boundary;
 }
 
-void TailInput::onOpened(OpenedFile opened, const std::string& path, Key scan_key,
-                         bool first_scan) {
-  opening_.erase(scan_key);
-  if (opening_.empty() && !scan_in_flight_) {
-    known_until_ms_ = scan_done_ms_;
-  }
+void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_scan) {
   const std::string component = "input " + ctx_.instance;
   if (opened.fd < 0) {
     if (opened.err != ENOENT) {
@@ -489,6 +484,7 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, Key scan_ke
       old->released = false;
       old->moved = false;
       old->orphan_scans = 0;
+      old->release_on_eof = false;
       old->fd = opened.fd;
       old->current_path = path;
       old->size = opened.size;
@@ -629,6 +625,7 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
     f->size = std::max(f->size, f->read_offset);
     f->at_eof = false;
     f->orphan_scans = 0;
+    f->release_on_eof = false;
     frame(f, false);
     issueRead(f);  // keep going while data is there; each file queues behind the others
     return;
@@ -652,6 +649,10 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
   f->at_eof = true;
   if (f->want_read) {
     issueRead(f);
+    return;
+  }
+  if (f->release_on_eof) {
+    release(f);
     return;
   }
   if (!f->buf.empty() && f->partial_since) {

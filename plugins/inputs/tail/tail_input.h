@@ -61,7 +61,7 @@ class TailInput final : public Input {
   // Files currently open (not released).
   std::size_t openFilesForTest() const;
   // True once the checkpoint was loaded and the first scan has opened what it found.
-  bool readyForTest() const { return first_scan_done_ && opening_.empty(); }
+  bool readyForTest() const { return first_scan_done_; }
   // Number of checkpoint writes completed.
   std::uint64_t checkpointWritesForTest() const;
 
@@ -74,9 +74,8 @@ class TailInput final : public Input {
   void onLoaded(LoadedCheckpoint loaded);
   void scheduleScan();
   void startScan();
-  void onScanDone(std::vector<FoundFile> found);
-  void openFile(const std::string& path, Key scan_key, bool first_scan);
-  void onOpened(OpenedFile opened, const std::string& path, Key scan_key, bool first_scan);
+  void onScanDone(ScanResult result, bool first_scan);
+  void onOpened(OpenedFile opened, const std::string& path, bool first_scan);
   std::uint64_t newFileStart(const OpenedFile& opened, bool first_scan) const;
   void wake(const std::shared_ptr<TailFile>& f);
   void issueRead(const std::shared_ptr<TailFile>& f);
@@ -112,7 +111,6 @@ class TailInput final : public Input {
   LoadedCheckpoint::State checkpoint_state_ = LoadedCheckpoint::State::kMissing;
   std::int64_t saved_at_ms_ = 0;        // from the loaded checkpoint
   std::int64_t scan_started_ms_ = 0;    // wall time the scan in flight started
-  std::int64_t scan_done_ms_ = 0;       // start of the last scan done, opens maybe in flight
   std::int64_t known_until_ms_ = 0;     // every matched file older than this is in files_/saved_
   std::size_t in_flight_ = 0;       // queued work and fs requests that call back into this
   std::size_t open_handles_ = 0;    // fs event handles not yet closed
@@ -121,7 +119,6 @@ class TailInput final : public Input {
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<TailFile>> files_;  // by id: open and draining files
   std::map<Key, std::uint64_t> by_inode_;                     // open files only
-  std::set<Key> opening_;
   std::map<Key, CheckpointEntry> saved_;  // entries of files that are not open
   std::map<std::string, uv_fs_event_t*> dir_watches_;
   std::unique_ptr<Timer> scan_timer_;

@@ -1,6 +1,7 @@
 // Blocking file-system helpers of the tail input (run on libuv's thread pool).
 #include "plugins/inputs/tail/tail_io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
@@ -162,6 +163,74 @@ ReadOutcome readAt(int fd, std::uint64_t offset, char* buf, std::size_t len,
     out.fingerprint_ok =
         got >= 0 && fingerprintMatches(fingerprint,
                                        std::string_view(head, static_cast<std::size_t>(got)));
+  }
+  return out;
+}
+
+std::optional<std::string> findInodeInDir(const std::string& dir, std::uint64_t dev,
+                                          std::uint64_t ino) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<std::string> out;
+  while (dirent* e = ::readdir(d)) {
+    if (static_cast<std::uint64_t>(e->d_ino) != ino) {
+      continue;  // d_ino is the inode number: a cheap filter before stat
+    }
+    struct stat st {};
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<std::uint64_t>(st.st_dev) == dev &&
+        static_cast<std::uint64_t>(st.st_ino) == ino) {
+      out = (dir == "/" ? std::string() : dir) + "/" + e->d_name;
+      break;
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+ScanResult scanAndOpen(const std::vector<std::string>& paths,
+                       const std::vector<std::string>& exclude,
+                       const std::set<std::pair<std::uint64_t, std::uint64_t>>& known,
+                       bool want_tail_boundary) {
+  ScanResult out;
+  out.found = scanPaths(paths, exclude);
+  std::set<std::pair<std::uint64_t, std::uint64_t>> opened;
+  auto open = [&](const std::string& path) -> std::optional<std::pair<std::uint64_t,
+                                                                       std::uint64_t>> {
+    OpenedFile f = openForTail(path, want_tail_boundary);
+    if (f.fd < 0) {
+      if (f.err != ENOENT) {
+        out.opened.push_back(ScanResult::Opened{path, std::move(f)});  // reported, not followed
+      }
+      return std::nullopt;
+    }
+    std::pair<std::uint64_t, std::uint64_t> key{f.dev, f.ino};
+    if (known.count(key) != 0 || !opened.insert(key).second) {
+      ::close(f.fd);
+      return key;
+    }
+    out.opened.push_back(ScanResult::Opened{path, std::move(f)});
+    return key;
+  };
+  for (const auto& ff : out.found) {
+    std::pair<std::uint64_t, std::uint64_t> want{ff.dev, ff.ino};
+    if (known.count(want) != 0 || opened.count(want) != 0) {
+      continue;
+    }
+    auto got = open(ff.path);
+    if (got && *got == want) {
+      continue;
+    }
+    // The path changed hands between stat and open (fast rotation): the file we saw was renamed
+    // or deleted. Renamed within its directory, it is still ours to read.
+    auto slash = ff.path.rfind('/');
+    std::string dir = slash == 0 ? "/" : ff.path.substr(0, slash);
+    if (auto moved = findInodeInDir(dir, ff.dev, ff.ino)) {
+      auto again = open(*moved);
+      (void)again;
+    }
   }
   return out;
 }

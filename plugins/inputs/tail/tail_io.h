@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plugins/inputs/tail/file_identity.h"
@@ -56,5 +59,27 @@ struct ReadOutcome {
 // the fingerprint, so one trip to the thread pool tells the loop everything it needs.
 ReadOutcome readAt(int fd, std::uint64_t offset, char* buf, std::size_t len,
                    const Fingerprint& fingerprint);
+
+// Blocking: the path, in `dir`, of the regular file with this device and inode (readdir + stat).
+// Finds a file renamed in its directory between our stat and our open.
+std::optional<std::string> findInodeInDir(const std::string& dir, std::uint64_t dev,
+                                          std::uint64_t ino);
+
+struct ScanResult {
+  std::vector<FoundFile> found;  // everything matched
+  struct Opened {
+    std::string path;
+    OpenedFile file;
+  };
+  std::vector<Opened> opened;  // files not in `known`, opened right away
+};
+
+// Blocking: scanPaths(), then opens every found file whose (dev, inode) is not in `known` in the
+// same pass, so that a file rotated away right after it appeared is still caught: if the path
+// already holds a newer file when we open it, the one we saw is looked for in its directory.
+ScanResult scanAndOpen(const std::vector<std::string>& paths,
+                       const std::vector<std::string>& exclude,
+                       const std::set<std::pair<std::uint64_t, std::uint64_t>>& known,
+                       bool want_tail_boundary);
 
 }  // namespace ingestd::inputs
