@@ -581,7 +581,12 @@ MgmtOutcome Handler::ingestInline() {
   if (request.format.empty()) {
     request.format = "csv";
   }
-  request.mapping_name = withValue(cmd_, "ingestionmappingreference");
+  for (const char* key : {"ingestionmappingreference", "jsonmappingreference",
+                          "csvmappingreference"}) {
+    if (request.mapping_name.empty()) {
+      request.mapping_name = withValue(cmd_, key);
+    }
+  }
   request.data = cmd_.data;
   EngineResult r = e_.ingest(request, false);
   if (r.status != 200) {
