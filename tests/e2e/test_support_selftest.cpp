@@ -1,8 +1,13 @@
 // Self-tests of tests/support: Process, waitFor, TempDir, gzip and the HTTP client, so a broken
 // helper shows up here rather than as a confusing failure in an e2e test.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -128,13 +133,24 @@ TEST_CASE("support: gzip round trip, concatenated members and corrupt input") {
 }
 
 TEST_CASE("support: httpRequest reports a transport error when nothing listens") {
-  // Port 1 on loopback: nothing listens there in a test environment.
-  const auto r = ingestd::test::httpRequest("GET", "http://127.0.0.1:1/", {}, {}, 2s);
+  // A port we hold bound but never listen on: connections to it are refused.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  socklen_t len = sizeof(addr);
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  const auto r = ingestd::test::httpRequest("GET", url, {}, {}, 2s);
+  ::close(fd);
   CHECK(r.status == 0);
   CHECK_FALSE(r.error.empty());
 }
 
 TEST_CASE("support: binPath points into the build's bin dir") {
-  const auto p = ingestd::test::binPath("kusto-local");
-  CHECK(p == std::string(INGESTD_BIN_DIR) + "/kusto-local");
+  const char* env = std::getenv("INGESTD_TEST_BIN_DIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : INGESTD_BIN_DIR;
+  CHECK(ingestd::test::binPath("kusto-local") == dir + "/kusto-local");
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -60,7 +61,10 @@ std::optional<std::string> findLine(const std::string& text, std::string_view ne
 }  // namespace
 
 std::string binPath(std::string_view name) {
-  std::string out = INGESTD_BIN_DIR;
+  // INGESTD_TEST_BIN_DIR runs the tests against another build's binaries (a sanitizer build).
+  const char* override_dir = std::getenv("INGESTD_TEST_BIN_DIR");
+  std::string out = (override_dir != nullptr && *override_dir != '\0') ? override_dir
+                                                                         : INGESTD_BIN_DIR;
   out += '/';
   out += name;
   return out;

@@ -17,7 +17,8 @@
 
 namespace ingestd::test {
 
-// INGESTD_BIN_DIR "/" name: where the build puts its binaries (build/bin).
+// INGESTD_BIN_DIR "/" name: where the build puts its binaries (build/bin). The environment
+// variable INGESTD_TEST_BIN_DIR, when set, replaces INGESTD_BIN_DIR.
 std::string binPath(std::string_view name);
 
 struct ProcessOptions {
