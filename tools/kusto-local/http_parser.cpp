@@ -23,7 +23,8 @@ bool isToken(std::string_view s) {
   if (s.empty()) {
     return false;
   }
-  return std::all_of(s.begin(), s.end(), [](char c) { return isTchar(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return isTchar(static_cast<unsigned char>(c)); });
 }
 
 std::string_view trimOws(std::string_view s) {

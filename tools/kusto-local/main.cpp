@@ -121,8 +121,9 @@ std::string applyValueFlag(const std::string& name, const std::string& v, Flags&
   std::uint64_t n = 0;
   double p = 0;
   if (name == "--listen") {
-    return parseListen(v, f) ? ""
-                             : fmt::format("bad value for --listen (expected HOST:PORT): \"{}\"", v);
+    return parseListen(v, f)
+               ? ""
+               : fmt::format("bad value for --listen (expected HOST:PORT): \"{}\"", v);
   }
   if (name == "--database") {
     if (v.empty()) {

@@ -472,7 +472,8 @@ void Service::faultsEndpoint(Call& call) {
       FaultSettings::fromJson(j, options_.default_fault_seed, settings, error);
     }
     if (!error.empty()) {
-      return sendError(call, 400, "General_BadRequest", fmt::format("Bad fault settings: {}.", error),
+      return sendError(call, 400, "General_BadRequest",
+                       fmt::format("Bad fault settings: {}.", error),
                        kBadRequestType, true);
     }
     faults_.configure(std::move(settings));

@@ -59,7 +59,7 @@ TEST_CASE("kusto-local auth: base64url round trip, padded and unpadded") {
   CHECK_FALSE(base64UrlDecode("ab$c", out));
 }
 
-TEST_CASE("kusto-local auth: client secret flow issues a token that checkBearer accepts until expiry") {
+TEST_CASE("kusto-local auth: a client-secret token is accepted until it expires") {
   Fixture f;
   auto r = f.auth.tokenV2("tenant",
                           "grant_type=client_credentials&client_id=app&client_secret=s3cret"

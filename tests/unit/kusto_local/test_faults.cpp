@@ -69,9 +69,15 @@ TEST_CASE("kusto-local faults: probability 1 always fires; fail_tables only hits
 TEST_CASE("kusto-local faults: JSON settings round trip, unknown keys and bad values refused") {
   FaultSettings s;
   std::string error;
-  nlohmann::json j = {{"seed", 1},           {"throttle_429", 0.3},       {"retry_after_seconds", 2},
-                      {"error_500", 0.1},    {"error_503", 0.1},          {"drop_before_store", 0.05},
-                      {"drop_after_store", 0.05}, {"latency_ms", 50}, {"fail_tables", {"db.table"}}};
+  nlohmann::json j = {{"seed", 1},
+                      {"throttle_429", 0.3},
+                      {"retry_after_seconds", 2},
+                      {"error_500", 0.1},
+                      {"error_503", 0.1},
+                      {"drop_before_store", 0.05},
+                      {"drop_after_store", 0.05},
+                      {"latency_ms", 50},
+                      {"fail_tables", {"db.table"}}};
   REQUIRE(FaultSettings::fromJson(j, 0, s, error));
   CHECK(s.toJson() == j);
   CHECK(s.retry_after_seconds == 2);

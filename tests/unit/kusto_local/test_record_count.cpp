@@ -44,7 +44,7 @@ TEST_CASE("kusto-local record count: agrees with the engine on random JSON-like 
   }
 }
 
-TEST_CASE("kusto-local record count: agrees with the engine on log-like records across block edges") {
+TEST_CASE("kusto-local record count: agrees with the engine on log records at any offset") {
   std::string body = "[";
   for (int i = 0; i < 500; ++i) {
     body += "{\"ts\":\"2024-01-01\",\"msg\":\"path \\\\ \\\"q\\\" {x} [y] " + std::to_string(i) +
