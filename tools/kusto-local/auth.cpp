@@ -269,7 +269,10 @@ Auth::Issued Auth::issue(std::string_view tenant, std::string_view audience,
       {"ver", "1.0"},
       {"uti", base64UrlEncode(randomBytes(12))},
   };
-  out.token = base64UrlEncode(header.dump()) + "." + base64UrlEncode(payload.dump()) + "." +
+  // The audience and client id come from the request and may be invalid UTF-8.
+  constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+  out.token = base64UrlEncode(header.dump()) + "." +
+              base64UrlEncode(payload.dump(-1, ' ', false, kReplace)) + "." +
               base64UrlEncode(randomBytes(32));
   std::lock_guard<std::mutex> lock(mu_);
   if (tokens_.size() >= kPruneThreshold) {

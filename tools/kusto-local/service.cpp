@@ -456,7 +456,8 @@ void Service::tokenReply(Call& call, const TokenReply& reply) {
   call.response.status = reply.status;
   call.response.setHeader("Content-Type", std::string(kJsonType));
   call.response.setHeader("Cache-Control", "no-store, no-cache");
-  call.response.body = reply.body.dump();
+  // Client ids and resources come from the request and may be invalid UTF-8.
+  call.response.body = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void Service::faultsEndpoint(Call& call) {

@@ -228,3 +228,15 @@ TEST_CASE("kusto-local auth: IMDS needs Metadata: true, App Service needs the id
   CHECK(f.auth.tokensIssued().at("imds") == 1);
   CHECK(f.auth.tokensIssued().at("app_service") == 1);
 }
+
+TEST_CASE("kusto-local auth: invalid UTF-8 in request fields does not break token issuing") {
+  Fixture f;
+  const std::string yes = "true";
+  auto r = f.auth.imds({{"api-version", "1"}, {"resource", "https://k\xff\xfe"},
+                        {"client_id", "id\xc3"}},
+                       &yes);
+  REQUIRE(r.status == 200);
+  CHECK_NOTHROW((void)r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  const std::string h = bearer(r);
+  CHECK(f.auth.checkBearer(&h));
+}
