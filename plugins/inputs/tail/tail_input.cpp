@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "agent/checkpoint/ack_tracker.h"
+#include "agent/checkpoint/checkpoint_writer.h"
 #include "agent/core/assert.h"
 #include "plugins/inputs/tail/file_identity.h"
 
@@ -44,30 +45,7 @@ struct TailFile {
   std::uint64_t next_read_len = 0;  // grows while reads come back full
 };
 
-// Writes checkpoint files one at a time on the thread pool; the newest pending contents win.
-// Shared with its work requests so that a write may finish after the TailInput is gone.
-struct CheckpointWriter {
-  uv_loop_t* loop = nullptr;
-  Logger* log = nullptr;
-  std::string component;
-  std::string path;
-  bool in_flight = false;
-  std::optional<std::string> next;
-  std::uint64_t writes = 0;
-  bool last_failed = false;  // the last write failed: write again even if nothing changed
-  std::function<void()> on_idle;
-
-  static void write(const std::shared_ptr<CheckpointWriter>& self, std::string contents);
-};
-
 namespace {
-
-struct WriteReq {
-  uv_work_t req{};
-  std::shared_ptr<CheckpointWriter> writer;
-  std::string contents;
-  Status status;
-};
 
 std::int64_t toUnixMs(Clock::Wall t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -90,48 +68,6 @@ bool hasGlobChars(const std::string& s) { return s.find_first_of("*?[{") != std:
 std::int64_t roundMinute(std::int64_t ms) { return ms - ms % 60000; }
 
 }  // namespace
-
-void CheckpointWriter::write(const std::shared_ptr<CheckpointWriter>& self, std::string contents) {
-  if (self->in_flight) {
-    self->next = std::move(contents);
-    return;
-  }
-  self->in_flight = true;
-  auto* w = new WriteReq;
-  w->req.data = w;
-  w->writer = self;
-  w->contents = std::move(contents);
-  int rc = uv_queue_work(
-      self->loop, &w->req,
-      [](uv_work_t* req) {
-        auto* wr = static_cast<WriteReq*>(req->data);
-        wr->status = writeCheckpointFile(wr->writer->path, wr->contents);
-      },
-      [](uv_work_t* req, int) {
-        std::unique_ptr<WriteReq> wr(static_cast<WriteReq*>(req->data));
-        auto writer = wr->writer;
-        writer->in_flight = false;
-        ++writer->writes;
-        writer->last_failed = !wr->status.isOk();
-        if (!wr->status.isOk()) {
-          writer->log->logLimited(LogLevel::kError, writer->path, std::chrono::seconds(60),
-                                  writer->component,
-                                  wr->status.message() + " Offsets are kept in memory and saved "
-                                                         "again at the next checkpoint.");
-        }
-        if (writer->next) {
-          std::string again = std::move(*writer->next);
-          writer->next.reset();
-          write(writer, std::move(again));
-          return;
-        }
-        if (writer->on_idle) {
-          auto fn = writer->on_idle;
-          fn();
-        }
-      });
-  INGESTD_CHECK(rc == 0);
-}
 
 struct TailInput::Work {
   uv_work_t req{};

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/checkpoint/checkpoint_file.h"
+#include "agent/checkpoint/checkpoint_writer.h"
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/tail/line_framing.h"
 #include "plugins/inputs/tail/tail_io.h"
@@ -22,7 +23,6 @@
 namespace ingestd::inputs {
 
 struct TailFile;
-struct CheckpointWriter;
 
 class TailInput final : public Input {
  public:
