@@ -398,6 +398,54 @@ std::uint64_t TailInput::newFileStart(const OpenedFile& opened, bool first_scan)
   return opened.tail_boundary;
 }
 
+// Released moments ago (renamed out of the globs and back) and not yet fully acknowledged:
+// revive it, so its acknowledgement tracking carries on where it was.
+bool TailInput::revive(const OpenedFile& opened, const std::string& path) {
+  for (const auto& [id, old] : files_) {
+    if (old->released && !old->deleted && old->dev == opened.dev && old->ino == opened.ino &&
+        fingerprintMatches(old->fingerprint, opened.head) && old->read_offset <= opened.size) {
+      old->released = false;
+      old->moved = false;
+      old->orphan_scans = 0;
+      old->release_on_eof = false;
+      old->fd = opened.fd;
+      old->current_path = path;
+      old->size = opened.size;
+      by_inode_[Key{opened.dev, opened.ino}] = old->id;
+      watchDir(dirOf(path));
+      issueRead(old);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The committed offset of a checkpoint entry with the same identity (device, inode and
+// fingerprint), consumed; nullopt for a file we know nothing about.
+std::optional<std::uint64_t> TailInput::resumeOffset(const OpenedFile& opened,
+                                                     const std::string& path) {
+  const std::string component = "input " + ctx_.instance;
+  auto s = saved_.find(Key{opened.dev, opened.ino});
+  if (s == saved_.end()) {
+    return std::nullopt;
+  }
+  std::optional<std::uint64_t> start;
+  Fingerprint saved_fp{s->second.fingerprint_len, s->second.fingerprint_hash};
+  if (fingerprintMatches(saved_fp, opened.head)) {
+    start = s->second.offset;
+    if (*start > opened.size) {
+      ctx_.log.warn(component, "\"{}\" is shorter than its checkpoint; reading from the head.",
+                    path);
+      countEvent("truncated_file");
+      start = 0;
+    }
+  } else {
+    ctx_.log.debug(component, "\"{}\" reuses the inode of a checkpointed file; it is new.", path);
+  }
+  saved_.erase(s);
+  return start;
+}
+
 void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_scan) {
   const std::string component = "input " + ctx_.instance;
   if (opened.fd < 0) {
@@ -412,41 +460,10 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
     closeFd(opened.fd);
     return;
   }
-  // Released moments ago (renamed out of the globs and back) and not yet fully acknowledged:
-  // revive it, so its acknowledgement tracking carries on where it was.
-  for (const auto& [id, old] : files_) {
-    if (old->released && !old->deleted && old->dev == opened.dev && old->ino == opened.ino &&
-        fingerprintMatches(old->fingerprint, opened.head) && old->read_offset <= opened.size) {
-      old->released = false;
-      old->moved = false;
-      old->orphan_scans = 0;
-      old->release_on_eof = false;
-      old->fd = opened.fd;
-      old->current_path = path;
-      old->size = opened.size;
-      by_inode_[key] = old->id;
-      watchDir(dirOf(path));
-      issueRead(old);
-      return;
-    }
+  if (revive(opened, path)) {
+    return;
   }
-  std::optional<std::uint64_t> start;
-  if (auto s = saved_.find(key); s != saved_.end()) {
-    Fingerprint saved_fp{s->second.fingerprint_len, s->second.fingerprint_hash};
-    if (fingerprintMatches(saved_fp, opened.head)) {
-      start = s->second.offset;
-      if (*start > opened.size) {
-        ctx_.log.warn(component, "\"{}\" is shorter than its checkpoint; reading from the head.",
-                      path);
-        countEvent("truncated_file");
-        start = 0;
-      }
-    } else {
-      ctx_.log.debug(component, "\"{}\" reuses the inode of a checkpointed file; it is new.",
-                     path);
-    }
-    saved_.erase(s);
-  }
+  std::optional<std::uint64_t> start = resumeOffset(opened, path);
   auto f = std::make_shared<TailFile>();
   f->id = next_id_++;
   f->path = path;

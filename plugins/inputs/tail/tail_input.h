@@ -76,6 +76,8 @@ class TailInput final : public Input {
   void startScan();
   void onScanDone(ScanResult result, bool first_scan);
   void onOpened(OpenedFile opened, const std::string& path, bool first_scan);
+  bool revive(const OpenedFile& opened, const std::string& path);
+  std::optional<std::uint64_t> resumeOffset(const OpenedFile& opened, const std::string& path);
   std::uint64_t newFileStart(const OpenedFile& opened, bool first_scan) const;
   void wake(const std::shared_ptr<TailFile>& f);
   void issueRead(const std::shared_ptr<TailFile>& f);
