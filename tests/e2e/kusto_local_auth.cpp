@@ -1,6 +1,7 @@
 // kusto-local e2e: --auth aad. Kusto endpoints need a bearer token that kusto-local issued and
 // that has not expired; tokens come from the Entra-style token endpoint (registered client
 // secret) or the IMDS endpoint (Metadata: true); /v1/rest/auth/metadata points at itself.
+
 #include <chrono>
 #include <string>
 
@@ -90,8 +91,8 @@ TEST_CASE("kusto-local --auth aad: wrong secret and unknown clients get no token
 }
 
 TEST_CASE("kusto-local --auth aad: an expired token is refused (--token-lifetime 1s)") {
-  auto kl = KustoLocal::start({"--database", "Db", "--auth", "aad", "--client", "app:s3cret",
-                               "--token-lifetime", "1s"});
+  auto kl = KustoLocal::start(
+      {"--database", "Db", "--auth", "aad", "--client", "app:s3cret", "--token-lifetime", "1s"});
   const auto r = requestToken(*kl, "app", "s3cret");
   REQUIRE(r.status == 200);
   const auto j = json::parse(r.body);
@@ -109,8 +110,8 @@ TEST_CASE("kusto-local --auth aad: an expired token is refused (--token-lifetime
 
 TEST_CASE("kusto-local: IMDS endpoint requires Metadata: true and issues usable tokens") {
   auto kl = KustoLocal::start({"--database", "Db", "--auth", "aad"});
-  const std::string path = "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" +
-                           urlEncode(kl->url());
+  const std::string path =
+      "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" + urlEncode(kl->url());
   const auto without = httpRequest("GET", kl->url() + path);
   CHECK(without.status == 400);
   CHECK_FALSE(parseJson(without).contains("access_token"));

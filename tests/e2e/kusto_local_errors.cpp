@@ -1,6 +1,7 @@
 // kusto-local e2e: what streaming ingestion enforces, each with its HTTP status, OneApi code and
 // @permanent flag: missing database/table, streaming policy (table overrides database), missing
 // mapping, size limits, malformed gzip, malformed records and wrong CSV field counts.
+
 #include <chrono>
 #include <string>
 
@@ -19,14 +20,15 @@ using namespace ingestd::test::kl;
 TEST_CASE("kusto-local: ingest into a missing database or table is a permanent error") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming("Db", "T", kSchema);
-  checkOneApiError(kl->ingest("Nope", "T", "csv", "a,1,true\n"), 400,
-                   "BadRequest_DatabaseNotExist", true);
-  checkOneApiError(kl->ingest("Db", "Nope", "csv", "a,1,true\n"), 400,
-                   "BadRequest_TableNotExist", true);
+  checkOneApiError(kl->ingest("Nope", "T", "csv", "a,1,true\n"), 400, "BadRequest_DatabaseNotExist",
+                   true);
+  checkOneApiError(kl->ingest("Db", "Nope", "csv", "a,1,true\n"), 400, "BadRequest_TableNotExist",
+                   true);
   CHECK(kl->count("Db", "T") == 0);
 }
 
-TEST_CASE("kusto-local: streaming policy must be enabled; the table policy overrides the database") {
+TEST_CASE(
+    "kusto-local: streaming policy must be enabled; the table policy overrides the database") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->mgmt("Db", ".create table T (Name:string, Value:long, Flag:bool)");
   const std::string row = "a,1,true\n";
@@ -74,7 +76,8 @@ TEST_CASE("kusto-local: data over 4 MiB after decompression is 413 Stream_InputS
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming("Db", "T", kSchema);
   std::string big;
-  const std::string line = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,1,true\n";
+  const std::string line =
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,1,true\n";
   while (big.size() <= 4u * 1024 * 1024) {
     big += line;
   }
@@ -117,8 +120,8 @@ TEST_CASE("kusto-local: malformed gzip is a permanent 4xx") {
   const std::string good = gzipCompress(csvRows("g", 0, 100));
   for (const std::string& bad : {good.substr(0, good.size() / 2),  // truncated
                                  std::string("\x1f\x8b\x08\x00garbage-garbage-garbage", 26)}) {
-    const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), bad,
-                               {"Content-Encoding: gzip"});
+    const auto r =
+        httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), bad, {"Content-Encoding: gzip"});
     INFO("body: " << r.body);
     CHECK(r.status >= 400);
     CHECK(r.status < 500);
@@ -207,8 +210,8 @@ TEST_CASE("kusto-local: a gzip bomb is refused with 413 without inflating it all
   }
   REQUIRE(body.size() < 10u * 1024 * 1024);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), body,
-                             {"Content-Encoding: gzip"});
+  const auto r =
+      httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), body, {"Content-Encoding: gzip"});
   checkOneApiError(r, 413, "Stream_InputStreamTooLarge", true);
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);
   CHECK(kl->count("Db", "T") == 0);

@@ -1,6 +1,7 @@
 // kusto-local e2e: fault injection through POST /kusto-local/faults (429 with Retry-After, 500,
 // 503, dropped connections before and after storing, latency, permanently failing tables,
 // seeded repeatability, reset), the /kusto-local/stats counters and --discard mode.
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -142,8 +143,8 @@ TEST_CASE("kusto-local faults: the same seed gives the same fault sequence") {
 TEST_CASE("kusto-local faults: invalid settings are refused and change nothing") {
   auto kl = startWithTable();
   kl->setFaults({{"error_500", 1.0}});
-  for (const json& bad : {json{{"throttle_429", 1.5}}, json{{"no_such_fault", 1}},
-                          json::array({1, 2})}) {
+  for (const json& bad :
+       {json{{"throttle_429", 1.5}}, json{{"no_such_fault", 1}}, json::array({1, 2})}) {
     const auto r = httpRequest("POST", kl->url() + "/kusto-local/faults", bad.dump(),
                                {"Content-Type: application/json"});
     INFO(bad.dump() << " -> " << r.body);
@@ -174,7 +175,11 @@ TEST_CASE("kusto-local --discard: answers with counts, stores nothing, counts in
   const std::string multi = R"([{"Name":"a"},{"Name":"b"},{"Name":"c"}])";
   CHECK(consumedRecords(kl->ingest("Db", "T", "multijson", multi)) == 3);
   CHECK(kl->count("Db", "T") == 0);
+  // Nothing is validated in discard mode: the table need not exist.
+  CHECK(consumedRecords(kl->ingest("Nowhere", "Nothing", "csv", "a\nb\n")) == 2);
   const auto stats = kl->stats();
   INFO(stats.dump());
   CHECK(statsRecords(stats, "Db.T") == 18);
+  CHECK(statsRecords(stats, "Nowhere.Nothing") == 2);
+  CHECK(stats["ingest"].value("records", std::int64_t{0}) == 20);
 }

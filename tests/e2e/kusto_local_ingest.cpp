@@ -1,6 +1,7 @@
 // kusto-local e2e: streaming ingestion of CSV, JSON Lines and multijson (plain and gzip,
 // Content-Length and chunked, Expect: 100-continue), checked with v1 and v2 queries; response
 // headers; keep-alive; concurrent clients.
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -76,19 +77,19 @@ TEST_CASE("kusto-local: gzip body (Content-Encoding and magic-byte detection) an
   // gzip + Content-Length
   CHECK(consumedRecords(kl->ingest("Db", "T", "csv", csvRows("gz", 0, 50), "", {}, true)) == 50);
   // plain + chunked
-  CHECK(consumedRecords(kl->ingest("Db", "T", "csv", csvRows("ch", 0, 40), "", {}, false,
-                                   true)) == 40);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "csv", csvRows("ch", 0, 40), "", {}, false, true)) ==
+        40);
   // gzip + chunked, big enough for several chunks (the client sends 16 KiB pieces)
   const auto big = csvRows("gzch", 0, 20000);
   CHECK(consumedRecords(kl->ingest("Db", "T", "csv", big, "", {}, true, true)) == 20000);
   // gzip recognised by its magic bytes even without Content-Encoding
-  const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"),
-                             gzipCompress(csvRows("magic", 0, 3)),
-                             {"Content-Type: application/octet-stream"});
+  const auto r =
+      httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), gzipCompress(csvRows("magic", 0, 3)),
+                  {"Content-Type: application/octet-stream"});
   CHECK(consumedRecords(r) == 3);
   // Content-Encoding: gzip on a plain body is tolerated (SDKs send it on every request)
-  const auto plain_labelled = kl->ingest("Db", "T", "csv", csvRows("lbl", 0, 2), "",
-                                         {"Content-Encoding: gzip"});
+  const auto plain_labelled =
+      kl->ingest("Db", "T", "csv", csvRows("lbl", 0, 2), "", {"Content-Encoding: gzip"});
   CHECK(consumedRecords(plain_labelled) == 2);
 
   CHECK(kl->count("Db", "T") == 50 + 40 + 20000 + 3 + 2);
@@ -103,8 +104,8 @@ TEST_CASE("kusto-local: Expect: 100-continue gets an interim 100 before the body
     for (bool gzip : {false, true}) {
       CAPTURE(chunked);
       CAPTURE(gzip);
-      const auto r = kl->ingest("Db", "T", "csv", csvRows("e", 0, 5), "",
-                                {"Expect: 100-continue"}, gzip, chunked);
+      const auto r = kl->ingest("Db", "T", "csv", csvRows("e", 0, 5), "", {"Expect: 100-continue"},
+                                gzip, chunked);
       CHECK(r.got_continue);
       CHECK(consumedRecords(r) == 5);
     }
@@ -157,9 +158,10 @@ TEST_CASE("kusto-local: multijson (array and objects spanning lines) and identit
   const std::string array = R"([{"name":"arr-1","m":{"value":1},"the flag":true},
                                  {"name":"arr-2","m":{"value":2},"the flag":false}])";
   CHECK(consumedRecords(kl->ingest("Db", "T", "multijson", array, "jm")) == 2);
-  const std::string spanning = "{\n  \"name\": \"span-1\",\n  \"m\": {\"value\": 10},\n"
-                               "  \"the flag\": true\n}\n{\"name\":\"span-2\",\"m\":{\"value\":20},"
-                               "\"the flag\":false}";
+  const std::string spanning =
+      "{\n  \"name\": \"span-1\",\n  \"m\": {\"value\": 10},\n"
+      "  \"the flag\": true\n}\n{\"name\":\"span-2\",\"m\":{\"value\":20},"
+      "\"the flag\":false}";
   CHECK(consumedRecords(kl->ingest("Db", "T", "MultiJSON", spanning, "jm", {}, true)) == 2);
 
   // Identity mapping: no mappingName, fields map to columns of the same name.
@@ -180,7 +182,8 @@ TEST_CASE("kusto-local: multijson (array and objects spanning lines) and identit
   CHECK(id2[0][2].is_null());  // a missing field is null
 }
 
-TEST_CASE("kusto-local: column types are converted (int, real, datetime, timespan, guid, dynamic)") {
+TEST_CASE(
+    "kusto-local: column types are converted (int, real, datetime, timespan, guid, dynamic)") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming(
       "Db", "Typed",
@@ -352,8 +355,9 @@ TEST_CASE("kusto-local: other delimited and text formats (tsv, psv, scsv, sohsv,
   CHECK(consumedRecords(kl->ingest("Db", "T", "tsv", "tsv-1\t1\ttrue\ntsv-2\t2\tfalse\n")) == 2);
   CHECK(consumedRecords(kl->ingest("Db", "T", "psv", "psv-1|3|true\n")) == 1);
   CHECK(consumedRecords(kl->ingest("Db", "T", "SCsv", "scsv-1;4;true\n")) == 1);
-  CHECK(consumedRecords(kl->ingest("Db", "T", "sohsv", std::string("soh-1\x01" "5\x01true\n")))
-        == 1);
+  CHECK(consumedRecords(kl->ingest("Db", "T", "sohsv",
+                                   std::string("soh-1\x01"
+                                               "5\x01true\n"))) == 1);
   CHECK(consumedRecords(kl->ingest("Db", "T", "txt", "a line, with commas\nsecond line\n")) == 2);
   CHECK(consumedRecords(kl->ingest("Db", "T", "raw", "the whole\nbody")) == 1);
   CHECK(consumedRecords(kl->ingest("Db", "T", "singlejson",
@@ -372,10 +376,11 @@ TEST_CASE("kusto-local: other delimited and text formats (tsv, psv, scsv, sohsv,
 TEST_CASE("kusto-local: database-level mappings and transforms") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming("Db", "E", "(Line:long, At:datetime, Msg:string)");
-  kl->mgmt("Db", R"(.create database Db ingestion json mapping "dbmap" '[)"
-                 R"({"column":"Line","Properties":{"Transform":"SourceLineNumber"}},)"
-                 R"({"column":"At","Properties":{"Path":"$.ts","Transform":"DateTimeFromUnixSeconds"}},)"
-                 R"({"column":"Msg","Properties":{"Path":"$.m"}}]')");
+  kl->mgmt("Db",
+           R"(.create database Db ingestion json mapping "dbmap" '[)"
+           R"({"column":"Line","Properties":{"Transform":"SourceLineNumber"}},)"
+           R"({"column":"At","Properties":{"Path":"$.ts","Transform":"DateTimeFromUnixSeconds"}},)"
+           R"({"column":"Msg","Properties":{"Path":"$.m"}}]')");
   const std::string lines = R"({"ts":0,"m":"epoch"})"
                             "\n"
                             R"({"ts":1700000000,"m":"later"})"

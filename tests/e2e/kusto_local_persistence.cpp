@@ -1,5 +1,6 @@
 // kusto-local e2e: --data-dir keeps databases, tables, mappings, policies and rows across a
 // SIGTERM and restart; without it a restart starts empty.
+
 #include <chrono>
 #include <string>
 

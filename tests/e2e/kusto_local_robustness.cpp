@@ -50,8 +50,7 @@ class RawConn {
     }
   }
   // Reads until the peer closes, `until` appears `times` times, or the deadline passes.
-  std::string read(std::chrono::milliseconds timeout, std::string_view until = {},
-                   int times = 1) {
+  std::string read(std::chrono::milliseconds timeout, std::string_view until = {}, int times = 1) {
     std::string out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
@@ -124,10 +123,10 @@ TEST_CASE("kusto-local http: chunk extensions, upper-case hex sizes and trailers
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming("Db", "T", kSchema);
   RawConn c(kl->port());
-  const std::string a = "a,1,true\n";          // 9 bytes
+  const std::string a = "a,1,true\n";              // 9 bytes
   const std::string b = "bbbbbbbbbbbbb,2,true\n";  // 21 = 0x15 bytes
-  c.send(ingestHead("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n") + "9;name=value\r\n" +
-         a + "\r\n15\r\n" + b + "\r\n0\r\nX-Trailer: yes\r\n\r\n");
+  c.send(ingestHead("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n") +
+         "9;name=value\r\n" + a + "\r\n15\r\n" + b + "\r\n0\r\nX-Trailer: yes\r\n\r\n");
   const std::string out = c.read(10s);
   CHECK(out.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(kl->count("Db", "T") == 2);
@@ -160,8 +159,23 @@ TEST_CASE("kusto-local http: malformed requests get 4xx and the server keeps ser
     const auto out = c.read(5s);
     CHECK(out.rfind("HTTP/1.1 4", 0) == 0);
   }
+  {
+    RawConn c(kl->port());
+    c.send("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n");
+    CHECK(c.read(5s).rfind("HTTP/1.1 505", 0) == 0);
+  }
+  {
+    RawConn c(kl->port());
+    c.send(ingestHead("Transfer-Encoding: gzip\r\n\r\n"));
+    CHECK(c.read(5s).rfind("HTTP/1.1 501", 0) == 0);
+  }
   CHECK(httpRequest("GET", kl->url() + "/healthz").status == 200);
   CHECK(consumedRecords(kl->ingest("Db", "T", "csv", "a,1,true\n")) == 1);
+  // Query parameter names are matched case-insensitively, in any order.
+  const auto r = httpRequest(
+      "POST", kl->url() + "/v1/rest/ingest/Db/T?MappingName=&StreamFormat=CSV", "b,2,true\n");
+  CHECK(consumedRecords(r) == 1);
+  CHECK(kl->count("Db", "T") == 2);
 }
 
 TEST_CASE("kusto-local http: many idle connections do not block other clients") {

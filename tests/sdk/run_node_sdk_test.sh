@@ -35,7 +35,8 @@ installed_major() {
   node -e 'try { const v = require(process.argv[1]).version; console.log(v.split(".")[0]); }
            catch (e) { console.log("none"); }' "$WORK_DIR/node_modules/$1/package.json"
 }
-if [ "$(installed_major azure-kusto-ingest)" != 7 ] || [ "$(installed_major azure-kusto-data)" != 7 ]; then
+if [ "$(installed_major azure-kusto-ingest)" != 7 ] ||
+    [ "$(installed_major azure-kusto-data)" != 7 ]; then
   [ -f package.json ] || echo '{"name":"ingestd-sdk-compat","private":true}' > package.json
   echo "installing azure-kusto-ingest@7 azure-kusto-data@7 into $WORK_DIR"
   timeout 180 npm install --no-audit --no-fund --fetch-retries=1 --fetch-retry-mintimeout=2000 \
@@ -45,16 +46,20 @@ if [ "$(installed_major azure-kusto-ingest)" != 7 ] || [ "$(installed_major azur
     cat npm-install.log
     # Only an unreachable registry is a skip; any other install failure is a failure.
     if [ $rc -eq 124 ] ||
-        grep -Eq 'ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH|network' \
-          npm-install.log; then
+        grep -Eq 'ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT' npm-install.log ||
+        grep -Eq 'EAI_AGAIN|ENETUNREACH' npm-install.log ||
+        grep -Eq 'EHOSTUNREACH|network' npm-install.log; then
       echo "SKIP: npm cannot reach the registry (exit $rc)"
       exit $SKIP
     fi
     fail "npm install failed (exit $rc)"
   fi
 fi
-echo "SDK: azure-kusto-ingest $(node -p 'require("./node_modules/azure-kusto-ingest/package.json").version')," \
-  "azure-kusto-data $(node -p 'require("./node_modules/azure-kusto-data/package.json").version')"
+version_of() {
+  node -p "require('./node_modules/$1/package.json').version"
+}
+echo "SDK: azure-kusto-ingest $(version_of azure-kusto-ingest)," \
+  "azure-kusto-data $(version_of azure-kusto-data)"
 cp "$SRC_DIR/node_streaming_ingest.js" "$WORK_DIR/node_streaming_ingest.mjs" || fail "copy script"
 
 # 2. kusto-local on a port chosen by the OS, killed on exit.
@@ -90,18 +95,23 @@ TOKEN=$(curl -sS --max-time 10 -X POST "$URL/$TENANT/oauth2/v2.0/token" \
   --data-urlencode grant_type=client_credentials --data-urlencode "client_id=$CLIENT_ID" \
   --data-urlencode "client_secret=$CLIENT_SECRET" --data-urlencode "scope=$URL/.default" |
   node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-             try { console.log(JSON.parse(s).access_token || ""); } catch (e) { console.log(""); } });')
+             try { console.log(JSON.parse(s).access_token || ""); }
+             catch (e) { console.log(""); } });')
 [ -n "$TOKEN" ] || fail "no access_token from $URL/$TENANT/oauth2/v2.0/token"
 
 mgmt() {
   local body status
-  body=$(node -e 'console.log(JSON.stringify({ db: process.argv[1], csl: process.argv[2] }))' "$DB" "$1")
-  status=$(curl -sS --max-time 10 -o "$RUN_DIR/mgmt.out" -w '%{http_code}' -X POST "$URL/v1/rest/mgmt" \
+  body=$(node -e 'console.log(JSON.stringify({ db: process.argv[1], csl: process.argv[2] }))' \
+    "$DB" "$1")
+  status=$(curl -sS --max-time 10 -o "$RUN_DIR/mgmt.out" -w '%{http_code}' \
+    -X POST "$URL/v1/rest/mgmt" \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json; charset=utf-8' \
     -H 'Accept: application/json' --data-binary "$body")
   [ "$status" = 200 ] || fail "mgmt '$1' -> HTTP $status: $(cat "$RUN_DIR/mgmt.out")"
 }
-MAPPING='[{"column":"Name","Properties":{"Path":"$.n"}},{"column":"Value","Properties":{"Path":"$.v.x"}},{"column":"Flag","Properties":{"Path":"$.f"}}]'
+MAPPING='[{"column":"Name","Properties":{"Path":"$.n"}},'
+MAPPING+='{"column":"Value","Properties":{"Path":"$.v.x"}},'
+MAPPING+='{"column":"Flag","Properties":{"Path":"$.f"}}]'
 for table in SdkEvents SdkEventsAad; do
   mgmt ".create table $table (Name:string, Value:long, Flag:bool)"
   mgmt ".create table $table ingestion json mapping \"sdk_json_mapping\" '$MAPPING'"

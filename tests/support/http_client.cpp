@@ -153,8 +153,8 @@ HttpResponse HttpClient::request(std::string_view method, const std::string& url
 }
 
 HttpResponse httpRequest(std::string_view method, const std::string& url, std::string_view body,
-                         const std::vector<std::string>& headers,
-                         std::chrono::milliseconds timeout, bool chunked) {
+                         const std::vector<std::string>& headers, std::chrono::milliseconds timeout,
+                         bool chunked) {
   HttpClient client;
   return client.request(method, url, body, headers, timeout, chunked);
 }

@@ -41,8 +41,7 @@ std::unique_ptr<KustoLocal> KustoLocal::start(std::vector<std::string> extra_arg
     const bool alive = kl->process_->running();
     throw std::runtime_error("kusto-local did not print '" + prefix + "<port>' (" +
                              (alive ? "still running" : "exited") + "); stdout: " +
-                             kl->process_->stdoutText() + " stderr: " +
-                             kl->process_->stderrText());
+                             kl->process_->stdoutText() + " stderr: " + kl->process_->stderrText());
   }
   kl->port_ = std::stoi(line->substr(prefix.size()));
   if (kl->port_ <= 0 || kl->port_ > 65535) {

@@ -63,8 +63,8 @@ std::optional<std::string> findLine(const std::string& text, std::string_view ne
 std::string binPath(std::string_view name) {
   // INGESTD_TEST_BIN_DIR runs the tests against another build's binaries (a sanitizer build).
   const char* override_dir = std::getenv("INGESTD_TEST_BIN_DIR");
-  std::string out = (override_dir != nullptr && *override_dir != '\0') ? override_dir
-                                                                         : INGESTD_BIN_DIR;
+  std::string out =
+      (override_dir != nullptr && *override_dir != '\0') ? override_dir : INGESTD_BIN_DIR;
   out += '/';
   out += name;
   return out;
@@ -131,8 +131,7 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options)
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     pid_ = -1;
-    throw std::runtime_error("Process: posix_spawn(" + argv[0] + ") failed: " +
-                             std::strerror(rc));
+    throw std::runtime_error("Process: posix_spawn(" + argv[0] + ") failed: " + std::strerror(rc));
   }
 }
 
@@ -189,8 +188,7 @@ std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
 std::string Process::stdoutText() const { return readFile(stdout_path_); }
 std::string Process::stderrText() const { return readFile(stderr_path_); }
 
-std::optional<std::string> Process::waitForLineIn(const std::string& path,
-                                                  std::string_view needle,
+std::optional<std::string> Process::waitForLineIn(const std::string& path, std::string_view needle,
                                                   std::chrono::milliseconds timeout) {
   std::optional<std::string> found;
   waitFor(

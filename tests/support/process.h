@@ -41,7 +41,8 @@ class Process {
   // Waits until a complete line of stdout (or stderr) contains `needle` and returns that line
   // (without the newline). Returns nullopt at the deadline, or early when the child has exited
   // without printing such a line.
-  std::optional<std::string> waitForLine(std::string_view needle, std::chrono::milliseconds timeout);
+  std::optional<std::string> waitForLine(std::string_view needle,
+                                         std::chrono::milliseconds timeout);
   std::optional<std::string> waitForStderrLine(std::string_view needle,
                                                std::chrono::milliseconds timeout);
 
