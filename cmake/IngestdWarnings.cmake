@@ -1,8 +1,13 @@
 # Compiler warnings and sanitizers, applied to every target of this project.
 add_library(ingestd_warnings INTERFACE)
 target_compile_options(ingestd_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wcast-align
   -Wimplicit-fallthrough -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(ingestd_warnings INTERFACE -Wshadow=local)
+else()
+  target_compile_options(ingestd_warnings INTERFACE -Wshadow-uncaptured-local)
+endif()
 if(INGESTD_WERROR)
   target_compile_options(ingestd_warnings INTERFACE -Werror)
 endif()

@@ -140,8 +140,11 @@ Status parseBuffer(MapReader& core, OutputPipelineSettings& out) {
   out.buffer_path = r.string("path");
   out.buffer_max_size = r.size("max_size", out.buffer_max_size, kMiB);
   INGESTD_RETURN_IF_ERROR(r.finish());
-  if (out.buffer_type == "disk" && out.buffer_path.empty()) {
-    return node["path"].error("required with type: disk (the directory for spooled blocks)");
+  if (out.buffer_type == "disk") {
+    // Refused rather than silently treated as memory: a user asking for durability must know.
+    return node["type"].error(
+        "disk buffering is not available in this version; use type: memory (tail inputs lose "
+        "nothing with it: unacknowledged data is read again from the files after a restart)");
   }
   if (out.buffer_type == "memory") {
     if (node["path"].defined()) {

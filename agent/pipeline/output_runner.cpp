@@ -98,6 +98,7 @@ void OutputRunner::push(std::shared_ptr<ChunkTicket> ticket) {
   INGESTD_ASSERT_ON_LOOP();
   pending_estimate_ += estimateEncoded(*ticket->chunk);
   pending_records_ += ticket->chunk->records;
+  pending_bytes_ += ticket->chunk->data.size();
   pending_.push_back(std::move(ticket));
   if (!delay_timer_.active()) {
     delay_timer_.start(opts_.settings.batch_max_delay, [this] {
@@ -156,12 +157,20 @@ void OutputRunner::startJob() {
     records += t->chunk->records;
     pending_estimate_ -= e;
     pending_records_ -= t->chunk->records;
+    pending_bytes_ -= t->chunk->data.size();
     chunks.push_back(t->chunk);
     job->tickets.push_back(std::move(t));
     pending_.pop_front();
   }
   ++encoding_;
   ++jobs_open_;
+  if (on_drained_) {
+    loop_.post([fn = on_drained_, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) {
+        fn();
+      }
+    });
+  }
 
   EncoderOptions eo;
   eo.format = parseOutputFormat(opts_.format).value_or(OutputFormat::kMultiJson);

@@ -73,6 +73,14 @@ class OutputRunner {
   // The worker pool has room again: start encode jobs that were waiting for it.
   void onWorkerCapacity();
 
+  // Raw bytes of chunks waiting to be encoded. The pipeline pauses inputs while any output's
+  // backlog is above its high mark, so fast readers do not fill memory ahead of the encoders.
+  std::uint64_t backlogBytes() const { return pending_bytes_; }
+  bool backlogged() const { return pending_bytes_ >= backlogHigh(); }
+  bool backlogLow() const { return pending_bytes_ < backlogHigh() / 2; }
+  // Called after chunks left the backlog (taken by an encode job).
+  void setOnBacklogDrained(std::function<void()> fn) { on_drained_ = std::move(fn); }
+
   std::uint64_t queuedBlocks() const { return ready_.size() + waiting_retry_; }
   std::uint64_t inFlight() const { return in_flight_; }
 
@@ -109,7 +117,11 @@ class OutputRunner {
   std::uint64_t block_counter_ = 0;
 
   std::deque<std::shared_ptr<ChunkTicket>> pending_;
+  std::uint64_t backlogHigh() const { return 4 * opts_.settings.batch_max_bytes; }
+
   std::uint64_t pending_estimate_ = 0;
+  std::uint64_t pending_bytes_ = 0;
+  std::function<void()> on_drained_;
   std::uint64_t pending_records_ = 0;
   Timer delay_timer_;
   bool flushing_ = false;

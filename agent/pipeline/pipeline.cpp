@@ -70,7 +70,7 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
       drain_timer_(loop),
       deadline_timer_(loop) {
   metrics_.memoryLimitBytes().Set(static_cast<double>(config.service.memory_limit));
-  budget_.setCallbacks([this] { pauseInputs(); }, [this] { resumeInputs(); });
+  budget_.setCallbacks([this] { pauseInputs(); }, [this] { maybeResume(); });
   workers_.setOnCapacity([this] {
     for (auto& o : outputs_) {
       if (o->runner) {
@@ -125,6 +125,7 @@ Status Pipeline::start(bool with_inputs) {
     ro.hostname = hostname_;
     slot->runner = std::make_unique<OutputRunner>(std::move(ro), *slot->output, loop_, workers_,
                                                   budget_, deadletter_, slot->metrics, log_);
+    slot->runner->setOnBacklogDrained([this] { maybeResume(); });
     outputs_.push_back(std::move(slot));
   }
   if (!with_inputs) {
@@ -218,6 +219,27 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
   for (auto* o : it->second) {
     o->runner->push(ticket);
+    if (o->runner->backlogged()) {
+      pauseInputs();
+    }
+  }
+}
+
+bool Pipeline::underPressure() const {
+  if (budget_.full()) {
+    return true;
+  }
+  for (const auto& o : outputs_) {
+    if (!o->runner->backlogLow()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Pipeline::maybeResume() {
+  if (paused_ && !underPressure()) {
+    resumeInputs();
   }
 }
 
@@ -226,9 +248,11 @@ void Pipeline::pauseInputs() {
     return;
   }
   paused_ = true;
-  log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
-                  fmt::format("Memory budget full ({} of {} bytes): inputs paused until blocks "
-                              "are acknowledged.", budget_.used(), budget_.limit()));
+  if (budget_.full()) {
+    log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
+                    fmt::format("Memory budget full ({} of {} bytes): inputs paused until "
+                                "blocks are acknowledged.", budget_.used(), budget_.limit()));
+  }
   for (auto& in : inputs_) {
     if (!in->stopped) {
       in->input->pause();

@@ -52,6 +52,9 @@ class Pipeline {
   void route(InputSlot& input, RecordChunk chunk);
   void pauseInputs();
   void resumeInputs();
+  // Memory budget full, or an output's encode backlog above its high mark.
+  bool underPressure() const;
+  void maybeResume();
   void checkpointAll();
   void finishShutdown(bool clean);
 

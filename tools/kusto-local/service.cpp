@@ -391,6 +391,13 @@ void Service::kustoJson(Call& call, std::string_view kind) {
   }
   EngineResult result = kind == "mgmt" ? engine_.mgmt(db, csl)
                                        : engine_.query(db, csl, /*v2=*/kind == "v2");
+  if (kind == "v2" && result.status == 200 && result.body.is_array()) {
+    // Frames one per line with FrameType first: the Go SDK reads them line by line.
+    call.response.status = 200;
+    call.response.setHeader("Content-Type", std::string(kJsonType));
+    call.response.body = serializeV2Frames(result.body);
+    return;
+  }
   sendJson(call, result.status, std::move(result.body));
 }
 

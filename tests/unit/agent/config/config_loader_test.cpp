@@ -69,7 +69,7 @@ outputs:
     batch: { max_bytes: 1MiB, max_records: 5000, max_delay: 250ms }
     concurrency: 8
     retry: { initial: 500ms, max: 30s, max_elapsed: 1h }
-    buffer: { type: disk, path: /var/lib/ingestd/spool, max_size: 2GiB }
+    buffer: { type: memory }
     compression: { codec: zlib, level: 6 }
   - name: all
     type: kusto
@@ -112,9 +112,8 @@ outputs:
   CHECK(p.retry_initial == milliseconds(500));
   CHECK(p.retry_max == milliseconds(30000));
   CHECK(p.retry_max_elapsed == milliseconds(3600000));
-  CHECK(p.buffer_type == "disk");
-  CHECK(p.buffer_path == "/var/lib/ingestd/spool");
-  CHECK(p.buffer_max_size == 2ull << 30);
+  CHECK(p.buffer_type == "memory");
+  CHECK(p.buffer_path.empty());
   CHECK(p.compression_codec == "zlib");
   CHECK(p.compression_level == 6);
   const auto& kusto = std::any_cast<const FakeKusto::Settings&>(adx.settings);
@@ -131,8 +130,6 @@ outputs:
   CHECK(summary.find("batch:       max_bytes 1MiB, max_records 5000, max_delay 250ms") !=
         std::string::npos);
   CHECK(summary.find("retry:       initial 500ms, max 30s, max_elapsed 1h") != std::string::npos);
-  CHECK(summary.find("buffer:      disk at /var/lib/ingestd/spool, max_size 2GiB") !=
-        std::string::npos);
   CHECK(summary.find("compression: gzip, codec zlib, level 6") != std::string::npos);
 }
 
@@ -397,9 +394,10 @@ TEST_CASE("config: output section errors") {
       {"    retry: {max_elapsed: forever}\n",
        "test.yaml:5:26: 'outputs[0].retry.max_elapsed': expected a duration such as 500ms, 5s, "
        "2m, 1h or 1m30s"},
-      {"    buffer: {type: disk}\n",
-       "test.yaml:5:13: 'outputs[0].buffer.path': required with type: disk (the directory for "
-       "spooled blocks)"},
+      {"    buffer: {type: disk, path: /var/spool/ingestd}\n",
+       "test.yaml:5:20: 'outputs[0].buffer.type': disk buffering is not available in this "
+       "version; use type: memory (tail inputs lose nothing with it: unacknowledged data is read "
+       "again from the files after a restart)"},
       {"    buffer: {type: memory, path: /x}\n",
        "test.yaml:5:34: 'outputs[0].buffer.path': only valid with type: disk"},
       {"    buffer: {max_size: 1GiB}\n",
