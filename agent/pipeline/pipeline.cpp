@@ -248,6 +248,7 @@ void Pipeline::pauseInputs() {
     return;
   }
   paused_ = true;
+  paused_since_ = std::chrono::steady_clock::now();
   if (budget_.full()) {
     log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
                     fmt::format("Memory budget full ({} of {} bytes): inputs paused until "
@@ -266,8 +267,11 @@ void Pipeline::resumeInputs() {
     return;
   }
   paused_ = false;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_since_).count();
   for (auto& in : inputs_) {
     if (!in->stopped) {
+      in->metrics.paused_seconds->Increment(seconds);
       in->input->resume();
     }
   }

@@ -75,6 +75,7 @@ class Pipeline {
   Timer drain_timer_;
   Timer deadline_timer_;
   bool paused_ = false;
+  std::chrono::steady_clock::time_point paused_since_{};
   bool stopping_ = false;
   std::function<void(bool)> shutdown_done_;
 };

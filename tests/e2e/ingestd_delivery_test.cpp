@@ -304,5 +304,7 @@ TEST_CASE("a service outage longer than a minute keeps memory under the limit, t
   auto a = h.arrivals("Events");
   CHECK(a.missing(n).empty());
   CHECK(a.duplicates() == 0);
+  // Time spent paused by backpressure is counted once reading resumed (most of the outage).
+  CHECK(h.metric("ingestd_input_paused_seconds_total", {"input=\"app\""}) > 30);
   CHECK(h.stopIngestd() == 0);
 }
