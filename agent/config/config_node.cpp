@@ -282,8 +282,9 @@ std::int64_t MapReader::integer(std::string_view key, std::int64_t def, std::int
   return out;
 }
 
-std::uint64_t MapReader::size(std::string_view key, std::uint64_t def, std::uint64_t min,
-                              std::uint64_t max) {
+template <class T, class Parse, class Format>
+T MapReader::ranged(std::string_view key, T def, T min, T max, Parse parse,
+                    std::string_view expected, Format format) {
   known_.emplace(key);
   ConfigNode n = node_[key];
   if (!n.defined()) {
@@ -294,49 +295,33 @@ std::uint64_t MapReader::size(std::string_view key, std::uint64_t def, std::uint
     fail(v.error());
     return def;
   }
-  auto out = parseSize(v.value());
+  auto out = parse(v.value());
   if (!out) {
-    fail(n.error("expected a size such as 4MiB, 512KiB, 10MB or 1024 (bytes)"));
+    fail(n.error(expected));
     return def;
   }
   if (*out < min) {
-    fail(n.error(fmt::format("must be at least {}", formatSize(min))));
+    fail(n.error(fmt::format("must be at least {}", format(min))));
     return def;
   }
   if (*out > max) {
-    fail(n.error(fmt::format("must be at most {}", formatSize(max))));
+    fail(n.error(fmt::format("must be at most {}", format(max))));
     return def;
   }
   return *out;
 }
 
+std::uint64_t MapReader::size(std::string_view key, std::uint64_t def, std::uint64_t min,
+                              std::uint64_t max) {
+  return ranged(key, def, min, max, parseSize,
+                "expected a size such as 4MiB, 512KiB, 10MB or 1024 (bytes)", formatSize);
+}
+
 std::chrono::milliseconds MapReader::duration(std::string_view key, std::chrono::milliseconds def,
                                               std::chrono::milliseconds min,
                                               std::chrono::milliseconds max) {
-  known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
-    return def;
-  }
-  auto v = n.scalar();
-  if (!v) {
-    fail(v.error());
-    return def;
-  }
-  auto out = parseDuration(v.value());
-  if (!out) {
-    fail(n.error("expected a duration such as 500ms, 5s, 2m, 1h or 1m30s"));
-    return def;
-  }
-  if (*out < min) {
-    fail(n.error(fmt::format("must be at least {}", formatDuration(min))));
-    return def;
-  }
-  if (*out > max) {
-    fail(n.error(fmt::format("must be at most {}", formatDuration(max))));
-    return def;
-  }
-  return *out;
+  return ranged(key, def, min, max, parseDuration,
+                "expected a duration such as 500ms, 5s, 2m, 1h or 1m30s", formatDuration);
 }
 
 std::vector<std::string> MapReader::stringList(std::string_view key) {

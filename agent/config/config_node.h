@@ -120,6 +120,11 @@ class MapReader {
   Status status() const;
 
  private:
+  // A scalar parsed by `parse` and checked against [min, max]; `expected` describes the syntax.
+  template <class T, class Parse, class Format>
+  T ranged(std::string_view key, T def, T min, T max, Parse parse, std::string_view expected,
+           Format format);
+
   ConfigNode node_;
   std::set<std::string, std::less<>> known_;
   std::optional<Error> first_error_;

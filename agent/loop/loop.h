@@ -64,6 +64,7 @@ class Timer {
   bool active() const;
 
  private:
+  static void onFire(uv_timer_t* handle);
   struct State {
     uv_timer_t handle{};
     std::function<void()> fn;

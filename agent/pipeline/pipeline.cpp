@@ -83,6 +83,18 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
 
 Pipeline::~Pipeline() { workers_.setOnCapacity(nullptr); }
 
+std::unique_ptr<PluginContext> Pipeline::makeContext(const PluginSection& section) {
+  return std::unique_ptr<PluginContext>(new PluginContext{
+      .instance = section.type + "/" + section.name,
+      .name = section.name,
+      .loop = loop_,
+      .workers = workers_,
+      .clock = clock_,
+      .log = log_,
+      .state_dir = config_.service.state_dir,
+      .hostname = hostname_});
+}
+
 Status Pipeline::start(bool with_inputs) {
   INGESTD_ASSERT_ON_LOOP();
   for (const auto& section : config_.outputs) {
@@ -90,14 +102,7 @@ Status Pipeline::start(bool with_inputs) {
     slot->section = &section;
     const auto* factory = registry_.findOutput(section.type);
     INGESTD_CHECK(factory != nullptr);  // the config loader checked the type
-    slot->ctx.reset(new PluginContext{.instance = section.type + "/" + section.name,
-                                      .name = section.name,
-                                      .loop = loop_,
-                                      .workers = workers_,
-                                      .clock = clock_,
-                                      .log = log_,
-                                      .state_dir = config_.service.state_dir,
-                                      .hostname = hostname_});
+    slot->ctx = makeContext(section);
     PluginContext& ctx = *slot->ctx;
     // Label outputs with their configured table (a fixed value from the config file).
     std::string table;
@@ -138,14 +143,7 @@ Status Pipeline::start(bool with_inputs) {
     slot->sink = std::make_unique<Sink>(*this, *slot);
     const auto* factory = registry_.findInput(section.type);
     INGESTD_CHECK(factory != nullptr);
-    slot->ctx.reset(new PluginContext{.instance = section.type + "/" + section.name,
-                                      .name = section.name,
-                                      .loop = loop_,
-                                      .workers = workers_,
-                                      .clock = clock_,
-                                      .log = log_,
-                                      .state_dir = config_.service.state_dir,
-                                      .hostname = hostname_});
+    slot->ctx = makeContext(section);
     PluginContext& ctx = *slot->ctx;
     ctx.input_metrics = &slot->metrics;
     auto created = factory->create(section.settings, ctx);

@@ -49,6 +49,7 @@ class Pipeline {
   struct OutputSlot;
   struct InputSlot;
 
+  std::unique_ptr<PluginContext> makeContext(const PluginSection& section);
   void route(InputSlot& input, RecordChunk chunk);
   void pauseInputs();
   void resumeInputs();

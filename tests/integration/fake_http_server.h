@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "agent/loop/loop.h"
+#include "tests/support/loop_wait.h"
 
 namespace ingestd::fakehttp {
 
@@ -269,24 +270,10 @@ class FakeHttpServer {
   std::vector<Request> requests_;
 };
 
-// Runs the loop until cond() holds or `timeout` passes (the calling thread becomes the loop
-// thread). A short timer bounds each wait, so the deadline is honoured when nothing happens.
+// Runs the loop until cond() holds or `timeout` passes (see tests/support/loop_wait.h).
 inline bool runUntil(Loop& loop, const std::function<bool()>& cond,
                      std::chrono::milliseconds timeout) {
-  Loop::markLoopThread();
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  uv_timer_t tick;
-  uv_timer_init(loop.raw(), &tick);
-  uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
-  bool ok = cond();
-  while (!ok && std::chrono::steady_clock::now() < deadline) {
-    uv_run(loop.raw(), UV_RUN_ONCE);
-    ok = cond();
-  }
-  uv_timer_stop(&tick);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tick), nullptr);
-  uv_run(loop.raw(), UV_RUN_NOWAIT);
-  return ok;
+  return ::ingestd::test::runLoopUntil(loop, cond, timeout);
 }
 
 }  // namespace ingestd::fakehttp

@@ -13,6 +13,7 @@
 
 #include "agent/compress/gzip_codec.h"
 #include "agent/pipeline/output_runner.h"
+#include "tests/support/loop_wait.h"
 #include "tests/support/temp_dir.h"
 
 using namespace std::chrono_literals;
@@ -21,20 +22,7 @@ using namespace ingestd;
 namespace {
 
 bool runUntil(Loop& loop, const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return false;
-    }
-    // Wakes on I/O, timers or posted completions; the timer bounds each wait.
-    uv_timer_t t;
-    uv_timer_init(loop.raw(), &t);
-    uv_timer_start(&t, [](uv_timer_t*) {}, 5, 0);
-    uv_run(loop.raw(), UV_RUN_ONCE);
-    uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
-    uv_run(loop.raw(), UV_RUN_NOWAIT);
-  }
-  return true;
+  return test::runLoopUntil(loop, cond, timeout);
 }
 
 // Records every payload; answers with the scripted outcomes, then kDelivered.
