@@ -73,7 +73,7 @@ int checkCommand(const std::string& config_path, const PluginRegistry& registry)
     std::fprintf(stderr, "ingestd: %s\n", config.error().message.c_str());
     return 2;
   }
-  std::fputs(describeConfig(config.value()).c_str(), stdout);
+  std::fputs(describeConfig(config.value(), &registry).c_str(), stdout);
   std::printf("Configuration OK.\n");
   return 0;
 }

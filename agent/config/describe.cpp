@@ -1,6 +1,8 @@
 // describeConfig: what `ingestd check` prints. Pure formatting of an already validated Config.
 #include "agent/config/describe.h"
 
+#include "agent/plugin/plugin.h"
+
 #include <iterator>
 
 #include <fmt/format.h>
@@ -61,7 +63,7 @@ void describeOutput(const PluginSection& o, std::string& out) {
 
 }  // namespace
 
-std::string describeConfig(const Config& config) {
+std::string describeConfig(const Config& config, const PluginRegistry* registry) {
   std::string out;
   auto it = std::back_inserter(out);
   fmt::format_to(it, "Configuration: {}\n\n", config.file);
@@ -72,10 +74,20 @@ std::string describeConfig(const Config& config) {
   }
   for (const PluginSection& in : config.inputs) {
     fmt::format_to(it, "  - {} (type {}), tag \"{}\"\n", in.name, in.type, in.tag);
+    if (registry != nullptr) {
+      if (const auto* f = registry->findInput(in.type); f != nullptr && f->describe) {
+        out += f->describe(in.settings);
+      }
+    }
   }
   fmt::format_to(it, "\noutputs ({}):\n", config.outputs.size());
   for (const PluginSection& o : config.outputs) {
     describeOutput(o, out);
+    if (registry != nullptr) {
+      if (const auto* f = registry->findOutput(o.type); f != nullptr && f->describe) {
+        out += f->describe(o.settings);
+      }
+    }
   }
   return out;
 }

@@ -99,6 +99,8 @@ class PluginRegistry {
   struct Factory {
     std::function<Result<std::any>(const ConfigNode&)> parse;
     std::function<Result<std::unique_ptr<T>>(const std::any&, PluginContext&)> create;
+    // Optional (P::describe(settings)): indented lines for `ingestd check`; never secrets.
+    std::function<std::string(const std::any&)> describe;
   };
 
   template <InputPlugin P>
@@ -133,6 +135,13 @@ class PluginRegistry {
       }
       return std::unique_ptr<T>(std::move(r).value());
     };
+    if constexpr (requires(const typename P::Settings& s) {
+                    { P::describe(s) } -> std::convertible_to<std::string>;
+                  }) {
+      f.describe = [](const std::any& settings) {
+        return P::describe(std::any_cast<const typename P::Settings&>(settings));
+      };
+    }
     return f;
   }
   template <class M>

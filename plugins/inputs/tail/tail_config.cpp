@@ -59,4 +59,21 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   return s;
 }
 
+std::string TailInput::describe(const Settings& s) {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) {
+      out += (out.empty() ? "" : ", ") + ("\"" + x + "\"");
+    }
+    return out.empty() ? std::string("(none)") : out;
+  };
+  return fmt::format(
+      "      paths:       {}\n      exclude:     {}\n      read_from:   {} (for files first "
+      "seen)\n      lines:       max {} bytes, longer ones {}; parser {}\n",
+      list(s.paths), list(s.exclude), s.read_from_head ? "head" : "tail", s.max_line_bytes,
+      s.long_lines == LongLineMode::kTruncate ? "truncated" : "split",
+      s.parser_json ? "json" : "none");
+}
+
 }  // namespace ingestd::inputs
+

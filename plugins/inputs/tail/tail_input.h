@@ -46,6 +46,8 @@ class TailInput final : public Input {
   // Pure: no I/O. Errors name file, line, column and key.
   static Result<Settings> parse(const ConfigNode& node);
   static Result<std::unique_ptr<Input>> create(const Settings& settings, PluginContext& ctx);
+  // For `ingestd check`: paths, exclusions, where reading starts, parser.
+  static std::string describe(const Settings& settings);
 
   TailInput(Settings settings, PluginContext& ctx);
   ~TailInput() override;

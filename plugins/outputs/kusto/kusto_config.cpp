@@ -179,4 +179,22 @@ Result<KustoOutput::Settings> KustoOutput::parse(const ConfigNode& node) {
   return s;
 }
 
+std::string KustoOutput::describe(const Settings& s) {
+  std::string out = fmt::format("      cluster:     {} (requests go to {})\n", s.cluster, s.endpoint);
+  out += fmt::format("      table:       {}.{}, format {}, mapping {}\n", s.database, s.table,
+                     s.format, s.mapping.empty() ? "(none)" : "\"" + s.mapping + "\"");
+  out += fmt::format("      auth:        {}", s.auth.method);
+  if (s.auth.method == "client_secret") {
+    out += fmt::format(", tenant {}, client {}, secret from {}", s.auth.tenant_id,
+                       s.auth.client_id, s.auth.client_secret.file.empty()
+                                             ? std::string("the config")
+                                             : "file " + s.auth.client_secret.file);
+  } else if (s.auth.method == "token") {
+    out += s.auth.token.file.empty() ? ", token from the config"
+                                     : ", token from file " + s.auth.token.file;
+  }
+  out += "\n";
+  return out;
+}
+
 }  // namespace ingestd::outputs

@@ -52,6 +52,8 @@ class KustoOutput final : public Output {
   // Pure: no files, no sockets. Errors name the file, line, column and key.
   static Result<Settings> parse(const ConfigNode& node);
   static Result<std::unique_ptr<Output>> create(const Settings& settings, PluginContext& ctx);
+  // For `ingestd check`: destination, format, mapping and auth method; never a secret.
+  static std::string describe(const Settings& settings);
 
   KustoOutput(const Settings& settings, PluginContext& ctx);
   ~KustoOutput() override;

@@ -176,3 +176,16 @@ TEST_CASE("kusto config: token file and client secret file") {
   CHECK(c->auth.authority_host == "http://127.0.0.1:9999");
   CHECK(c->auth.scope == "api://x/.default");
 }
+
+TEST_CASE("kusto config: describe (ingestd check) shows the destination, never a secret") {
+  auto c = parseYaml(kBase + "mapping: m1\nauth:\n  method: client_secret\n  tenant_id: t1\n"
+                             "  client_id: c1\n  client_secret: VERY-SECRET\n");
+  REQUIRE(c.isOk());
+  const std::string d = KustoOutput::describe(c.value());
+  CHECK(contains(d, "Logs.Nginx, format multijson, mapping \"m1\""));
+  CHECK(contains(d, "client_secret, tenant t1, client c1, secret from the config"));
+  CHECK_FALSE(contains(d, "VERY-SECRET"));
+  auto t = parseYaml(kBase + "auth:\n  method: token\n  token: TOPSECRET\n");
+  REQUIRE(t.isOk());
+  CHECK_FALSE(contains(KustoOutput::describe(t.value()), "TOPSECRET"));
+}
