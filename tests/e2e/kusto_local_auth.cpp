@@ -58,6 +58,25 @@ TEST_CASE("kusto-local --auth aad: no token is 401 on ingest, mgmt and query") {
   CHECK(httpRequest("GET", kl->url() + "/v1/rest/auth/metadata").status == 200);
 }
 
+TEST_CASE("kusto-local --auth aad: an unauthenticated upload is refused before its body") {
+  auto kl = KustoLocal::start({"--database", "Db", "--auth", "aad", "--client", "app:s3cret"});
+  const std::string body(64 * 1024, 'x');
+  const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), body,
+                             {"Expect: 100-continue", "x-ms-client-request-id: early;1"});
+  CHECK(r.status == 401);
+  CHECK_FALSE(r.got_continue);  // no "100 Continue": the client never uploads the body
+  CHECK(r.header("x-ms-client-request-id") == "early;1");
+  CHECK_FALSE(r.header("x-ms-activity-id").empty());
+  // With a token the same request is invited to send its body.
+  kl->setBearerToken(tokenFor(*kl, "app", "s3cret"));
+  kl->createTableWithStreaming("Db", "T", kSchema);
+  const auto ok = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), csvRows("c", 0, 2),
+                              {"Expect: 100-continue", "Authorization: Bearer " +
+                                                           tokenFor(*kl, "app", "s3cret")});
+  CHECK(ok.status == 200);
+  CHECK(ok.got_continue);
+}
+
 TEST_CASE("kusto-local --auth aad: a token for a registered client secret works end to end") {
   auto kl = KustoLocal::start({"--database", "Db", "--auth", "aad", "--client", "app:s3cret"});
   const std::string token = tokenFor(*kl, "app", "s3cret");

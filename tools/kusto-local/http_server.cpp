@@ -286,6 +286,11 @@ void HttpServer::serve(Connection& conn) {
     }
     pos += parser.feed(std::string_view(buf.get() + pos, len - pos));
     if (parser.needsContinue() && !sent_continue) {
+      HttpResponse early;
+      if (!handler_.beforeContinue(parser.request(), early)) {
+        sendResponse(fd, early, false, /*close=*/true, false, head);
+        break;
+      }
       if (!sendText(fd, "HTTP/1.1 100 Continue\r\n\r\n")) {
         break;
       }

@@ -38,6 +38,14 @@ class HttpHandler {
   // whatever was parsed (headers when the head was complete). The connection closes after.
   virtual void handleParseError(int status, const std::string& message,
                                 const HttpRequest& partial, HttpResponse& response) = 0;
+  // The client sent "Expect: 100-continue" and waits before sending its body. Return false and
+  // fill `response` to answer at once (e.g. 401) instead of inviting the upload; the connection
+  // then closes, since the body was never read.
+  virtual bool beforeContinue(const HttpRequest& head, HttpResponse& response) {
+    (void)head;
+    (void)response;
+    return true;
+  }
 };
 
 class HttpServer {

@@ -202,6 +202,29 @@ void Service::route(Call& call) {
   sendNotFound(call);
 }
 
+bool Service::beforeContinue(const HttpRequest& head, HttpResponse& response) {
+  // Refuse an unauthenticated upload before the client sends its body, as the service does.
+  auto segments = splitPath(head.path);
+  const bool protected_route = segments && segments->size() >= 3 &&
+                               ((*segments)[0] == "v1" || (*segments)[0] == "v2") &&
+                               (*segments)[1] == "rest" &&
+                               ((*segments)[2] == "ingest" || (*segments)[2] == "mgmt" ||
+                                (*segments)[2] == "query");
+  if (!protected_route || !auth_.required() ||
+      auth_.checkBearer(head.header("authorization"))) {
+    return true;
+  }
+  response.setHeader("x-ms-activity-id", randomGuid());
+  if (const std::string* id = head.header("x-ms-client-request-id"); id != nullptr) {
+    response.setHeader("x-ms-client-request-id", *id);
+  }
+  response.status = 401;
+  response.setHeader("WWW-Authenticate",
+                     fmt::format("Bearer authorization_uri=\"{}\"", baseUrl(head)));
+  stats_.countStatus(401);
+  return false;
+}
+
 bool Service::authorized(Call& call) {
   if (!auth_.required() || auth_.checkBearer(call.request.header("authorization"))) {
     return true;

@@ -40,6 +40,7 @@ class Service : public HttpHandler {
 
   // HttpHandler
   void handle(HttpRequest& request, HttpResponse& response) override;
+  bool beforeContinue(const HttpRequest& head, HttpResponse& response) override;
   void handleParseError(int status, const std::string& message, const HttpRequest& partial,
                         HttpResponse& response) override;
 
