@@ -12,6 +12,10 @@ function(ingestd_doctest_exe target label dir libs)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_definitions(${target} PRIVATE
     INGESTD_BIN_DIR="${CMAKE_BINARY_DIR}/bin" INGESTD_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  if(INGESTD_SANITIZE)
+    # Sanitized binaries keep freed memory in quarantine: RSS bounds do not apply to them.
+    target_compile_definitions(${target} PRIVATE INGESTD_SANITIZED=1)
+  endif()
   doctest_discover_tests(${target} TEST_PREFIX "${label}:" PROPERTIES LABELS ${label}
     ADD_LABELS 0)
 endfunction()
