@@ -13,18 +13,11 @@ namespace {
 constexpr std::array<std::string_view, 8> kMappingKinds = {
     "csv", "json", "avro", "apacheavro", "parquet", "orc", "w3clogfile", "sstream"};
 
-std::string describe(const Token& t) {
-  switch (t.kind) {
-    case TokenKind::kEnd: return "end of command";
-    case TokenKind::kString: return "a string literal";
-    case TokenKind::kData: return "'<|'";
-    default: return fmt::format("'{}'", t.text);
-  }
-}
 
-class Parser {
+class Parser : private TokenCursor {
  public:
-  explicit Parser(std::vector<Token> tokens) : t_(std::move(tokens)) {}
+  explicit Parser(std::vector<Token> tokens)
+      : TokenCursor(std::move(tokens), "end of command") {}
 
   CommandParse run() {
     CommandParse out;
@@ -38,42 +31,8 @@ class Parser {
   }
 
  private:
-  const Token& cur() const { return t_[pos_]; }
 
-  bool fail(std::string what) {
-    if (error_.empty()) {
-      error_ = fmt::format("Syntax error: {} (found {} at offset {})", what, describe(cur()),
-                           cur().offset);
-    }
-    return false;
-  }
 
-  bool isWord(std::string_view kw) const {
-    return cur().kind == TokenKind::kWord && !cur().quoted && iequals(cur().text, kw);
-  }
-  bool acceptWord(std::string_view kw) {
-    if (isWord(kw)) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  bool expectWord(std::string_view kw) {
-    return acceptWord(kw) || fail(fmt::format("expected '{}'", kw));
-  }
-  bool isPunct(std::string_view p) const {
-    return cur().kind == TokenKind::kPunct && cur().text == p;
-  }
-  bool acceptPunct(std::string_view p) {
-    if (isPunct(p)) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  bool expectPunct(std::string_view p) {
-    return acceptPunct(p) || fail(fmt::format("expected '{}'", p));
-  }
   bool expectEnd() {
     acceptPunct(";");
     return cur().kind == TokenKind::kEnd || fail("unexpected text after the command");
@@ -422,9 +381,6 @@ class Parser {
     return fail(fmt::format("unknown or unsupported command '.{}'", verb));
   }
 
-  std::vector<Token> t_;
-  std::size_t pos_ = 0;
-  std::string error_;
 };
 
 }  // namespace

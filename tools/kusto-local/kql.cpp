@@ -8,13 +8,6 @@
 namespace kusto_local {
 namespace {
 
-std::string describe(const Token& t) {
-  switch (t.kind) {
-    case TokenKind::kEnd: return "end of query";
-    case TokenKind::kString: return "a string literal";
-    default: return fmt::format("'{}'", t.text);
-  }
-}
 
 bool isTimespanUnit(std::string_view w) {
   static constexpr std::string_view kUnits[] = {
@@ -29,10 +22,10 @@ bool isTimespanUnit(std::string_view w) {
   return false;
 }
 
-class KqlParser {
+class KqlParser : private TokenCursor {
  public:
   KqlParser(std::string_view text, std::vector<Token> tokens)
-      : text_(text), t_(std::move(tokens)) {}
+      : TokenCursor(std::move(tokens), "end of query"), text_(text) {}
 
   KqlParse query() {
     KqlParse out;
@@ -86,39 +79,7 @@ class KqlParser {
   }
 
  private:
-  const Token& cur() const { return t_[pos_]; }
-  const Token& peek(std::size_t k) const { return t_[std::min(pos_ + k, t_.size() - 1)]; }
 
-  bool fail(std::string what) {
-    if (error_.empty()) {
-      error_ = fmt::format("Syntax error: {} (found {} at offset {})", what, describe(cur()),
-                           cur().offset);
-    }
-    return false;
-  }
-  bool isWord(std::string_view kw) const {
-    return cur().kind == TokenKind::kWord && !cur().quoted && iequals(cur().text, kw);
-  }
-  bool acceptWord(std::string_view kw) {
-    if (isWord(kw)) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  bool isPunct(std::string_view p) const {
-    return cur().kind == TokenKind::kPunct && cur().text == p;
-  }
-  bool acceptPunct(std::string_view p) {
-    if (isPunct(p)) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  bool expectPunct(std::string_view p) {
-    return acceptPunct(p) || fail(fmt::format("expected '{}'", p));
-  }
 
   bool identifier(std::string& out, std::string_view what) {
     if (cur().kind != TokenKind::kWord) {
@@ -372,9 +333,6 @@ class KqlParser {
   }
 
   std::string_view text_;
-  std::vector<Token> t_;
-  std::size_t pos_ = 0;
-  std::string error_;
 };
 
 }  // namespace

@@ -351,4 +351,53 @@ std::string toLower(std::string_view s) {
   return out;
 }
 
+bool TokenCursor::fail(std::string_view what) {
+  if (error_.empty()) {
+    error_ = fmt::format("Syntax error: {} (found {} at offset {})", what, describe(cur()),
+                         cur().offset);
+  }
+  return false;
+}
+
+bool TokenCursor::isWord(std::string_view kw) const {
+  return cur().kind == TokenKind::kWord && !cur().quoted && iequals(cur().text, kw);
+}
+
+bool TokenCursor::acceptWord(std::string_view kw) {
+  if (isWord(kw)) {
+    ++pos_;
+    return true;
+  }
+  return false;
+}
+
+bool TokenCursor::expectWord(std::string_view kw) {
+  return acceptWord(kw) || fail(fmt::format("expected '{}'", kw));
+}
+
+bool TokenCursor::isPunct(std::string_view p) const {
+  return cur().kind == TokenKind::kPunct && cur().text == p;
+}
+
+bool TokenCursor::acceptPunct(std::string_view p) {
+  if (isPunct(p)) {
+    ++pos_;
+    return true;
+  }
+  return false;
+}
+
+bool TokenCursor::expectPunct(std::string_view p) {
+  return acceptPunct(p) || fail(fmt::format("expected '{}'", p));
+}
+
+std::string TokenCursor::describe(const Token& t) const {
+  switch (t.kind) {
+    case TokenKind::kEnd: return std::string(end_name_);
+    case TokenKind::kString: return "a string literal";
+    case TokenKind::kData: return "'<|'";
+    default: return fmt::format("'{}'", t.text);
+  }
+}
+
 }  // namespace kusto_local
