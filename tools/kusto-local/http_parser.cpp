@@ -3,6 +3,8 @@
 // line endings, which some hand-written test clients send.
 #include "http_parser.h"
 
+#include "url.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -88,19 +90,6 @@ bool parseDecimal(std::string_view s, std::uint64_t& out) {
   }
   out = v;
   return true;
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 // Header field values may hold visible ASCII, spaces, tabs and obs-text, but no other controls.
@@ -471,12 +460,12 @@ bool HttpRequestParser::parseChunkSizeLine(std::string_view line) {
   // chunk-size [ BWS ; chunk-ext ]; extensions are allowed and ignored.
   std::size_t i = 0;
   std::uint64_t size = 0;
-  while (i < line.size() && hexValue(line[i]) >= 0) {
+  while (i < line.size() && hexDigit(line[i]) >= 0) {
     if (i >= 15) {
       fail(413, "chunk size too large");
       return false;
     }
-    size = size * 16 + static_cast<std::uint64_t>(hexValue(line[i]));
+    size = size * 16 + static_cast<std::uint64_t>(hexDigit(line[i]));
     ++i;
   }
   if (i == 0) {

@@ -30,4 +30,7 @@ const std::string* findParam(const std::map<std::string, std::string>& params,
 
 bool equalsNoCase(std::string_view a, std::string_view b);
 
+// The value of a hexadecimal digit, or -1.
+int hexDigit(char c);
+
 }  // namespace kusto_local

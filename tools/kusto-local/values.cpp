@@ -1,6 +1,8 @@
 // Kusto scalar type names and value conversion (ingest text/JSON -> cells -> response JSON).
 #include "values.h"
 
+#include "lexer.h"
+
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -23,26 +25,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') {
-      x = static_cast<char>(x - 'A' + 'a');
-    }
-    if (y >= 'A' && y <= 'Z') {
-      y = static_cast<char>(y - 'A' + 'a');
-    }
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::optional<std::int64_t> parseInt64(std::string_view s) {
