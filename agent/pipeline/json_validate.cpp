@@ -2,6 +2,11 @@
 // with the JSON escaper, so validating a typical record costs about one pass over its bytes.
 #include "agent/pipeline/json_validate.h"
 
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
 #include "agent/pipeline/text_escape.h"
 #include "agent/pipeline/utf8.h"
 
@@ -225,6 +230,23 @@ class Validator {
   }
 
   bool number() {
+    const unsigned char* start = p_;
+    if (!numberSyntax()) {
+      return false;
+    }
+    // A number past the range of a double (e.g. 4E448) is valid JSON, but common JSON
+    // readers refuse it; treat it as invalid so the line is sent as a string, never risking a
+    // rejected block. Only long numbers or ones with an exponent need the check.
+    const auto len = static_cast<std::size_t>(p_ - start);
+    if (len > 15 || std::memchr(start, 'e', len) != nullptr ||
+        std::memchr(start, 'E', len) != nullptr) {
+      const std::string text(reinterpret_cast<const char*>(start), len);
+      return std::isfinite(std::strtod(text.c_str(), nullptr));
+    }
+    return true;
+  }
+
+  bool numberSyntax() {
     if (p_ < end_ && *p_ == '-') {
       ++p_;
     }

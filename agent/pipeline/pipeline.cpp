@@ -342,7 +342,7 @@ void Pipeline::finishShutdown(bool clean) {
   // Outputs first (cancel what is in flight), then inputs (which write their final checkpoint
   // with every acknowledgement received so far).
   auto remaining = std::make_shared<std::size_t>(outputs_.size() + inputs_.size());
-  auto finished = [this, remaining, done, clean] {
+  auto finished = [remaining, done, clean] {
     if (--*remaining == 0) {
       done(clean);
     }

@@ -368,6 +368,11 @@ TEST_CASE("encoder: json validator details") {
   CHECK_FALSE(isValidJsonValue("1 2"));
   CHECK_FALSE(isValidJsonValue("[1 2]"));
   CHECK_FALSE(isValidJsonValue("truex"));
+  // Numbers beyond a double's range fall back to "message" (found by fuzz_encoder).
+  CHECK_FALSE(isValidJsonValue("4E448"));
+  CHECK_FALSE(isValidJsonValue("{\"n\":-1e999}"));
+  CHECK(isValidJsonValue("1.7e308"));
+  CHECK(isValidJsonValue("123456789012345678901234567890"));
   CHECK(isValidJsonObject("{\"k\":\"v\"}"));
   CHECK_FALSE(isValidJsonObject("[{\"k\":\"v\"}]"));
   // Surrogate escapes only as pairs.
