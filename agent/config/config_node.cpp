@@ -191,17 +191,12 @@ MapReader::MapReader(ConfigNode node) : node_(std::move(node)) {
 }
 
 std::string MapReader::string(std::string_view key, std::string def) {
-  known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
     return def;
   }
-  auto v = n.scalar();
-  if (!v) {
-    fail(v.error());
-    return def;
-  }
-  return std::move(v).value();
+  return text;
 }
 
 std::string MapReader::requiredString(std::string_view key) {
@@ -229,18 +224,28 @@ std::optional<std::string> MapReader::optionalString(std::string_view key) {
   return string(key);
 }
 
-bool MapReader::boolean(std::string_view key, bool def) {
+bool MapReader::readScalar(std::string_view key, ConfigNode& node, std::string& text) {
   known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
-    return def;
+  node = node_[key];
+  if (!node.defined()) {
+    return false;
   }
-  auto v = n.scalar();
+  auto v = node.scalar();
   if (!v) {
     fail(v.error());
+    return false;
+  }
+  text = std::move(v).value();
+  return true;
+}
+
+bool MapReader::boolean(std::string_view key, bool def) {
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
     return def;
   }
-  std::string s = asciiLower(v.value());
+  std::string s = asciiLower(text);
   if (s == "true" || s == "yes" || s == "on") {
     return true;
   }
@@ -253,17 +258,12 @@ bool MapReader::boolean(std::string_view key, bool def) {
 
 std::int64_t MapReader::integer(std::string_view key, std::int64_t def, std::int64_t min,
                                 std::int64_t max) {
-  known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
     return def;
   }
-  auto v = n.scalar();
-  if (!v) {
-    fail(v.error());
-    return def;
-  }
-  std::string_view s = trimSpaces(v.value());
+  std::string_view s = trimSpaces(text);
   std::int64_t out = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
@@ -285,17 +285,12 @@ std::int64_t MapReader::integer(std::string_view key, std::int64_t def, std::int
 template <class T, class Parse, class Format>
 T MapReader::ranged(std::string_view key, T def, T min, T max, Parse parse,
                     std::string_view expected, Format format) {
-  known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
     return def;
   }
-  auto v = n.scalar();
-  if (!v) {
-    fail(v.error());
-    return def;
-  }
-  auto out = parse(v.value());
+  auto out = parse(text);
   if (!out) {
     fail(n.error(expected));
     return def;
@@ -361,19 +356,14 @@ std::vector<std::string> MapReader::stringList(std::string_view key) {
 
 std::string MapReader::oneOf(std::string_view key, std::string def,
                              std::initializer_list<std::string_view> allowed) {
-  known_.emplace(key);
-  ConfigNode n = node_[key];
-  if (!n.defined()) {
-    return def;
-  }
-  auto v = n.scalar();
-  if (!v) {
-    fail(v.error());
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
     return def;
   }
   for (std::string_view a : allowed) {
-    if (a == v.value()) {
-      return std::move(v).value();
+    if (a == text) {
+      return text;
     }
   }
   fail(n.error(fmt::format("expected one of: {}", fmt::join(allowed, ", "))));

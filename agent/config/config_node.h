@@ -120,6 +120,8 @@ class MapReader {
   Status status() const;
 
  private:
+  // Marks `key` known; false when it is absent or not a usable scalar (the error is recorded).
+  bool readScalar(std::string_view key, ConfigNode& node, std::string& text);
   // A scalar parsed by `parse` and checked against [min, max]; `expected` describes the syntax.
   template <class T, class Parse, class Format>
   T ranged(std::string_view key, T def, T min, T max, Parse parse, std::string_view expected,
