@@ -62,6 +62,29 @@ TokenReply missingParameter(std::string_view name) {
                               name));
 }
 
+// Parses a token request body and checks grant_type=client_credentials, the only grant
+// kusto-local serves. status 0 when the form is usable (it is then in `form`).
+TokenReply readClientCredentialsForm(std::string_view body,
+                                     std::map<std::string, std::string>& form) {
+  auto parsed = parseQuery(body);
+  if (!parsed) {
+    return aadError(400, "invalid_request", 900144, "The request body is not valid "
+                                                     "application/x-www-form-urlencoded.");
+  }
+  form = std::move(*parsed);
+  const std::string* grant = formValue(form, "grant_type");
+  if (grant == nullptr) {
+    return missingParameter("grant_type");
+  }
+  if (*grant != "client_credentials") {
+    return aadError(400, "unsupported_grant_type", 70003,
+                    "The app requested an unsupported grant type; kusto-local supports "
+                    "'client_credentials'.");
+  }
+  return TokenReply{0, {}};
+}
+
+
 // "https://host/.default" -> "https://host"; other scopes are returned unchanged.
 std::string audienceFromScope(std::string_view scope) {
   // Several space-separated scopes may be sent; the first names the resource.
@@ -332,20 +355,11 @@ TokenReply Auth::checkClient(std::string_view tenant,
 }
 
 TokenReply Auth::tokenV2(std::string_view tenant, std::string_view form_body) {
-  auto form = parseQuery(form_body);
-  if (!form) {
-    return aadError(400, "invalid_request", 900144, "The request body is not valid "
-                                                     "application/x-www-form-urlencoded.");
+  std::map<std::string, std::string> parsed;
+  if (TokenReply bad = readClientCredentialsForm(form_body, parsed); bad.status != 0) {
+    return bad;
   }
-  const std::string* grant = formValue(*form, "grant_type");
-  if (grant == nullptr) {
-    return missingParameter("grant_type");
-  }
-  if (*grant != "client_credentials") {
-    return aadError(400, "unsupported_grant_type", 70003,
-                    "The app requested an unsupported grant type; kusto-local supports "
-                    "'client_credentials'.");
-  }
+  const auto* form = &parsed;
   const std::string* scope = formValue(*form, "scope");
   if (scope == nullptr) {
     return missingParameter("scope");
@@ -371,20 +385,11 @@ TokenReply Auth::tokenV2(std::string_view tenant, std::string_view form_body) {
 }
 
 TokenReply Auth::tokenV1(std::string_view tenant, std::string_view form_body) {
-  auto form = parseQuery(form_body);
-  if (!form) {
-    return aadError(400, "invalid_request", 900144, "The request body is not valid "
-                                                     "application/x-www-form-urlencoded.");
+  std::map<std::string, std::string> parsed;
+  if (TokenReply bad = readClientCredentialsForm(form_body, parsed); bad.status != 0) {
+    return bad;
   }
-  const std::string* grant = formValue(*form, "grant_type");
-  if (grant == nullptr) {
-    return missingParameter("grant_type");
-  }
-  if (*grant != "client_credentials") {
-    return aadError(400, "unsupported_grant_type", 70003,
-                    "The app requested an unsupported grant type; kusto-local supports "
-                    "'client_credentials'.");
-  }
+  const auto* form = &parsed;
   const std::string* resource = formValue(*form, "resource");
   if (resource == nullptr) {
     return missingParameter("resource");
