@@ -28,7 +28,7 @@ TEST_CASE("kusto-local: ingest into a missing database or table is a permanent e
 }
 
 TEST_CASE(
-    "kusto-local: streaming policy must be enabled; the table policy overrides the database") {
+    "kusto-local: streaming policy must be enabled, the table policy overrides the database") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->mgmt("Db", ".create table T (Name:string, Value:long, Flag:bool)");
   const std::string row = "a,1,true\n";

@@ -43,7 +43,7 @@ std::int64_t statsStatus(const json& stats, int status) {
 
 }  // namespace
 
-TEST_CASE("kusto-local faults: 429 with Retry-After is transient; nothing is stored") {
+TEST_CASE("kusto-local faults: 429 with Retry-After is transient, nothing is stored") {
   auto kl = startWithTable();
   kl->setFaults({{"throttle_429", 1.0}, {"retry_after_seconds", 3}});
   const auto r = kl->ingest("Db", "T", "csv", csvRows("f", 0, 5));

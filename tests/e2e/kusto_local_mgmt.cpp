@@ -18,7 +18,7 @@ using ingestd::test::httpRequest;
 using ingestd::test::KustoLocal;
 using namespace ingestd::test::kl;
 
-TEST_CASE("kusto-local: first stdout line is the listening line; SIGTERM exits 0 cleanly") {
+TEST_CASE("kusto-local: first stdout line is the listening line, SIGTERM exits 0 cleanly") {
   auto kl = KustoLocal::start();
   const std::string out = kl->process().stdoutText();
   const std::string first = out.substr(0, out.find('\n'));

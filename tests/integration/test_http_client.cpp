@@ -58,7 +58,7 @@ ingestd::HttpRequest post(const std::string& url, std::string body) {
 
 }  // namespace
 
-TEST_CASE("http client: 200 with headers and body; request arrives as sent") {
+TEST_CASE("http client: 200 with headers and body, request arrives as sent") {
   FakeHttpServer server([](const Request&) {
     Reply r;
     r.status = 200;

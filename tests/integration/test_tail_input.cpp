@@ -163,7 +163,7 @@ TEST_CASE("tail: read_from head reads existing lines, then appended ones") {
   CHECK(h.event("opened") == 1);
 }
 
-TEST_CASE("tail: read_from tail skips existing lines; new files are read from the head") {
+TEST_CASE("tail: read_from tail skips existing lines, new files are read from the head") {
   Harness h;
   std::string f = h.dir.file("a.log");
   append(f, numbered(0, 3) + "partial-at-start");
@@ -428,7 +428,7 @@ TEST_CASE("tail: a corrupt checkpoint is kept aside and files are read from the 
   CHECK(loadCheckpointFile(s.state_file).state == LoadedCheckpoint::State::kLoaded);
 }
 
-TEST_CASE("tail: long lines are truncated or split and counted; offsets stay right") {
+TEST_CASE("tail: long lines are truncated or split and counted, offsets stay right") {
   for (auto mode : {LongLineMode::kTruncate, LongLineMode::kSplit}) {
     Harness h;
     std::string f = h.dir.file("a.log");

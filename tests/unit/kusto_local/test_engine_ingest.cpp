@@ -75,7 +75,7 @@ TEST_CASE("ingest: json lines with identity mapping, CRLF, blank lines, unicode 
   CHECK(r[1] == json::parse(R"(["",7,null,null])"));
 }
 
-TEST_CASE("ingest: multijson arrays and objects spanning lines; singlejson") {
+TEST_CASE("ingest: multijson arrays and objects spanning lines, singlejson") {
   Engine engine(EngineOptions{});
   setUp(engine);
   REQUIRE(ingest(engine, "T", "multijson", "{\n \"a\": \"x{\\\"\",\n \"b\": 1\n}\n{\"b\":2}"

@@ -28,7 +28,7 @@ TEST_CASE("kusto-local faults: no settings, no faults") {
   }
 }
 
-TEST_CASE("kusto-local faults: a fixed seed repeats the same sequence; another seed differs") {
+TEST_CASE("kusto-local faults: a fixed seed repeats the same sequence, another seed differs") {
   FaultSettings s;
   s.seed = 7;
   s.throttle_429 = 0.3;
@@ -56,7 +56,7 @@ TEST_CASE("kusto-local faults: a fixed seed repeats the same sequence; another s
   CHECK(counts[static_cast<int>(FaultAction::kDropAfterStore)] > 5);
 }
 
-TEST_CASE("kusto-local faults: probability 1 always fires; fail_tables only hits its table") {
+TEST_CASE("kusto-local faults: probability 1 always fires, fail_tables only hits its table") {
   FaultSettings s;
   s.error_503 = 1.0;
   s.fail_tables = {"db.bad"};

@@ -100,7 +100,7 @@ TEST_CASE("kusto classify: 5xx with @permanent true is rejected") {
                      "Database metadata is unavailable.");
 }
 
-TEST_CASE("kusto classify: 4xx follows @permanent; missing flag means permanent") {
+TEST_CASE("kusto classify: 4xx follows @permanent, missing flag means permanent") {
   auto perm = classify(400, oneApi("Stream_WrongNumberOfFields", "true"));
   CHECK(perm.delivery == Delivery::kRejected);
   CHECK(perm.error_code == "Stream_WrongNumberOfFields");

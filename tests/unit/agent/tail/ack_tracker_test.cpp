@@ -58,7 +58,7 @@ TEST_CASE("ack tracker: pre-acked ranges commit behind earlier ranges") {
   CHECK(t.committed() == 600);
 }
 
-TEST_CASE("ack tracker: reset starts a new generation; old tickets cannot move it") {
+TEST_CASE("ack tracker: reset starts a new generation, old tickets cannot move it") {
   AckTracker t;
   auto a = t.add(0, 1000);
   auto b = t.add(1000, 2000);

@@ -121,7 +121,7 @@ TEST_CASE("checkpoint: write is atomic and load reads it back") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("checkpoint: missing file is a first run; corrupt file is kept as .corrupt") {
+TEST_CASE("checkpoint: missing file is a first run, corrupt file is kept as .corrupt") {
   std::string dir = tempDir();
   std::string path = dir + "/tail-y.json";
   CHECK(loadCheckpointFile(path).state == LoadedCheckpoint::State::kMissing);

@@ -86,7 +86,7 @@ TEST_CASE("framing: CRLF is kept, empty lines are records") {
   CHECK(recordsOf(in, r) == in);
 }
 
-TEST_CASE("framing: exactly max_line_bytes is not truncated; one more is") {
+TEST_CASE("framing: exactly max_line_bytes is not truncated, one more is") {
   FramerState st;
   std::string exact(16, 'x');
   std::string in = exact + "\n";
