@@ -1,8 +1,14 @@
 // `ingestd run` and `ingestd check`: load the config, then run the pipeline until SIGTERM/SIGINT.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
+#include <vector>
 #include <optional>
 
 #include "agent/app/commands.h"
@@ -38,31 +44,114 @@ void configureLogger(Logger& log, const ServiceSettings& s) {
   log.setFormat(s.log_format == "json" ? Logger::Format::kJson : Logger::Format::kText);
 }
 
-// Closes a set of uv_signal_t handles.
-struct Signals {
-  uv_signal_t term{};
-  uv_signal_t intr{};
-  int count = 0;
-  std::function<void(int)> on_signal;
+// Signals that end the process by default and that we turn into a clean shutdown. SIGHUP is
+// logged and ignored (logrotate postrotate scripts send it; reload is not there yet); SIGPIPE
+// and SIGXFSZ are ignored, so a write fails with EPIPE / EFBIG and is handled as an error.
+// Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS) keep their default: the
+// process cannot continue, and the checkpoints on disk only cover acknowledged data.
+constexpr int kShutdownSignals[] = {SIGTERM, SIGINT,  SIGQUIT,   SIGUSR1, SIGUSR2,
+                                    SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,
+                                    SIGPWR,  SIGSTKFLT};
 
-  void start(Loop& loop, std::function<void(int)> fn) {
-    on_signal = std::move(fn);
-    for (auto* s : {&term, &intr}) {
-      uv_signal_init(loop.raw(), s);
-      s->data = this;
+// The uv_signal_t handles of the daemon; close() closes them all.
+struct Signals {
+  std::vector<uv_signal_t*> handles;
+  std::function<void(int)> on_shutdown;
+  std::function<void(int)> on_hangup;
+
+  void start(Loop& loop, std::function<void(int)> shutdown, std::function<void(int)> hangup) {
+    on_shutdown = std::move(shutdown);
+    on_hangup = std::move(hangup);
+    std::vector<int> signums(std::begin(kShutdownSignals), std::end(kShutdownSignals));
+    for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) {
+      signums.push_back(s);
     }
-    auto cb = [](uv_signal_t* h, int signum) {
-      auto* self = static_cast<Signals*>(h->data);
-      self->on_signal(signum);
-    };
-    uv_signal_start(&term, cb, SIGTERM);
-    uv_signal_start(&intr, cb, SIGINT);
+    signums.push_back(SIGHUP);
+    for (int signum : signums) {
+      auto* h = new uv_signal_t;
+      uv_signal_init(loop.raw(), h);
+      h->data = this;
+      const int rc = uv_signal_start(
+          h,
+          [](uv_signal_t* handle, int sig) {
+            auto* self = static_cast<Signals*>(handle->data);
+            if (sig == SIGHUP) {
+              self->on_hangup(sig);
+            } else {
+              self->on_shutdown(sig);
+            }
+          },
+          signum);
+      if (rc != 0) {
+        // e.g. a real-time signal the C library reserves: it keeps its default.
+        uv_close(reinterpret_cast<uv_handle_t*>(h),
+                 [](uv_handle_t* x) { delete reinterpret_cast<uv_signal_t*>(x); });
+        continue;
+      }
+      handles.push_back(h);
+    }
   }
   void close() {
-    for (auto* s : {&term, &intr}) {
-      uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+    for (auto* h : handles) {
+      uv_close(reinterpret_cast<uv_handle_t*>(h),
+               [](uv_handle_t* x) { delete reinterpret_cast<uv_signal_t*>(x); });
+    }
+    handles.clear();
+  }
+};
+
+const char* signalName(int signum) {
+  const char* name = ::sigabbrev_np(signum);
+  return name != nullptr ? name : "?";
+}
+
+// Holds an exclusive lock on <state_dir>/ingestd.lock for the life of the process, so two
+// daemons never ship from the same checkpoints (every line would arrive twice). The file holds
+// the holder's pid, for the error message of the second instance.
+class StateDirLock {
+ public:
+  ~StateDirLock() {
+    if (fd_ >= 0) {
+      ::close(fd_);
     }
   }
+  Status acquire(const std::string& state_dir) {
+    const std::string path = state_dir + "/ingestd.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd_ < 0) {
+      return makeError(ErrorCode::kIo, "Cannot open the lock file \"{}\": {}.", path,
+                       std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char buf[32] = {};
+      const ssize_t n = ::pread(fd_, buf, sizeof(buf) - 1, 0);
+      std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) {
+        pid.pop_back();
+      }
+      ::close(fd_);
+      fd_ = -1;
+      if (err == EWOULDBLOCK) {
+        return makeError(ErrorCode::kUnavailable,
+                         "Another ingestd (pid {}) is running with state_dir \"{}\" (it holds "
+                         "\"{}\"); two daemons on one state directory would ship every line "
+                         "twice. Stop it, or give this one its own service.state_dir.",
+                         pid.empty() ? "unknown" : pid, state_dir, path);
+      }
+      return makeError(ErrorCode::kIo, "Cannot lock \"{}\": {}.", path, std::strerror(err));
+    }
+    const std::string pid = fmt::format("{}\n", ::getpid());
+    if (::ftruncate(fd_, 0) != 0 ||
+        ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      return makeError(ErrorCode::kIo, "Cannot write the lock file \"{}\": {}.", path,
+                       std::strerror(errno));
+    }
+    return Status::ok();
+  }
+
+ private:
+  int fd_ = -1;
 };
 
 }  // namespace
@@ -91,7 +180,13 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
     log.error("service", "{}", st.message());
     return 1;
   }
+  StateDirLock lock;
+  if (auto st = lock.acquire(config.service.state_dir); !st) {
+    log.error("service", "{}", st.message());
+    return 1;
+  }
   ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);
 
   int exit_code = 0;
   SystemClock clock;
@@ -112,17 +207,26 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
       signals.close();
       log.info("service", "Stopped.");
     };
-    signals.start(loop, [&](int signum) {
-      if (shutting_down) {
-        log.warn("service", "Second signal {}: exiting now; data not yet acknowledged will be "
-                 "read again after a restart.", signum);
-        std::fflush(nullptr);
-        ::_exit(1);
-      }
-      shutting_down = true;
-      log.info("service", "Got signal {}, shutting down.", signum);
-      pipeline.shutdown(stop_everything);
-    });
+    signals.start(
+        loop,
+        [&](int signum) {
+          if (shutting_down) {
+            log.warn("service",
+                     "Second signal SIG{}: exiting now; data not yet acknowledged will be read "
+                     "again after a restart.",
+                     signalName(signum));
+            std::fflush(nullptr);
+            ::_exit(1);
+          }
+          shutting_down = true;
+          log.info("service", "Got signal SIG{}, shutting down.", signalName(signum));
+          pipeline.shutdown(stop_everything);
+        },
+        [&](int) {
+          log.info("service",
+                   "Got SIGHUP: ignored (configuration reload is not supported yet; restart "
+                   "the service to apply a new configuration).");
+        });
 
     bool started = false;
     loop.post([&] {

@@ -99,8 +99,13 @@ Status parseService(const ConfigNode& node, ServiceSettings& out) {
         "expected IP:PORT such as 127.0.0.1:9464 or [::1]:9464 (an address, not a host name), "
         "or \"\" to disable"));
   }
+
+  ConfigNode deadletter = r.child("deadletter");
+  MapReader d(deadletter);
+  out.deadletter_max_size = d.size("max_size", out.deadletter_max_size, 64 * 1024);
   INGESTD_RETURN_IF_ERROR(r.status());
   INGESTD_RETURN_IF_ERROR(h.finish());
+  INGESTD_RETURN_IF_ERROR(d.finish());
   return r.finish();
 }
 

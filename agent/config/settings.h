@@ -26,6 +26,9 @@ struct ServiceSettings {
   std::string http_listen = "127.0.0.1:9464";          // "" disables /metrics and health
   std::chrono::milliseconds checkpoint_interval{1000}; // how often acked offsets are saved
   std::string hostname;                                // "" = gethostname() at start
+  // deadletter.max_size: cap of <state_dir>/deadletter; beyond it new dead letters are
+  // dropped (counted in ingestd_output_deadletter_discarded_blocks_total, logged as errors).
+  std::uint64_t deadletter_max_size = 1ull << 30;
 };
 
 // Keys of every output that the pipeline (not the plugin) handles: batching, concurrency,

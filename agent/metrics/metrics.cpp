@@ -34,6 +34,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   checkpoint_lag = &BuildGauge().Name("ingestd_checkpoint_lag_bytes")
                         .Help("Bytes in watched files not yet acknowledged by every output.")
                         .Register(r);
+  input_parse_errors = &BuildCounter().Name("ingestd_input_parse_errors_total")
+                            .Help("Records that did not parse (sent whole as message).")
+                            .Register(r);
   output_records = &BuildCounter().Name("ingestd_output_records_total")
                         .Help("Records acknowledged by the service.").Register(r);
   output_bytes = &BuildCounter().Name("ingestd_output_bytes_total")
@@ -42,7 +45,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   output_blocks = &BuildCounter().Name("ingestd_output_blocks_total")
                        .Help("Blocks by final result: delivered, rejected, expired.").Register(r);
   output_requests = &BuildCounter().Name("ingestd_output_requests_total")
-                         .Help("Requests by HTTP status code (0: no response).").Register(r);
+                         .Help("Requests by HTTP status code (0: no response) and error kind.")
+                         .Register(r);
   output_retries = &BuildCounter().Name("ingestd_output_retries_total")
                         .Help("Block send attempts that will be retried.").Register(r);
   output_dropped = &BuildCounter().Name("ingestd_output_dropped_records_total")
@@ -57,6 +61,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Help("Ingest requests on the wire.").Register(r);
   auth_refresh = &BuildCounter().Name("ingestd_auth_token_refresh_total")
                       .Help("Token acquisitions by result.").Register(r);
+  output_repaired = &BuildCounter().Name("ingestd_output_repaired_records_total")
+                         .Help("Records sent with a repair, by reason (invalid_utf8: replaced "
+                               "by U+FFFD).").Register(r);
+  output_deadletter_errors = &BuildCounter().Name("ingestd_output_deadletter_write_errors_total")
+                                  .Help("Dead-letter writes that failed (the block is kept and "
+                                        "written again).").Register(r);
+  output_deadletter_discarded =
+      &BuildCounter().Name("ingestd_output_deadletter_discarded_blocks_total")
+           .Help("Blocks not stored because the dead-letter directory is at its max_size.")
+           .Register(r);
+  output_last_success = &BuildGauge().Name("ingestd_output_last_success_timestamp_seconds")
+                             .Help("Unix time of the last block the service acknowledged "
+                                   "(0: none yet).").Register(r);
+  output_oldest_unacked = &BuildGauge().Name("ingestd_output_oldest_unacked_age_seconds")
+                               .Help("Age of the oldest record routed to an output and not yet "
+                                     "acknowledged (0: nothing pending).").Register(r);
+  deadletter_bytes_ = &BuildGauge().Name("ingestd_deadletter_bytes")
+                           .Help("Bytes in the dead-letter directory.").Register(r).Add({});
   memory_used_ = &BuildGauge().Name("ingestd_memory_budget_used_bytes")
                       .Help("Bytes held against service.memory_limit.").Register(r).Add({});
   memory_limit_ = &BuildGauge().Name("ingestd_memory_budget_limit_bytes")
@@ -75,6 +97,15 @@ InputMetrics Metrics::forInput(const std::string& name) {
   m.bytes = &input_bytes->Add({{"input", name}});
   m.checkpoint_lag_bytes = &checkpoint_lag->Add({{"input", name}});
   m.paused_seconds = &input_paused_seconds->Add({{"input", name}});
+  m.parse_errors = &input_parse_errors->Add({{"input", name}});
+  // Every known label value exists from the start, so increase() sees the first event.
+  for (const char* reason : {"truncated", "split", "no_route"}) {
+    m.dropped(reason);
+  }
+  for (const char* kind :
+       {"opened", "rotated", "truncated_file", "deleted", "checkpoint_corrupt", "open_failed"}) {
+    m.event(kind);
+  }
   return m;
 }
 
@@ -98,9 +129,20 @@ OutputMetrics Metrics::forOutput(const std::string& name, const std::string& tab
   auto mem = l;
   mem["kind"] = "memory";
   m.buffer_memory_bytes = &buffer_bytes->Add(mem);
-  auto disk = l;
-  disk["kind"] = "disk";
-  m.buffer_disk_bytes = &buffer_bytes->Add(disk);
+  m.last_success = &output_last_success->Add(l);
+  m.oldest_unacked_age = &output_oldest_unacked->Add(l);
+  for (const char* result : {"delivered", "rejected", "expired"}) {
+    m.blocks(result);
+  }
+  for (const char* reason : {"rejected", "retries_exhausted", "record_too_large"}) {
+    m.dropped(reason);
+  }
+  m.repaired("invalid_utf8");
+  m.deadletterWriteErrors();
+  m.deadletterDiscarded();
+  for (const char* result : {"ok", "error"}) {
+    m.tokenRefresh(result);
+  }
   return m;
 }
 
@@ -117,9 +159,38 @@ prometheus::Counter& OutputMetrics::blocks(std::string_view result) {
       {{"output", name}, {"table", table}, {"result", std::string(result)}});
 }
 
-prometheus::Counter& OutputMetrics::requests(int http_code) {
-  return owner->output_requests->Add(
-      {{"output", name}, {"table", table}, {"code", std::to_string(http_code)}});
+prometheus::Counter& OutputMetrics::requests(int http_code, std::string_view error) {
+  return owner->output_requests->Add({{"output", name},
+                                      {"table", table},
+                                      {"code", std::to_string(http_code)},
+                                      {"error", error.empty() ? std::string() : errorLabel(error)}});
+}
+
+prometheus::Counter& OutputMetrics::repaired(std::string_view reason) {
+  return owner->output_repaired->Add(
+      {{"output", name}, {"table", table}, {"reason", std::string(reason)}});
+}
+
+prometheus::Counter& OutputMetrics::deadletterWriteErrors() {
+  return owner->output_deadletter_errors->Add({{"output", name}, {"table", table}});
+}
+
+prometheus::Counter& OutputMetrics::deadletterDiscarded() {
+  return owner->output_deadletter_discarded->Add({{"output", name}, {"table", table}});
+}
+
+std::string errorLabel(std::string_view code) {
+  if (code.empty() || code.size() > 64) {
+    return "other";
+  }
+  for (char c : code) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.';
+    if (!ok) {
+      return "other";
+    }
+  }
+  return std::string(code);
 }
 
 prometheus::Counter& OutputMetrics::dropped(std::string_view reason) {

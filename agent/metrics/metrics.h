@@ -20,10 +20,12 @@ struct InputMetrics {
   prometheus::Counter* bytes = nullptr;
   prometheus::Gauge* checkpoint_lag_bytes = nullptr;
   prometheus::Counter* paused_seconds = nullptr;
-  // reason: truncated (line longer than max_line_bytes, cut), split, invalid_utf8 (repaired,
-  // not dropped), rotated_unread (never: we read rotated files to the end), overflow, ...
+  prometheus::Counter* parse_errors = nullptr;  // records that did not parse (kept as message)
+  // reason: truncated (line longer than max_line_bytes, cut), split (long line cut into
+  // several records), no_route (no output matches the tag; only with unrouted: drop).
   prometheus::Counter& dropped(std::string_view reason);
-  prometheus::Counter& event(std::string_view kind);  // rotated, truncated_file, deleted, ...
+  // opened, rotated, truncated_file, deleted, checkpoint_corrupt, open_failed.
+  prometheus::Counter& event(std::string_view kind);
   std::string name;
   class Metrics* owner = nullptr;
 };
@@ -38,15 +40,27 @@ struct OutputMetrics {
   prometheus::Histogram* request_duration = nullptr;
   prometheus::Gauge* buffer_memory_bytes = nullptr;
   prometheus::Gauge* requests_in_flight = nullptr;
-  prometheus::Gauge* buffer_disk_bytes = nullptr;
-  prometheus::Counter& blocks(std::string_view result);   // delivered, rejected, retried
-  prometheus::Counter& requests(int http_code);           // code="0" for no response
-  prometheus::Counter& dropped(std::string_view reason);  // records that did not arrive
+  prometheus::Gauge* last_success = nullptr;         // unix time of the last delivered block
+  prometheus::Gauge* oldest_unacked_age = nullptr;   // seconds; 0 when nothing is pending
+  prometheus::Counter& blocks(std::string_view result);   // delivered, rejected, expired
+  // code: the HTTP status ("0": no response); error: "" for 2xx, else the transport error
+  // kind (Timeout, ConnectFailed, ResolveFailed, TlsError, ConnectionDropped, NetworkError) or
+  // the service's error code, reduced to a safe label value (see errorLabel()).
+  prometheus::Counter& requests(int http_code, std::string_view error = {});
+  // rejected, retries_exhausted, record_too_large.
+  prometheus::Counter& dropped(std::string_view reason);
+  prometheus::Counter& repaired(std::string_view reason);  // invalid_utf8
+  prometheus::Counter& deadletterWriteErrors();  // failed dead-letter writes (retried)
+  prometheus::Counter& deadletterDiscarded();    // blocks not stored: directory full
   prometheus::Counter& tokenRefresh(std::string_view result);  // ok, error
   std::string name;
   std::string table;
   class Metrics* owner = nullptr;
 };
+
+// A value safe to use as a label: [A-Za-z0-9_.] only, at most 64 characters, "other" when the
+// text has anything else (a label never carries a message, a path or a URL).
+std::string errorLabel(std::string_view code);
 
 class Metrics {
  public:
@@ -62,6 +76,7 @@ class Metrics {
   // Process-wide.
   prometheus::Gauge& memoryUsedBytes() { return *memory_used_; }
   prometheus::Gauge& memoryLimitBytes() { return *memory_limit_; }
+  prometheus::Gauge& deadletterBytes() { return *deadletter_bytes_; }
   prometheus::Histogram& loopLag() { return *loop_lag_; }
 
   // Families (public so InputMetrics/OutputMetrics can add labelled children).
@@ -71,6 +86,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* input_events;
   prometheus::Family<prometheus::Counter>* input_paused_seconds;
   prometheus::Family<prometheus::Gauge>* checkpoint_lag;
+  prometheus::Family<prometheus::Counter>* input_parse_errors;
   prometheus::Family<prometheus::Counter>* output_records;
   prometheus::Family<prometheus::Counter>* output_bytes;
   prometheus::Family<prometheus::Counter>* output_blocks;
@@ -82,11 +98,17 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* buffer_bytes;
   prometheus::Family<prometheus::Gauge>* output_in_flight;
   prometheus::Family<prometheus::Counter>* auth_refresh;
+  prometheus::Family<prometheus::Counter>* output_repaired;
+  prometheus::Family<prometheus::Counter>* output_deadletter_errors;
+  prometheus::Family<prometheus::Counter>* output_deadletter_discarded;
+  prometheus::Family<prometheus::Gauge>* output_last_success;
+  prometheus::Family<prometheus::Gauge>* output_oldest_unacked;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* memory_used_;
   prometheus::Gauge* memory_limit_;
+  prometheus::Gauge* deadletter_bytes_;
   prometheus::Histogram* loop_lag_;
 };
 

@@ -1,6 +1,7 @@
 // DeadLetter implementation.
 #include "agent/pipeline/deadletter.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,47 +114,112 @@ struct WriteJob {
   DeadLetterEntry entry;
   std::string dir;
   Status status;
-  std::function<void(Status)> done;
+  std::uint64_t written = 0;
+  std::function<void(Status, std::uint64_t)> done;
 };
+
+// Pool thread: writes the data file, then the .json that describes it. On failure removes what
+// it wrote, so a retry does not leave orphans that count against the cap.
+void writeEntry(WriteJob& j) {
+  j.status = makeDirs(j.dir);
+  if (!j.status) {
+    return;
+  }
+  const std::string time = isoNow();
+  const std::string base =
+      j.dir + "/" + time + "-" + safeName(j.entry.output) + "-" + safeName(j.entry.block_id);
+  const std::string data_file = base + (j.entry.is_gzip ? ".data.gz" : ".data");
+  if (j.entry.data) {
+    j.status = writeFileDurably(data_file, *j.entry.data);
+    if (!j.status) {
+      return;
+    }
+    j.written += j.entry.data->size();
+  }
+  auto slash = data_file.rfind('/');
+  const std::string json = deadLetterJson(j.entry, data_file.substr(slash + 1), time);
+  j.status = writeFileDurably(base + ".json", json);
+  if (!j.status) {
+    if (j.entry.data) {
+      ::unlink(data_file.c_str());
+    }
+    j.written = 0;
+    return;
+  }
+  j.written += json.size();
+}
 
 }  // namespace
 
-void DeadLetter::write(DeadLetterEntry entry, std::function<void(Status)> done) {
-  auto* job = new WriteJob;
-  job->entry = std::move(entry);
+std::uint64_t directoryBytes(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return 0;
+  }
+  std::uint64_t total = 0;
+  while (const dirent* e = ::readdir(d)) {
+    struct stat st {};
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+      total += static_cast<std::uint64_t>(st.st_size);
+    }
+  }
+  ::closedir(d);
+  return total;
+}
+
+void DeadLetter::start(std::function<void()> done) {
+  struct ScanJob {
+    uv_work_t req{};
+    DeadLetter* self = nullptr;
+    std::string dir;
+    std::uint64_t bytes = 0;
+    std::function<void()> done;
+  };
+  auto* job = new ScanJob;
+  job->self = this;
   job->dir = dir_;
   job->done = std::move(done);
   job->req.data = job;
   uv_queue_work(
       loop_.raw(), &job->req,
       [](uv_work_t* req) {
-        auto* j = static_cast<WriteJob*>(req->data);
-        j->status = makeDirs(j->dir);
-        if (!j->status) {
-          return;
-        }
-        const std::string time = isoNow();
-        const std::string base = j->dir + "/" + time + "-" + safeName(j->entry.output) + "-" +
-                                 safeName(j->entry.block_id);
-        const std::string data_file = base + (j->entry.is_gzip ? ".data.gz" : ".data");
-        if (j->entry.data) {
-          j->status = writeFileDurably(data_file, *j->entry.data);
-          if (!j->status) {
-            return;
-          }
-        }
-        auto slash = data_file.rfind('/');
-        j->status = writeFileDurably(base + ".json",
-                                     deadLetterJson(j->entry, data_file.substr(slash + 1), time));
+        auto* j = static_cast<ScanJob*>(req->data);
+        j->bytes = directoryBytes(j->dir);
       },
       [](uv_work_t* req, int) {
-        auto* j = static_cast<WriteJob*>(req->data);
-        auto cb = std::move(j->done);
-        Status st = j->status;
-        delete j;
-        if (cb) {
-          cb(st);
+        std::unique_ptr<ScanJob> j(static_cast<ScanJob*>(req->data));
+        j->self->used_ += j->bytes;
+        if (j->done) {
+          j->done();
         }
+      });
+}
+
+void DeadLetter::write(DeadLetterEntry entry, std::function<void(Status)> done) {
+  const std::uint64_t reserve = (entry.data ? entry.data->size() : 0) + kDeadLetterJsonBytes;
+  if (used_ + reserve > max_size_) {
+    done(makeError(ErrorCode::kUnavailable,
+                   "The dead-letter directory \"{}\" holds {} bytes, and this block of {} bytes "
+                   "would exceed its limit (deadletter.max_size = {} bytes).",
+                   dir_, used_, reserve, max_size_));
+    return;
+  }
+  used_ += reserve;
+  auto* job = new WriteJob;
+  job->entry = std::move(entry);
+  job->dir = dir_;
+  job->done = [this, reserve, cb = std::move(done)](Status st, std::uint64_t written) {
+    used_ = used_ - reserve + written;
+    if (cb) {
+      cb(std::move(st));
+    }
+  };
+  job->req.data = job;
+  uv_queue_work(
+      loop_.raw(), &job->req, [](uv_work_t* req) { writeEntry(*static_cast<WriteJob*>(req->data)); },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<WriteJob> j(static_cast<WriteJob*>(req->data));
+        j->done(j->status, j->written);
       });
 }
 

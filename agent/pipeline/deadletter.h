@@ -33,17 +33,42 @@ struct DeadLetterEntry {
 std::string deadLetterJson(const DeadLetterEntry& entry, std::string_view data_file,
                            std::string_view time_iso);
 
+// Bytes a dead letter is charged against max_size beyond its data (the .json file).
+inline constexpr std::uint64_t kDeadLetterJsonBytes = 1024;
+
+// The dead-letter directory with a size cap. Loop thread only.
 class DeadLetter {
  public:
-  DeadLetter(Loop& loop, std::string dir) : loop_(loop), dir_(std::move(dir)) {}
-  // Loop thread. done(status) runs on the loop thread after the files are durable.
+  static constexpr std::uint64_t kDefaultMaxSize = 1ull << 30;
+
+  DeadLetter(Loop& loop, std::string dir, std::uint64_t max_size = kDefaultMaxSize)
+      : loop_(loop), dir_(std::move(dir)), max_size_(max_size) {}
+
+  // Loop thread. Adds up the files already in the directory (on libuv's pool) so that the cap
+  // counts what earlier runs left there. done() runs on the loop thread; may be empty.
+  void start(std::function<void()> done = nullptr);
+
+  // Loop thread. done(status) runs on the loop thread, exactly once:
+  //  - ok: both files are durable (fsync'ed, renamed, directory fsync'ed);
+  //  - kUnavailable: the directory holds max_size already; nothing was written (the caller
+  //    applies the "full" policy: the block is dropped, counted and logged);
+  //  - any other error: the write failed (not a directory, disk full, ...); nothing usable was
+  //    left behind and the caller keeps the block and tries again later.
   void write(DeadLetterEntry entry, std::function<void(Status)> done);
+
   const std::string& dir() const { return dir_; }
+  std::uint64_t usedBytes() const { return used_; }
+  std::uint64_t maxSize() const { return max_size_; }
 
  private:
   Loop& loop_;
   std::string dir_;
+  std::uint64_t max_size_;
+  std::uint64_t used_ = 0;  // bytes in the directory, including writes in progress
 };
+
+// Sum of the sizes of the regular files in `dir` (0 when it does not exist). Blocking.
+std::uint64_t directoryBytes(const std::string& dir);
 
 // Blocking helpers (for libuv pool threads and one-shot commands).
 Status makeDirs(const std::string& path);

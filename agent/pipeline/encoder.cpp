@@ -105,8 +105,11 @@ class Encoder {
     for (const auto& chunk : chunks) {
       remaining_input_ += chunk->data.size();
     }
+    stats_.json_invalid_by_chunk.reserve(stats_.json_invalid_by_chunk.size() + chunks.size());
     for (const auto& chunk : chunks) {
+      const std::uint64_t before = stats_.json_invalid;
       encodeChunk(*chunk);
+      stats_.json_invalid_by_chunk.push_back(stats_.json_invalid - before);
     }
     flush();
   }

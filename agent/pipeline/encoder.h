@@ -68,6 +68,8 @@ struct EncodeStats {
   std::uint64_t records = 0;  // records read from the chunks: in blocks plus rejected
   std::uint64_t invalid_utf8_repaired = 0;  // records in which invalid UTF-8 was replaced
   std::uint64_t json_invalid = 0;  // kJsonLines records that were not a valid JSON object
+  // json_invalid of each chunk, in the order given (one entry per chunk encoded).
+  std::vector<std::uint64_t> json_invalid_by_chunk;
 };
 
 // Encodes all records of the chunks, in order, into blocks of at most max_block_bytes and

@@ -24,6 +24,7 @@ struct OutputRunner::Job {
   std::vector<std::shared_ptr<ChunkTicket>> tickets;
   std::size_t blocks_left = 0;
   bool encoded = false;
+  std::multiset<std::chrono::steady_clock::time_point>::iterator since;  // in open_jobs_since_
 };
 
 struct OutputRunner::Block {
@@ -164,13 +165,12 @@ void OutputRunner::startJob() {
   }
   ++encoding_;
   ++jobs_open_;
-  if (on_drained_) {
-    loop_.post([fn = on_drained_, alive = std::weak_ptr<bool>(alive_)] {
-      if (!alive.expired()) {
-        fn();
-      }
-    });
+  auto oldest = job->tickets.front()->routed_at;
+  for (const auto& t : job->tickets) {
+    oldest = std::min(oldest, t->routed_at);
   }
+  job->since = open_jobs_since_.insert(oldest);
+  notifyPressure();
 
   EncoderOptions eo;
   eo.format = parseOutputFormat(opts_.format).value_or(OutputFormat::kMultiJson);
@@ -207,10 +207,22 @@ void OutputRunner::startJob() {
 void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) {
   --encoding_;
   job->encoded = true;
-  for (auto& t : job->tickets) {
+  for (std::size_t i = 0; i < job->tickets.size(); ++i) {
+    auto& t = job->tickets[i];
     if (--t->encodes_left == 0) {
       budget_.release(t->charged_bytes);
     }
+    const std::uint64_t invalid =
+        i < result.stats.json_invalid_by_chunk.size() ? result.stats.json_invalid_by_chunk[i] : 0;
+    if (invalid > 0 && !t->parse_errors_counted && metrics_.owner != nullptr) {
+      t->parse_errors_counted = true;
+      metrics_.owner->input_parse_errors->Add({{"input", t->chunk->source->input}})
+          .Increment(static_cast<double>(invalid));
+    }
+  }
+  if (result.stats.invalid_utf8_repaired > 0 && metrics_.owner != nullptr) {
+    metrics_.repaired("invalid_utf8")
+        .Increment(static_cast<double>(result.stats.invalid_utf8_repaired));
   }
   job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1);
   for (auto& out : result.blocks) {
@@ -237,26 +249,18 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
                "{} record(s) are larger than batch.max_bytes ({} bytes) once encoded and cannot "
                "be sent; they were written to the dead-letter directory.",
                result.rejected.size(), opts_.settings.batch_max_bytes);
-    DeadLetterEntry e;
-    e.output = opts_.name;
-    e.destination = opts_.destination;
-    e.block_id = newBlockId();
-    e.reason = "record_too_large";
-    e.message = result.rejected.front().reason;
-    e.records = result.rejected.size();
-    e.raw_bytes = data.size();
-    e.format = "raw";
-    e.is_gzip = false;
-    e.data = std::make_shared<const std::string>(std::move(data));
-    std::weak_ptr<bool> alive = alive_;
-    deadletter_.write(std::move(e), [this, job, alive](Status st) {
-      if (alive.expired()) {
-        return;
-      }
-      if (!st) {
-        log_.error(component_, "Writing to the dead-letter directory failed: {}", st.message());
-      }
-      metrics_.deadletter_blocks->Increment();
+    auto e = std::make_shared<DeadLetterEntry>();
+    e->output = opts_.name;
+    e->destination = opts_.destination;
+    e->block_id = newBlockId();
+    e->reason = "record_too_large";
+    e->message = result.rejected.front().reason;
+    e->records = result.rejected.size();
+    e->raw_bytes = data.size();
+    e->format = "raw";
+    e->is_gzip = false;
+    e->data = std::make_shared<const std::string>(std::move(data));
+    storeDeadLetter(std::move(e), 0, [this, job](bool) {
       if (--job->blocks_left == 0) {
         jobFinished(*job);
       }
@@ -345,6 +349,12 @@ void OutputRunner::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outco
   metrics_.request_duration->Observe(std::chrono::duration<double>(elapsed).count());
   switch (outcome.delivery) {
     case Delivery::kDelivered:
+      failing_since_.reset();
+      if (metrics_.last_success != nullptr) {
+        metrics_.last_success->Set(std::chrono::duration<double>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+      }
       metrics_.records->Increment(static_cast<double>(block->records));
       metrics_.bytes_raw->Increment(static_cast<double>(block->raw_bytes));
       metrics_.bytes_compressed->Increment(static_cast<double>(block->body->size()));
@@ -362,6 +372,10 @@ void OutputRunner::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outco
       deadLetterBlock(block, "rejected", outcome);
       break;
     case Delivery::kRetry:
+      if (!failing_since_) {
+        failing_since_ = started;
+      }
+      last_error_ = fmt::format("{} {}", outcome.http_status, outcome.error_code);
       scheduleRetry(block, outcome);
       break;
   }
@@ -409,31 +423,84 @@ void OutputRunner::scheduleRetry(std::shared_ptr<Block> block, const SendOutcome
 
 void OutputRunner::deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
                                    const SendOutcome& outcome) {
-  DeadLetterEntry e;
-  e.output = opts_.name;
-  e.destination = opts_.destination;
-  e.block_id = block->id;
-  e.reason = std::move(reason);
-  e.http_status = outcome.http_status;
-  e.error_code = outcome.error_code;
-  e.message = outcome.message;
-  e.attempts = block->attempts;
-  e.records = block->records;
-  e.raw_bytes = block->raw_bytes;
-  e.format = opts_.format;
-  e.data = block->body;
-  e.is_gzip = true;
+  auto e = std::make_shared<DeadLetterEntry>();
+  e->output = opts_.name;
+  e->destination = opts_.destination;
+  e->block_id = block->id;
+  e->reason = std::move(reason);
+  e->http_status = outcome.http_status;
+  e->error_code = outcome.error_code;
+  e->message = outcome.message;
+  e->attempts = block->attempts;
+  e->records = block->records;
+  e->raw_bytes = block->raw_bytes;
+  e->format = opts_.format;
+  e->data = block->body;
+  e->is_gzip = true;
+  storeDeadLetter(std::move(e), 0, [this, block](bool) { blockFinished(block, false); });
+}
+
+void OutputRunner::storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
+                                   std::function<void(bool)> done) {
+  ++dl_writing_;
   std::weak_ptr<bool> alive = alive_;
-  deadletter_.write(std::move(e), [this, block, alive](Status st) {
+  deadletter_.write(*entry, [this, entry, attempt, done = std::move(done), alive](Status st) {
     if (alive.expired()) {
       return;
     }
-    if (!st) {
-      log_.error(component_, "Writing block {} to the dead-letter directory failed: {}",
-                 block->id, st.message());
+    --dl_writing_;
+    if (st) {
+      if (attempt > 0) {
+        log_.info(component_, "Block {} is now stored in the dead-letter directory.",
+                  entry->block_id);
+      }
+      metrics_.deadletter_blocks->Increment();
+      done(true);
+      return;
     }
-    metrics_.deadletter_blocks->Increment();
-    blockFinished(block, false);
+    if (st.error().code == ErrorCode::kUnavailable) {
+      // Full: the stated policy is to keep the directory at its cap and drop the new block.
+      metrics_.deadletterDiscarded().Increment();
+      log_.logLimited(LogLevel::kError, component_ + "/deadletter-full", std::chrono::seconds(30),
+                      component_,
+                      fmt::format("{} Block {} ({} records) is dropped, not stored: those "
+                                  "records are lost.",
+                                  st.message(), entry->block_id, entry->records));
+      done(false);
+      return;
+    }
+    metrics_.deadletterWriteErrors().Increment();
+    const auto delay = backoffDelay(backoff_, attempt, std::nullopt, rng_);
+    log_.logLimited(LogLevel::kError, component_ + "/deadletter-write", std::chrono::seconds(30),
+                    component_,
+                    fmt::format("Cannot write block {} ({} records) to the dead-letter directory: "
+                                "{} The block is kept and not acknowledged, inputs are paused, "
+                                "and the write is tried again in {} ms.",
+                                entry->block_id, entry->records, st.message(), delay.count()));
+    ++dl_waiting_;
+    notifyPressure();
+    auto timer = std::make_unique<Timer>(loop_);
+    Timer* raw = timer.get();
+    dl_timers_[raw] = std::move(timer);
+    raw->start(delay, [this, raw, entry, attempt, done] {
+      // Destroy the timer after this callback has returned.
+      loop_.post([keep = std::shared_ptr<Timer>(std::move(dl_timers_[raw]))] {});
+      dl_timers_.erase(raw);
+      --dl_waiting_;
+      notifyPressure();
+      storeDeadLetter(entry, attempt + 1, done);
+    });
+  });
+}
+
+void OutputRunner::notifyPressure() {
+  if (!on_pressure_) {
+    return;
+  }
+  loop_.post([fn = on_pressure_, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      fn();
+    }
   });
 }
 
@@ -461,6 +528,7 @@ void OutputRunner::blockFinished(const std::shared_ptr<Block>& block, bool deliv
 
 void OutputRunner::jobFinished(Job& job) {
   --jobs_open_;
+  open_jobs_since_.erase(job.since);
   for (auto& t : job.tickets) {
     if (--t->outputs_left == 0 && t->chunk->on_ack) {
       t->chunk->on_ack();
@@ -470,8 +538,48 @@ void OutputRunner::jobFinished(Job& job) {
 }
 
 bool OutputRunner::idle() const {
-  return pending_.empty() && encoding_ == 0 && jobs_open_ == 0 && ready_.empty() &&
-         in_flight_ == 0 && waiting_retry_ == 0 && retrying_.empty();
+  // Jobs held open only by dead letters waiting to be written again do not hold up shutdown:
+  // those blocks stay unacknowledged and their records are read again after a restart.
+  return pending_.empty() && encoding_ == 0 && (jobs_open_ == 0 || dl_waiting_ > 0) &&
+         ready_.empty() && in_flight_ == 0 && waiting_retry_ == 0 && retrying_.empty() &&
+         dl_writing_ == 0;
+}
+
+OutputReadiness OutputRunner::readiness(std::chrono::steady_clock::time_point now) const {
+  if (stalled()) {
+    return {false, fmt::format("output \"{}\": a rejected block cannot be written to the "
+                               "dead-letter directory",
+                               opts_.name)};
+  }
+  if (failing_since_ && !idle() && now - *failing_since_ > opts_.settings.retry_max) {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *failing_since_);
+    return {false, fmt::format("output \"{}\": nothing delivered for {} s while data is "
+                               "pending (last error: {})",
+                               opts_.name, secs.count(), last_error_)};
+  }
+  return {};
+}
+
+std::chrono::steady_clock::duration OutputRunner::oldestUnacked(
+    std::chrono::steady_clock::time_point now) const {
+  std::optional<std::chrono::steady_clock::time_point> oldest;
+  if (!open_jobs_since_.empty()) {
+    oldest = *open_jobs_since_.begin();
+  }
+  if (!pending_.empty() && (!oldest || pending_.front()->routed_at < *oldest)) {
+    oldest = pending_.front()->routed_at;
+  }
+  if (!oldest || *oldest > now) {
+    return {};
+  }
+  return now - *oldest;
+}
+
+void OutputRunner::updateGauges(std::chrono::steady_clock::time_point now) {
+  if (metrics_.oldest_unacked_age != nullptr) {
+    metrics_.oldest_unacked_age->Set(
+        std::chrono::duration<double>(oldestUnacked(now)).count());
+  }
 }
 
 void OutputRunner::abandon() {
@@ -481,6 +589,9 @@ void OutputRunner::abandon() {
     if (block->retry_timer) {
       block->retry_timer->stop();
     }
+  }
+  for (auto& [ptr, timer] : dl_timers_) {
+    timer->stop();
   }
 }
 

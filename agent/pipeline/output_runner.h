@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,14 @@ struct ChunkTicket {
   std::uint32_t encodes_left = 0;        // outputs that still hold its raw bytes
   std::uint64_t charged_bytes = 0;       // held against the memory budget until encoded
   bool failed = false;                   // some records were dead-lettered, not delivered
+  bool parse_errors_counted = false;     // the first output to find parse errors counts them
+  std::chrono::steady_clock::time_point routed_at{};
+};
+
+// Whether an output is delivering, for /readyz; reason says why not, in one sentence.
+struct OutputReadiness {
+  bool ready = true;
+  std::string reason;
 };
 
 struct OutputRunnerOptions {
@@ -78,11 +88,23 @@ class OutputRunner {
   std::uint64_t backlogBytes() const { return pending_bytes_; }
   bool backlogged() const { return pending_bytes_ >= backlogHigh(); }
   bool backlogLow() const { return pending_bytes_ < backlogHigh() / 2; }
-  // Called after chunks left the backlog (taken by an encode job).
-  void setOnBacklogDrained(std::function<void()> fn) { on_drained_ = std::move(fn); }
+  // A block that must go to the dead-letter directory could not be written there (not a
+  // directory, disk full, ...): it is kept and written again with backoff, and the pipeline
+  // pauses inputs until it is stored.
+  bool stalled() const { return dl_waiting_ > 0; }
+  // Called (posted, on the loop) when backlogged(), backlogLow() or stalled() may have changed.
+  void setOnPressureChange(std::function<void()> fn) { on_pressure_ = std::move(fn); }
 
   std::uint64_t queuedBlocks() const { return ready_.size() + waiting_retry_; }
   std::uint64_t inFlight() const { return in_flight_; }
+
+  // Not ready while a dead letter cannot be written, or while data is pending and no block
+  // was delivered for longer than retry.max (the longest wait between two attempts).
+  OutputReadiness readiness(std::chrono::steady_clock::time_point now) const;
+  // Age of the oldest record routed here and not yet acknowledged (0 when none).
+  std::chrono::steady_clock::duration oldestUnacked(std::chrono::steady_clock::time_point now) const;
+  // Sets the gauges that depend on time (oldest unacknowledged age). Called every second.
+  void updateGauges(std::chrono::steady_clock::time_point now);
 
  private:
   struct Job;
@@ -97,6 +119,12 @@ class OutputRunner {
                      std::chrono::steady_clock::time_point started);
   void scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome);
   void deadLetterBlock(std::shared_ptr<Block> block, std::string reason, const SendOutcome& outcome);
+  // Writes a dead letter; when the write fails, keeps it and tries again with backoff until it
+  // is stored or the directory is full. done(stored) runs once; stored is false only when the
+  // dead-letter directory is at deadletter.max_size (the records are then lost, counted).
+  void storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
+                       std::function<void(bool stored)> done);
+  void notifyPressure();
   void blockFinished(const std::shared_ptr<Block>& block, bool delivered);
   void jobFinished(Job& job);
   std::uint64_t estimateEncoded(const RecordChunk& chunk) const;
@@ -121,7 +149,7 @@ class OutputRunner {
 
   std::uint64_t pending_estimate_ = 0;
   std::uint64_t pending_bytes_ = 0;
-  std::function<void()> on_drained_;
+  std::function<void()> on_pressure_;
   std::uint64_t pending_records_ = 0;
   Timer delay_timer_;
   bool flushing_ = false;
@@ -132,6 +160,12 @@ class OutputRunner {
   std::size_t waiting_retry_ = 0;
   bool abandoned_ = false;
   std::map<const Block*, std::shared_ptr<Block>> retrying_;  // blocks between attempts
+  std::size_t dl_writing_ = 0;  // dead-letter writes on libuv's pool
+  std::size_t dl_waiting_ = 0;  // dead letters waiting for their next write attempt
+  std::map<const Timer*, std::unique_ptr<Timer>> dl_timers_;
+  std::multiset<std::chrono::steady_clock::time_point> open_jobs_since_;  // oldest record of each
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;  // first retry since success
+  std::string last_error_;
   std::shared_ptr<bool> alive_;
 };
 

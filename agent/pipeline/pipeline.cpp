@@ -65,7 +65,8 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
       clock_(clock),
       hostname_(hostName(config.service)),
       budget_(config.service.memory_limit),
-      deadletter_(loop, config.service.state_dir + "/deadletter"),
+      deadletter_(loop, config.service.state_dir + "/deadletter",
+                  config.service.deadletter_max_size),
       checkpoint_timer_(loop),
       drain_timer_(loop),
       deadline_timer_(loop) {
@@ -97,6 +98,7 @@ std::unique_ptr<PluginContext> Pipeline::makeContext(const PluginSection& sectio
 
 Status Pipeline::start(bool with_inputs) {
   INGESTD_ASSERT_ON_LOOP();
+  deadletter_.start();
   for (const auto& section : config_.outputs) {
     auto slot = std::make_unique<OutputSlot>();
     slot->section = &section;
@@ -130,7 +132,7 @@ Status Pipeline::start(bool with_inputs) {
     ro.hostname = hostname_;
     slot->runner = std::make_unique<OutputRunner>(std::move(ro), *slot->output, loop_, workers_,
                                                   budget_, deadletter_, slot->metrics, log_);
-    slot->runner->setOnBacklogDrained([this] { maybeResume(); });
+    slot->runner->setOnPressureChange([this] { onPressureChange(); });
     outputs_.push_back(std::move(slot));
   }
   if (!with_inputs) {
@@ -172,13 +174,25 @@ OutputRunner* Pipeline::runner(std::string_view output_name) {
   return nullptr;
 }
 
-bool Pipeline::ready() const {
+OutputReadiness Pipeline::readiness() const {
+  if (stopping_) {
+    return {false, "shutting down"};
+  }
+  const auto now = std::chrono::steady_clock::now();
+  OutputReadiness all;
   for (const auto& o : outputs_) {
+    OutputReadiness r;
     if (!o->output->ready()) {
-      return false;
+      r = {false, fmt::format("output \"{}\": not ready (no access token yet)", o->section->name)};
+    } else if (o->runner) {
+      r = o->runner->readiness(now);
+    }
+    if (!r.ready) {
+      all.ready = false;
+      all.reason += (all.reason.empty() ? "" : "\n") + r.reason;
     }
   }
-  return !stopping_;
+  return all;
 }
 
 void Pipeline::route(InputSlot& input, RecordChunk chunk) {
@@ -209,6 +223,7 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
     return;
   }
   auto ticket = std::make_shared<ChunkTicket>();
+  ticket->routed_at = std::chrono::steady_clock::now();
   ticket->charged_bytes = chunk.data.size() + sizeof(RecordChunk);
   ticket->outputs_left = static_cast<std::uint32_t>(it->second.size());
   ticket->encodes_left = ticket->outputs_left;
@@ -228,11 +243,21 @@ bool Pipeline::underPressure() const {
     return true;
   }
   for (const auto& o : outputs_) {
-    if (!o->runner->backlogLow()) {
+    if (!o->runner->backlogLow() || o->runner->stalled()) {
       return true;
     }
   }
   return false;
+}
+
+void Pipeline::onPressureChange() {
+  for (const auto& o : outputs_) {
+    if (o->runner->stalled()) {
+      pauseInputs();
+      return;
+    }
+  }
+  maybeResume();
 }
 
 void Pipeline::maybeResume() {
@@ -277,6 +302,11 @@ void Pipeline::resumeInputs() {
 
 void Pipeline::checkpointAll() {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
+  metrics_.deadletterBytes().Set(static_cast<double>(deadletter_.usedBytes()));
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& o : outputs_) {
+    o->runner->updateGauges(now);
+  }
   for (auto& in : inputs_) {
     if (!in->stopped) {
       in->input->checkpoint();

@@ -41,7 +41,9 @@ class Pipeline {
   void shutdown(std::function<void(bool clean)> done);
 
   OutputRunner* runner(std::string_view output_name);
-  bool ready() const;
+  // /readyz: every output ready (has a token, delivers or has nothing pending), not stopping.
+  OutputReadiness readiness() const;
+  bool ready() const { return readiness().ready; }
   const MemoryBudget& budget() const { return budget_; }
 
  private:
@@ -56,6 +58,8 @@ class Pipeline {
   // Memory budget full, or an output's encode backlog above its high mark.
   bool underPressure() const;
   void maybeResume();
+  // An output's backlog or dead-letter state changed: pause or resume inputs.
+  void onPressureChange();
   void checkpointAll();
   void finishShutdown(bool clean);
 

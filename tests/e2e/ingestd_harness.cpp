@@ -93,8 +93,15 @@ std::string IngestdHarness::tailInput(const std::string& name, const std::string
                      name, name, path_glob, extra);
 }
 
-bool IngestdHarness::startIngestd(const std::string& config) {
-  ingestd_ = std::make_unique<Process>(std::vector<std::string>{binPath("ingestd"), "run", "-c", config});
+bool IngestdHarness::startIngestd(const std::string& config) { return startIngestd(config, {}); }
+
+bool IngestdHarness::startIngestd(const std::string& config,
+                                  const std::vector<std::string>& prefix) {
+  std::vector<std::string> argv = prefix;
+  for (const auto& a : {binPath("ingestd"), std::string("run"), std::string("-c"), config}) {
+    argv.push_back(a);
+  }
+  ingestd_ = std::make_unique<Process>(std::move(argv));
   auto serving = ingestd_->waitForStderrLine("/metrics", std::chrono::seconds(15));
   if (!serving) {
     return false;

@@ -55,6 +55,8 @@ class IngestdHarness {
 
   // Starts `ingestd run -c config`; waits for the "started" log line. Returns false on failure.
   bool startIngestd(const std::string& config);
+  // The same, run through `prefix` (e.g. {"setpriv", "--reuid=65534", ..., "--"}).
+  bool startIngestd(const std::string& config, const std::vector<std::string>& prefix);
   Process& ingestd() { return *ingestd_; }
   // SIGTERM and wait; returns the exit code.
   std::optional<int> stopIngestd(std::chrono::milliseconds timeout = std::chrono::seconds(30));

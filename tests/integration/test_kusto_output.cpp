@@ -159,9 +159,11 @@ TEST_CASE("kusto output: 429 with Retry-After, permanent 400, dropped connection
   CHECK(dropped->delivery == ingestd::Delivery::kRetry);
   CHECK(dropped->http_status == 0);
   CHECK(dropped->error_code == "ConnectionDropped");
-  CHECK(h.output_metrics.requests(429).Value() == 1);
-  CHECK(h.output_metrics.requests(400).Value() == 1);
-  CHECK(h.output_metrics.requests(0).Value() == 1);
+  CHECK(h.output_metrics.requests(429, "Throttling").Value() == 1);
+  CHECK(h.output_metrics.requests(400, "BadRequest_MappingReferenceWasNotFound").Value() == 1);
+  // No response: the transport error kind is the label, not a lump code="0".
+  CHECK(h.output_metrics.requests(0, "ConnectionDropped").Value() == 1);
+  CHECK(h.output_metrics.requests(0).Value() == 0);
   CHECK(h.stopAll());
 }
 
@@ -209,7 +211,7 @@ TEST_CASE("kusto output: client_secret token, 401 forces one refresh and one ret
   CHECK(ingest_reqs[0].headers.at("x-ms-client-request-id") ==
         ingest_reqs[1].headers.at("x-ms-client-request-id"));
   CHECK(h.output_metrics.tokenRefresh("ok").Value() == 2);
-  CHECK(h.output_metrics.requests(401).Value() == 1);
+  CHECK(h.output_metrics.requests(401, "Unauthorized").Value() == 1);
   CHECK(h.output_metrics.requests(200).Value() == 1);
   CHECK(h.stopAll());
 }

@@ -37,6 +37,7 @@ struct TailFile {
   bool at_eof = false;
   bool deleted = false;
   bool moved = false;     // no longer at its path (rotated or deleted): counted once
+  bool move_unclassified = false;  // gone from the globs; the next probe says rotated or deleted
   bool released = false;  // read to the end and closed; kept until every range is acked
   int orphan_scans = 0;   // scans in a row that did not find it while it sat at EOF
   bool release_on_eof = false;  // orphaned long enough: release if the next read finds nothing
@@ -351,10 +352,11 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
       continue;
     }
     // Not at any matched path: rotated away or deleted. Read it to its end, then, after a full
-    // scan interval at EOF without growth, let it go.
+    // scan interval at EOF without growth, let it go. Which of the two it was is counted once
+    // the next read's probe tells (a link count of 0 is a deletion, not also a rotation).
     if (!f->moved) {
       f->moved = true;
-      countEvent("rotated");
+      f->move_unclassified = true;
     }
     if (f->reading || !f->at_eof || f->want_read) {
       f->orphan_scans = 0;
@@ -450,11 +452,16 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
   const std::string component = "input " + ctx_.instance;
   if (opened.fd < 0) {
     if (opened.err != ENOENT) {
+      // Counted once per path until it opens; the scan tries again every scan_interval.
+      if (open_failed_.insert(path).second) {
+        countEvent("open_failed");
+      }
       ctx_.log.logLimited(LogLevel::kWarn, path, std::chrono::seconds(60), component,
                           fmt::format("Cannot open \"{}\": {}.", path, std::strerror(opened.err)));
     }
     return;
   }
+  open_failed_.erase(path);
   Key key{opened.dev, opened.ino};
   if (stopping_ || by_inode_.count(key) != 0) {
     closeFd(opened.fd);
@@ -592,7 +599,11 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
     f->size = outcome.size;
     if (outcome.nlink == 0 && !f->deleted) {
       f->deleted = true;
+      f->move_unclassified = false;
       countEvent("deleted");
+    } else if (f->move_unclassified) {
+      f->move_unclassified = false;
+      countEvent("rotated");
     }
     if (outcome.size > f->read_offset) {
       issueRead(f);
@@ -688,6 +699,10 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
 
 void TailInput::release(const std::shared_ptr<TailFile>& f) {
   frame(f, true);  // the file is finished: its incomplete last line is a record
+  if (f->move_unclassified) {
+    f->move_unclassified = false;
+    countEvent(f->deleted ? "deleted" : "rotated");
+  }
   f->released = true;
   Key key{f->dev, f->ino};
   if (auto it = by_inode_.find(key); it != by_inode_.end() && it->second == f->id) {

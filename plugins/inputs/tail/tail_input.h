@@ -125,6 +125,7 @@ class TailInput final : public Input {
   std::map<Key, std::uint64_t> by_inode_;                     // open files only
   std::map<Key, CheckpointEntry> saved_;  // entries of files that are not open
   std::map<std::string, uv_fs_event_t*> dir_watches_;
+  std::set<std::string> open_failed_;  // paths that could not be opened (counted once each)
   std::unique_ptr<Timer> scan_timer_;
   std::unique_ptr<Timer> partial_timer_;
   std::shared_ptr<CheckpointWriter> writer_;

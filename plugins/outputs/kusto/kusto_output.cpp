@@ -192,10 +192,10 @@ void KustoOutput::onResponse(std::uint64_t id, const std::string& token, HttpRes
   }
   Send& s = it->second;
   s.request = 0;
-  if (ctx_.output_metrics != nullptr) {
-    ctx_.output_metrics->requests(static_cast<int>(response.status)).Increment();
-  }
   if (response.status == 401 && !s.auth_retried && provider_->canRefresh()) {
+    if (ctx_.output_metrics != nullptr) {
+      ctx_.output_metrics->requests(401, "Unauthorized").Increment();
+    }
     // The token may have been revoked or rotated: fetch a new one and try once more.
     s.auth_retried = true;
     ctx_.log.logLimited(LogLevel::kWarn, component_ + "/401", std::chrono::seconds(30),
@@ -213,6 +213,11 @@ void KustoOutput::onResponse(std::uint64_t id, const std::string& token, HttpRes
   view.body = response.body;
   view.headers = &response.headers;
   SendOutcome out = kusto::classifyResponse(view, classify_, ctx_.clock.wallNow());
+  if (ctx_.output_metrics != nullptr) {
+    const bool ok = out.delivery == Delivery::kDelivered;
+    ctx_.output_metrics->requests(static_cast<int>(response.status), ok ? "" : out.error_code)
+        .Increment();
+  }
   if (out.delivery != Delivery::kDelivered) {
     ctx_.log.debug(component_, "Block {} attempt {}: {} {} {}", s.payload.block_id,
                    s.payload.attempt, out.http_status, out.error_code, out.message);
