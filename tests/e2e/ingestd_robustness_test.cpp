@@ -10,8 +10,12 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -361,5 +365,126 @@ TEST_CASE("a file that cannot be opened is counted once and logged") {
   // Scans go on trying; the counter does not grow with them.
   CHECK(h.ingestd().waitForStderrLine("Cannot open", 5s).has_value());
   CHECK(h.metric("ingestd_input_file_events_total", {"event=\"open_failed\""}) == 1);
+  CHECK(h.stopIngestd() == 0);
+}
+
+namespace {
+
+// name -> label keys, from the tables of docs/metrics.md.
+std::map<std::string, std::set<std::string>> documentedMetrics() {
+  std::ifstream in(std::string(INGESTD_SOURCE_DIR) + "/docs/metrics.md");
+  std::map<std::string, std::set<std::string>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("| `", 0) != 0) {
+      continue;
+    }
+    std::vector<std::string> cells;
+    std::size_t pos = 1;
+    while (pos < line.size()) {
+      auto bar = line.find('|', pos);
+      if (bar == std::string::npos) {
+        break;
+      }
+      cells.push_back(line.substr(pos, bar - pos));
+      pos = bar + 1;
+    }
+    REQUIRE(cells.size() >= 4);
+    auto name = cells[0].substr(cells[0].find('`') + 1);
+    name = name.substr(0, name.find('`'));
+    std::set<std::string> labels;
+    std::string cell = cells[2];
+    std::size_t start = 0;
+    while (start <= cell.size()) {
+      auto comma = cell.find(',', start);
+      std::string l = cell.substr(start, comma == std::string::npos ? std::string::npos
+                                                                    : comma - start);
+      l.erase(0, l.find_first_not_of(' '));
+      l.erase(l.find_last_not_of(' ') + 1);
+      if (!l.empty()) {
+        labels.insert(l);
+      }
+      if (comma == std::string::npos) {
+        break;
+      }
+      start = comma + 1;
+    }
+    out[name] = labels;
+  }
+  return out;
+}
+
+// name -> label keys of every family served, from `# TYPE` lines and samples.
+std::map<std::string, std::set<std::string>> servedMetrics(const std::string& text) {
+  std::map<std::string, std::set<std::string>> out;
+  std::map<std::string, std::string> types;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      auto rest = line.substr(7);
+      auto sp = rest.find(' ');
+      types[rest.substr(0, sp)] = rest.substr(sp + 1);
+      out[rest.substr(0, sp)];
+      continue;
+    }
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
+    std::string name = line.substr(0, line.find_first_of("{ "));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string base = name.substr(0, name.size() - std::strlen(suffix));
+      if (name.size() > std::strlen(suffix) && name.ends_with(suffix) &&
+          types[base] == "histogram") {
+        name = base;
+      }
+    }
+    auto& labels = out[name];
+    auto open = line.find('{');
+    if (open == std::string::npos || open > line.find(' ')) {
+      continue;
+    }
+    auto close = line.find('}', open);
+    std::string body = line.substr(open + 1, close - open - 1);
+    std::size_t p = 0;
+    while (p < body.size()) {
+      auto eq = body.find('=', p);
+      std::string key = body.substr(p, eq - p);
+      if (key != "le") {
+        labels.insert(key);
+      }
+      auto q = body.find('"', eq + 2);
+      while (q != std::string::npos && body[q - 1] == '\\') {
+        q = body.find('"', q + 1);
+      }
+      p = q + 2;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("metrics served by the daemon are exactly the documented ones") {
+  IngestdHarness h;
+  h.createTable("Events");
+  const std::string log = h.dir().file("app.log");
+  IngestdHarness::appendLines(log, 0, 200);
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(h.waitForAll("Events", 200, 30s));
+  const auto text =
+      httpRequest("GET", fmt::format("http://127.0.0.1:{}/metrics", h.metricsPort())).body;
+  const auto served = servedMetrics(text);
+  const auto documented = documentedMetrics();
+  REQUIRE(documented.size() > 20);
+  for (const auto& [name, labels] : served) {
+    CAPTURE(name);
+    REQUIRE_MESSAGE(documented.contains(name), "served but not in docs/metrics.md: ", name);
+    CHECK(documented.at(name) == labels);
+  }
+  for (const auto& [name, labels] : documented) {
+    CHECK_MESSAGE(served.contains(name), "documented but not served: ", name);
+  }
   CHECK(h.stopIngestd() == 0);
 }
