@@ -209,15 +209,18 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
   job->encoded = true;
   for (std::size_t i = 0; i < job->tickets.size(); ++i) {
     auto& t = job->tickets[i];
-    if (--t->encodes_left == 0) {
-      budget_.release(t->charged_bytes);
-    }
     const std::uint64_t invalid =
         i < result.stats.json_invalid_by_chunk.size() ? result.stats.json_invalid_by_chunk[i] : 0;
     if (invalid > 0 && !t->parse_errors_counted && metrics_.owner != nullptr) {
       t->parse_errors_counted = true;
       metrics_.owner->input_parse_errors->Add({{"input", t->chunk->source->input}})
           .Increment(static_cast<double>(invalid));
+    }
+    if (--t->encodes_left == 0) {
+      // Every output has its encoded copy: the raw records are no longer needed, so they stop
+      // being resident at the moment the budget stops counting them.
+      budget_.release(t->charged_bytes);
+      t->chunk.reset();
     }
   }
   if (result.stats.invalid_utf8_repaired > 0 && metrics_.owner != nullptr) {
@@ -530,8 +533,8 @@ void OutputRunner::jobFinished(Job& job) {
   --jobs_open_;
   open_jobs_since_.erase(job.since);
   for (auto& t : job.tickets) {
-    if (--t->outputs_left == 0 && t->chunk->on_ack) {
-      t->chunk->on_ack();
+    if (--t->outputs_left == 0 && t->on_ack) {
+      t->on_ack();
     }
   }
   job.tickets.clear();

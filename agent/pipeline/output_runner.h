@@ -30,9 +30,11 @@
 namespace ingestd {
 
 // Shared between the outputs a chunk was routed to: the chunk is acknowledged when the last of
-// them is done with it.
+// them is done with it. Its records (chunk) are dropped once every output has encoded them:
+// what waits for the acknowledgement is on_ack (a few bytes of positions), never the data.
 struct ChunkTicket {
-  std::shared_ptr<const RecordChunk> chunk;
+  std::shared_ptr<const RecordChunk> chunk;  // null once every output has encoded it
+  std::function<void()> on_ack;              // the chunk's on_ack, moved here by the router
   std::uint32_t outputs_left = 0;        // outputs that have not acknowledged it yet
   std::uint32_t encodes_left = 0;        // outputs that still hold its raw bytes
   std::uint64_t charged_bytes = 0;       // held against the memory budget until encoded

@@ -227,6 +227,8 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   ticket->charged_bytes = chunk.data.size() + sizeof(RecordChunk);
   ticket->outputs_left = static_cast<std::uint32_t>(it->second.size());
   ticket->encodes_left = ticket->outputs_left;
+  ticket->on_ack = std::move(chunk.on_ack);
+  chunk.on_ack = nullptr;
   ticket->chunk = std::make_shared<const RecordChunk>(std::move(chunk));
   budget_.acquire(ticket->charged_bytes);
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));

@@ -100,8 +100,8 @@ struct Fixture {
     c.data = std::move(data);
     c.records = records;
     c.time = std::chrono::system_clock::now();
-    c.on_ack = [acks] { ++*acks; };
     auto t = std::make_shared<ChunkTicket>();
+    t->on_ack = [acks] { ++*acks; };
     t->charged_bytes = c.data.size();
     t->outputs_left = 1;
     t->encodes_left = 1;
