@@ -202,7 +202,10 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
     WorkerPool workers(loop, config.service.workers);
     Metrics metrics;
     Pipeline pipeline(config, registry, loop, workers, metrics, log, clock);
-    StatusServer status(loop, metrics, [&pipeline] { return pipeline.ready(); });
+    StatusServer status(loop, metrics, [&pipeline] {
+      OutputReadiness r = pipeline.readiness();
+      return Readiness{r.ready, std::move(r.reason)};
+    });
     Signals signals;
     bool shutting_down = false;
 

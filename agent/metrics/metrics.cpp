@@ -5,6 +5,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "agent/metrics/process_metrics.h"
+
 namespace ingestd {
 
 namespace {
@@ -205,7 +207,9 @@ prometheus::Counter& OutputMetrics::tokenRefresh(std::string_view result) {
 std::string Metrics::serialize() const {
   prometheus::TextSerializer serializer;
   std::ostringstream out;
-  serializer.Serialize(out, registry_->Collect());
+  auto families = registry_->Collect();
+  appendProcessMetrics(families);  // process_* and ingestd_build_info, read at scrape time
+  serializer.Serialize(out, families);
   return out.str();
 }
 
