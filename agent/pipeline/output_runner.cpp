@@ -24,6 +24,7 @@ struct OutputRunner::Job {
   std::vector<std::shared_ptr<ChunkTicket>> tickets;
   std::size_t blocks_left = 0;
   bool encoded = false;
+  std::uint64_t charged = 0;  // the encoded text the worker builds, held until it is compressed
   std::multiset<std::chrono::steady_clock::time_point>::iterator since;  // in open_jobs_since_
 };
 
@@ -165,6 +166,9 @@ void OutputRunner::startJob() {
   }
   ++encoding_;
   ++jobs_open_;
+  // The worker holds the encoded text of the whole job before compressing it: count it.
+  job->charged = estimate;
+  budget_.acquire(job->charged);
   auto oldest = job->tickets.front()->routed_at;
   for (const auto& t : job->tickets) {
     oldest = std::min(oldest, t->routed_at);
@@ -207,6 +211,8 @@ void OutputRunner::startJob() {
 void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) {
   --encoding_;
   job->encoded = true;
+  budget_.release(job->charged);
+  job->charged = 0;
   for (std::size_t i = 0; i < job->tickets.size(); ++i) {
     auto& t = job->tickets[i];
     const std::uint64_t invalid =
