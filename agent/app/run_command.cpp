@@ -17,6 +17,7 @@
 #include "agent/config/settings.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
+#include "agent/loop/lag_monitor.h"
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
@@ -208,6 +209,19 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
     });
     Signals signals;
     bool shutting_down = false;
+    // Loop lag: how late a 100 ms timer fires is how long callbacks kept the loop busy.
+    LagMonitor lag(
+        loop, std::chrono::milliseconds(100), std::chrono::milliseconds(25),
+        [&metrics](std::chrono::nanoseconds l) {
+          metrics.loopLag().Observe(std::chrono::duration<double>(l).count());
+        },
+        [&log](std::chrono::nanoseconds l) {
+          log.logLimited(LogLevel::kWarn, "loop-lag", std::chrono::seconds(10), "service",
+                         fmt::format("The event loop was busy for {} ms in one go (over 25 ms): "
+                                     "reads, sends and /metrics waited that long.",
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(l)
+                                         .count()));
+        });
 
     auto stop_everything = [&](bool clean) {
       if (!clean) {
@@ -215,6 +229,7 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
       }
       status.close([] {});
       signals.close();
+      lag.stop();
       log.info("service", "Stopped.");
     };
     signals.start(
@@ -258,6 +273,7 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
         return;
       }
       started = true;
+      lag.start();
       log.info("service", "ingestd {} started with {} input(s) and {} output(s).",
                INGESTD_VERSION, config.inputs.size(), config.outputs.size());
     });

@@ -86,7 +86,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   memory_limit_ = &BuildGauge().Name("ingestd_memory_budget_limit_bytes")
                        .Help("service.memory_limit.").Register(r).Add({});
   loop_lag_ = &BuildHistogram().Name("ingestd_loop_callback_seconds")
-                   .Help("Duration of long event-loop callbacks.").Register(r)
+                   .Help("Event-loop lag: how late a 100 ms timer fired (callbacks kept the "
+                         "loop busy that long).")
+                   .Register(r)
                    .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.025, 0.1,
                                                                      0.5, 2});
 }
