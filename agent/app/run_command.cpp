@@ -240,6 +240,7 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
                      "Second signal SIG{}: exiting now; data not yet acknowledged will be read "
                      "again after a restart.",
                      signalName(signum));
+            log.flush(std::chrono::seconds(2));
             std::fflush(nullptr);
             ::_exit(1);
           }

@@ -1,9 +1,14 @@
-// Logger implementation: one line per message, written with a single fwrite under a mutex.
+// Logger implementation: callers format one line per message and queue it; the writer thread
+// writes each with a single fwrite.
 #include "agent/core/log.h"
 
 #include <ctime>
 
 namespace ingestd {
+
+namespace {
+std::string timestampNow();
+}  // namespace
 
 bool parseLogLevel(std::string_view name, LogLevel& out) {
   static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {
@@ -31,7 +36,67 @@ std::string_view logLevelName(LogLevel level) {
 }
 
 Logger::Logger(LogLevel level, Format format, std::FILE* out)
-    : level_(level), format_(format), out_(out) {}
+    : level_(level), format_(format), out_(out), writer_([this] { writerMain(); }) {}
+
+Logger::~Logger() {
+  {
+    std::lock_guard lock(q_mu_);
+    stop_ = true;
+  }
+  q_cv_.notify_one();
+  writer_.join();
+}
+
+void Logger::enqueue(std::string line) {
+  {
+    std::lock_guard lock(q_mu_);
+    if (queue_.size() >= kMaxQueuedLines || queued_bytes_ + line.size() > kMaxQueuedBytes) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queued_bytes_ += line.size();
+    queue_.push_back(std::move(line));
+    ++enqueued_;
+  }
+  q_cv_.notify_one();
+}
+
+void Logger::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(q_mu_);
+  const std::uint64_t target = enqueued_;
+  written_cv_.wait_for(lock, timeout, [&] { return written_ >= target || stop_; });
+}
+
+void Logger::writerMain() {
+  std::uint64_t dropped_reported = 0;
+  std::unique_lock lock(q_mu_);
+  for (;;) {
+    q_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty() && stop_) {
+      break;
+    }
+    std::deque<std::string> batch;
+    batch.swap(queue_);
+    queued_bytes_ = 0;
+    lock.unlock();
+    for (const auto& line : batch) {
+      std::fwrite(line.data(), 1, line.size(), out_);
+    }
+    const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed);
+    if (dropped > dropped_reported) {
+      const std::string note = fmt::format(
+          "{} warn  log: {} log line(s) were dropped because stderr could not keep up.\n",
+          timestampNow(), dropped - dropped_reported);
+      std::fwrite(note.data(), 1, note.size(), out_);
+      dropped_reported = dropped;
+    }
+    std::fflush(out_);
+    lock.lock();
+    written_ += batch.size();
+    written_cv_.notify_all();
+  }
+  written_cv_.notify_all();
+}
 
 namespace {
 
@@ -78,9 +143,7 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
     line = fmt::format("{} {:<5} {}: {}\n", timestampNow(), logLevelName(level), component,
                        message);
   }
-  std::lock_guard lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), out_);
-  std::fflush(out_);
+  enqueue(std::move(line));
 }
 
 void Logger::logLimited(LogLevel level, std::string_view key, std::chrono::milliseconds interval,

@@ -1,11 +1,19 @@
 // Logger: leveled, text or JSON lines on stderr, thread-safe, with per-key rate limiting.
+// Lines are written by a writer thread of the logger's own, never by the caller: a slow or
+// blocked stderr (a full pipe, a stalled journald) cannot stall the event loop. The queue is
+// bounded; lines that do not fit are dropped, counted, and the count is written once the
+// writer catches up.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <string_view>
 
@@ -23,8 +31,22 @@ class Logger {
  public:
   enum class Format { kText, kJson };
 
+  // Queue bounds: lines beyond these are dropped (and counted) until the writer catches up.
+  static constexpr std::size_t kMaxQueuedLines = 4096;
+  static constexpr std::size_t kMaxQueuedBytes = 1u << 20;
+
   explicit Logger(LogLevel level = LogLevel::kInfo, Format format = Format::kText,
                   std::FILE* out = stderr);
+  // Writes what is queued, then stops the writer thread.
+  ~Logger();
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // Any thread: returns once every line logged before the call is written (before _exit(),
+  // and in tests that read the output), or after `timeout` (a stderr that blocks).
+  void flush(std::chrono::milliseconds timeout = std::chrono::hours(24));
+  // Lines dropped because the queue was full.
+  std::uint64_t droppedLines() const { return dropped_.load(std::memory_order_relaxed); }
 
   void setLevel(LogLevel level) { level_.store(level, std::memory_order_relaxed); }
   void setFormat(Format format) { format_ = format; }
@@ -60,11 +82,25 @@ class Logger {
     std::chrono::steady_clock::time_point last{};
     std::uint64_t suppressed = 0;
   };
+  void enqueue(std::string line);
+  void writerMain();
+
   std::atomic<LogLevel> level_;
   Format format_;
   std::FILE* out_;
-  std::mutex mu_;  // guards out_ writes and limited_
+  std::mutex mu_;  // guards limited_
   std::map<std::string, Limited, std::less<>> limited_;
+  // The queue to the writer thread. Lock order: never hold mu_ and q_mu_ together.
+  std::mutex q_mu_;  // guards queue_, queued_bytes_, enqueued_, written_, stop_
+  std::condition_variable q_cv_;        // the writer waits for lines or stop_
+  std::condition_variable written_cv_;  // flush() waits for written_
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t enqueued_ = 0;  // lines accepted so far
+  std::uint64_t written_ = 0;   // lines written so far
+  bool stop_ = false;
+  std::atomic<std::uint64_t> dropped_{0};
+  std::thread writer_;
 };
 
 }  // namespace ingestd
