@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "agent/app/commands.h"
 #include "agent/config/describe.h"
 #include "agent/config/settings.h"
+#include "agent/config/validate.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
 #include "agent/loop/lag_monitor.h"
@@ -164,7 +166,13 @@ int checkCommand(const std::string& config_path, const PluginRegistry& registry)
     std::fprintf(stderr, "ingestd: %s\n", config.error().message.c_str());
     return 2;
   }
-  std::fputs(describeConfig(config.value(), &registry).c_str(), stdout);
+  // The same checks `run` makes before it starts: what passes here does not fail there.
+  auto validation = validateConfig(config.value(), registry);
+  if (!validation) {
+    std::fprintf(stderr, "ingestd: %s\n", validation.error().message.c_str());
+    return 2;
+  }
+  std::fputs(describeConfig(config.value(), &registry, &validation.value()).c_str(), stdout);
   std::printf("Configuration OK.\n");
   return 0;
 }
@@ -183,7 +191,18 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
     return 2;
   }
   const Config config = std::move(loaded).value();
+  auto validation = validateConfig(config, registry);
+  if (!validation) {
+    std::fprintf(stderr, "ingestd: %s\n", validation.error().message.c_str());
+    return 2;
+  }
   configureLogger(log, config.service);
+  for (auto& [component, warning] : validationWarnings(config, validation.value())) {
+    if (!warning.empty()) {
+      warning[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(warning[0])));
+    }
+    log.warn(component, "{}", warning);  // a sentence, as every log message
+  }
   if (auto st = makeDirs(config.service.state_dir); !st) {
     log.error("service", "{}", st.message());
     return 1;

@@ -12,9 +12,12 @@
 #include <cstring>
 #include <deque>
 
+#include <fmt/format.h>
+
 #include "agent/app/commands.h"
 #include "agent/compress/gzip_codec.h"
 #include "agent/config/settings.h"
+#include "agent/config/validate.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
 #include "agent/loop/loop.h"
@@ -98,6 +101,15 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
   }
   Config config = std::move(loaded).value();
   log.setLevel(config.service.log_level);
+  if (output_name.empty() && config.outputs.size() > 1) {
+    std::vector<std::string> names;
+    for (const auto& o : config.outputs) {
+      names.push_back(o.name);
+    }
+    std::fprintf(stderr, "ingestd: several outputs in %s: %s; choose one with --output NAME.\n",
+                 config_path.c_str(), fmt::format("{}", fmt::join(names, ", ")).c_str());
+    return 2;
+  }
   // Only the chosen output; no inputs.
   std::vector<PluginSection> chosen;
   for (auto& o : config.outputs) {
@@ -112,6 +124,10 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
   }
   config.outputs = chosen;
   config.inputs.clear();
+  if (auto validation = validateConfig(config, registry); !validation) {
+    std::fprintf(stderr, "ingestd: %s\n", validation.error().message.c_str());
+    return 2;
+  }
   const std::string name = chosen.front().name;
   const std::uint64_t max_bytes = chosen.front().pipeline.batch_max_bytes;
   ::signal(SIGPIPE, SIG_IGN);

@@ -9,12 +9,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 
 #include "agent/config/settings.h"
+#include "agent/core/tag_match.h"
 #include "agent/plugin/plugin.h"
 
 namespace ingestd {
@@ -23,7 +25,6 @@ namespace {
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 constexpr std::uint64_t kMaxBatchBytes = 4 * kMiB;
-constexpr std::uint64_t kMaxConfigFileBytes = 16 * kMiB;
 using std::chrono::milliseconds;
 constexpr milliseconds kHour = std::chrono::hours(1);
 
@@ -73,7 +74,7 @@ bool validListen(std::string_view s) {
 
 Status parseService(const ConfigNode& node, ServiceSettings& out) {
   MapReader r(node);
-  out.state_dir = r.string("state_dir", out.state_dir);
+  out.state_dir = r.path("state_dir", out.state_dir);
   if (r.status().isOk() && out.state_dir.empty()) {
     r.fail(node["state_dir"].error("must not be empty"));
   }
@@ -142,7 +143,7 @@ Status parseBuffer(MapReader& core, OutputPipelineSettings& out) {
   ConfigNode node = core.child("buffer");
   MapReader r(node);
   out.buffer_type = r.oneOf("type", out.buffer_type, {"memory", "disk"});
-  out.buffer_path = r.string("path");
+  out.buffer_path = r.path("path");
   out.buffer_max_size = r.size("max_size", out.buffer_max_size, kMiB);
   INGESTD_RETURN_IF_ERROR(r.finish());
   if (out.buffer_type == "disk") {
@@ -252,6 +253,8 @@ Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
     if (core.status().isOk() && s.tag.empty()) {
       core.fail(node["tag"].error("must not be empty"));
     }
+    // unrouted: what a tag that no output matches means (checked once outputs are read).
+    s.unrouted_drop = core.oneOf("unrouted", "error", {"error", "drop"}) == "drop";
   } else {
     s.match = core.stringList("match");
     if (!node["match"].defined()) {
@@ -308,6 +311,37 @@ Result<std::vector<PluginSection>> parseSections(const ConfigNode& list, Kind ki
   return out;
 }
 
+// Every input must reach an output: records of an input whose tag no `match` glob covers would
+// be dropped as no_route while its offsets move on. `unrouted: drop` says that is intended.
+Status checkRoutes(const Config& config) {
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    const PluginSection& in = config.inputs[i];
+    if (in.unrouted_drop) {
+      continue;
+    }
+    std::vector<std::string> outputs;
+    bool routed = false;
+    for (const PluginSection& o : config.outputs) {
+      for (const std::string& pattern : o.match) {
+        routed = routed || tagMatches(pattern, in.tag);
+      }
+      std::vector<std::string> quoted;
+      for (const std::string& pattern : o.match) {
+        quoted.push_back(fmt::format("\"{}\"", pattern));
+      }
+      outputs.push_back(fmt::format("{} [{}]", o.name, fmt::join(quoted, ", ")));
+    }
+    if (!routed) {
+      return Error{ErrorCode::kInvalidArgument,
+                   fmt::format("{}: inputs[{}] '{}': tag \"{}\" matches no output's 'match' "
+                               "(outputs: {}); fix 'match', or set 'unrouted: drop' to drop its "
+                               "records on purpose.",
+                               in.node.location(), i, in.name, in.tag, fmt::join(outputs, ", "))};
+    }
+  }
+  return Status::ok();
+}
+
 Result<Config> parseDocument(const YAML::Node& root, const std::string& file_name,
                              const PluginRegistry& registry) {
   ConfigNode doc(root, std::make_shared<const std::string>(file_name), "");
@@ -342,7 +376,27 @@ Result<Config> parseDocument(const YAML::Node& root, const std::string& file_nam
     ConfigNode at = outputs.defined() ? outputs : doc;
     return at.error("at least one output is required under 'outputs:'");
   }
+  INGESTD_RETURN_IF_ERROR(checkRoutes(config));
   return config;
+}
+
+// "10.2 MiB", rounded up so that a file just over the limit does not read as the limit.
+std::string mebibytesRoundedUp(std::uint64_t bytes) {
+  const std::uint64_t tenths = bytes / kMiB * 10 + ((bytes % kMiB) * 10 + kMiB - 1) / kMiB;
+  return fmt::format("{}.{} MiB", tenths / 10, tenths % 10);
+}
+
+// `size` is empty when it is not known (a pipe, or a file that grew while it was read).
+Error configTooLarge(const std::string& path, const std::string& size) {
+  const std::uint64_t limit = kMaxConfigFileBytes / kMiB;
+  if (size.empty()) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: the configuration file is larger than the limit of {} MiB.",
+                             path, limit)};
+  }
+  return Error{ErrorCode::kInvalidArgument,
+               fmt::format("{}: the configuration file is {}; the limit is {} MiB.", path, size,
+                           limit)};
 }
 
 std::string yamlErrorLocation(const std::string& file_name, const YAML::Mark& mark) {
@@ -419,15 +473,21 @@ Result<Config> loadConfigFile(const std::string& path, const PluginRegistry& reg
     return Error{err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
                  fmt::format("cannot open config file '{}': {}", path, std::strerror(err))};
   }
+  // Refused before reading: parsed YAML takes tens of times the size of its text in memory.
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) > kMaxConfigFileBytes) {
+    std::fclose(f);
+    return configTooLarge(path, mebibytesRoundedUp(static_cast<std::uint64_t>(st.st_size)));
+  }
   std::string text;
   char buf[65536];
   std::size_t n = 0;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
     text.append(buf, n);
-    if (text.size() > kMaxConfigFileBytes) {
+    if (text.size() > kMaxConfigFileBytes) {  // not a regular file, or it grew meanwhile
       std::fclose(f);
-      return Error{ErrorCode::kInvalidArgument, fmt::format("config file '{}' is larger than {}",
-                                                            path, formatSize(kMaxConfigFileBytes))};
+      return configTooLarge(path, "");
     }
   }
   bool failed = std::ferror(f) != 0;

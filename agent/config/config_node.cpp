@@ -354,6 +354,39 @@ std::vector<std::string> MapReader::stringList(std::string_view key) {
   return out;
 }
 
+std::optional<Error> nulInPath(const ConfigNode& node, std::string_view value) {
+  if (value.find('\0') == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return node.error("contains a NUL byte (\\0); a path cannot hold one");
+}
+
+std::string MapReader::path(std::string_view key, std::string def) {
+  ConfigNode n;
+  std::string text;
+  if (!readScalar(key, n, text)) {
+    return def;
+  }
+  if (auto e = nulInPath(n, text)) {
+    fail(std::move(*e));
+    return def;
+  }
+  return text;
+}
+
+std::vector<std::string> MapReader::pathList(std::string_view key) {
+  std::vector<std::string> out = stringList(key);
+  ConfigNode n = node_[key];
+  std::vector<ConfigNode> elements = n.elements();  // empty for a single scalar
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (auto e = nulInPath(i < elements.size() ? elements[i] : n, out[i])) {
+      fail(std::move(*e));
+      return {};
+    }
+  }
+  return out;
+}
+
 std::string MapReader::oneOf(std::string_view key, std::string def,
                              std::initializer_list<std::string_view> allowed) {
   ConfigNode n;
@@ -386,7 +419,7 @@ MapReader::Secret MapReader::secret(std::string_view key) {
   if (value_node.defined()) {
     out.value = string(key);
   } else if (file_node.defined()) {
-    out.file = string(file_key);
+    out.file = path(file_key);
     if (out.file.empty() && status().isOk()) {
       fail(file_node.error("must not be empty"));
     }

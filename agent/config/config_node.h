@@ -91,11 +91,16 @@ class MapReader {
                                          std::chrono::milliseconds::max());
   // A scalar or a sequence of scalars.
   std::vector<std::string> stringList(std::string_view key);
+  // A file-system path (or glob): string() / stringList() that also reject a NUL byte (YAML's
+  // "\0" escape), which no path can hold and which would cut the path short at the C API.
+  std::string path(std::string_view key, std::string def = {});
+  std::vector<std::string> pathList(std::string_view key);
   // A string that must be one of `allowed`.
   std::string oneOf(std::string_view key, std::string def,
                     std::initializer_list<std::string_view> allowed);
   // A secret given inline (`key`) or as a file (`key_file`, read later by the plugin at start,
-  // never here: parse() does no I/O). Exactly one may be set. Returns {value, file}.
+  // never here: parse() does no I/O). Exactly one may be set. Returns {value, file}. The file
+  // is a path (no NUL byte); that it exists is checked by the plugin's validate().
   struct Secret {
     std::string value;
     std::string file;
@@ -131,6 +136,9 @@ class MapReader {
   std::set<std::string, std::less<>> known_;
   std::optional<Error> first_error_;
 };
+
+// The error for a path-valued key holding a NUL byte, or nullopt when `value` has none.
+std::optional<Error> nulInPath(const ConfigNode& node, std::string_view value);
 
 // Pure parsers, also used by MapReader. Return nullopt on bad input.
 std::optional<std::uint64_t> parseSize(std::string_view text);

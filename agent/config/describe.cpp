@@ -1,6 +1,8 @@
 // describeConfig: what `ingestd check` prints. Pure formatting of an already validated Config.
 #include "agent/config/describe.h"
 
+#include "agent/config/validate.h"
+#include "agent/core/tag_match.h"
 #include "agent/plugin/plugin.h"
 
 #include <iterator>
@@ -61,9 +63,48 @@ void describeOutput(const PluginSection& o, std::string& out) {
                  p.compression_level);
 }
 
+// "adx, backup", or what happens to the records when no output matches the tag.
+std::string routesOf(const PluginSection& in, const std::vector<PluginSection>& outputs) {
+  std::vector<std::string> names;
+  for (const PluginSection& o : outputs) {
+    for (const std::string& pattern : o.match) {
+      if (tagMatches(pattern, in.tag)) {
+        names.push_back(o.name);
+        break;
+      }
+    }
+  }
+  if (names.empty()) {
+    return "no output (unrouted: drop: its records are dropped and counted as no_route)";
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+const ValidationReport* reportAt(const ConfigValidation* v, bool input, std::size_t i) {
+  if (v == nullptr) {
+    return nullptr;
+  }
+  const auto& reports = input ? v->inputs : v->outputs;
+  return i < reports.size() ? &reports[i] : nullptr;
+}
+
+template <class T>
+void describePlugin(const PluginRegistry::Factory<T>* f, const PluginSection& s,
+                    const ValidationReport* report, std::string& out) {
+  if (f != nullptr && f->describe) {
+    out += f->describe(s.settings, report);
+  }
+  if (report != nullptr) {
+    for (const std::string& w : report->warnings) {
+      out += fmt::format("      warning: {}\n", w);
+    }
+  }
+}
+
 }  // namespace
 
-std::string describeConfig(const Config& config, const PluginRegistry* registry) {
+std::string describeConfig(const Config& config, const PluginRegistry* registry,
+                           const ConfigValidation* validation) {
   std::string out;
   auto it = std::back_inserter(out);
   fmt::format_to(it, "Configuration: {}\n\n", config.file);
@@ -72,22 +113,19 @@ std::string describeConfig(const Config& config, const PluginRegistry* registry)
   if (config.inputs.empty()) {
     fmt::format_to(it, "  (none)\n");
   }
-  for (const PluginSection& in : config.inputs) {
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    const PluginSection& in = config.inputs[i];
     fmt::format_to(it, "  - {} (type {}), tag \"{}\"\n", in.name, in.type, in.tag);
-    if (registry != nullptr) {
-      if (const auto* f = registry->findInput(in.type); f != nullptr && f->describe) {
-        out += f->describe(in.settings);
-      }
-    }
+    fmt::format_to(it, "      routes to:   {}\n", routesOf(in, config.outputs));
+    describePlugin(registry != nullptr ? registry->findInput(in.type) : nullptr, in,
+                   reportAt(validation, true, i), out);
   }
   fmt::format_to(it, "\noutputs ({}):\n", config.outputs.size());
-  for (const PluginSection& o : config.outputs) {
+  for (std::size_t i = 0; i < config.outputs.size(); ++i) {
+    const PluginSection& o = config.outputs[i];
     describeOutput(o, out);
-    if (registry != nullptr) {
-      if (const auto* f = registry->findOutput(o.type); f != nullptr && f->describe) {
-        out += f->describe(o.settings);
-      }
-    }
+    describePlugin(registry != nullptr ? registry->findOutput(o.type) : nullptr, o,
+                   reportAt(validation, false, i), out);
   }
   return out;
 }

@@ -49,7 +49,8 @@ struct OutputPipelineSettings {
 };
 
 // `const`, not `constexpr`: g++ 12 rejects a constexpr initializer_list of string_views.
-inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag"};
+inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag",
+                                                                       "unrouted"};
 inline const std::initializer_list<std::string_view> kCoreOutputKeys = {
     "name", "type", "match", "batch", "concurrency", "retry", "buffer", "compression"};
 
@@ -59,6 +60,9 @@ struct PluginSection {
   std::string name;                 // unique within inputs / outputs
   std::string type;                 // plugin name: tail, kusto, ...
   std::string tag;                  // inputs: routing tag (default: name)
+  bool unrouted_drop = false;       // inputs: `unrouted: drop`, no output matching the tag is
+                                    // allowed (its records are dropped and counted as no_route);
+                                    // the default `error` makes that a config error
   std::vector<std::string> match;   // outputs: tag globs (default: ["*"])
   OutputPipelineSettings pipeline;  // outputs only
   ConfigNode node;
@@ -74,9 +78,14 @@ struct Config {
 
 // Reads the file, expands ${VAR}, parses every section including each plugin's settings
 // (through the registry), with no side effects. Errors name file, line, column and key.
-// Requires at least one output. Does NOT require an input: `ingestd send` needs none, so
-// `run` must check `config.inputs` itself. loadConfigFile: kNotFound / kIo when the file
-// cannot be read, kInvalidArgument for everything in it. Never throws.
+// Requires at least one output, and that every input's tag matches some output's `match`
+// (unless the input says `unrouted: drop`). Does NOT require an input: `ingestd send` needs
+// none, so `run` must check `config.inputs` itself. loadConfigFile: kNotFound / kIo when the
+// file cannot be read, kInvalidArgument for everything in it, including a file larger than
+// kMaxConfigFileBytes (refused before parsing: YAML costs tens of times its size in memory).
+// Never throws. What depends on the machine (files exist, are readable) is checked afterwards
+// by validateConfig() (agent/config/validate.h), not here.
+inline constexpr std::uint64_t kMaxConfigFileBytes = 4ull << 20;
 class PluginRegistry;
 Result<Config> loadConfigFile(const std::string& path, const PluginRegistry& registry);
 Result<Config> loadConfigText(const std::string& text, const std::string& file_name,

@@ -1,16 +1,11 @@
 // Pipeline implementation (see pipeline.h).
 #include "agent/pipeline/pipeline.h"
 
-#include <fnmatch.h>
 #include <unistd.h>
 
 #include "agent/core/assert.h"
 
 namespace ingestd {
-
-bool tagMatches(std::string_view pattern, std::string_view tag) {
-  return ::fnmatch(std::string(pattern).c_str(), std::string(tag).c_str(), 0) == 0;
-}
 
 struct Pipeline::OutputSlot {
   const PluginSection* section = nullptr;

@@ -12,6 +12,7 @@
 #include "agent/config/settings.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
+#include "agent/core/tag_match.h"
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
@@ -21,9 +22,6 @@
 #include "agent/plugin/plugin.h"
 
 namespace ingestd {
-
-// True when `tag` matches the glob `pattern` ('*' and '?', as fnmatch without FNM_PATHNAME).
-bool tagMatches(std::string_view pattern, std::string_view tag);
 
 class Pipeline {
  public:

@@ -77,6 +77,17 @@ class Output {
   virtual bool ready() const { return true; }
 };
 
+// What a plugin's optional validate() found on this machine, beyond its Status (the first
+// error). validate() makes the checks parse() may not make because they touch the file system.
+struct ValidationReport {
+  // Works now but may not be what the user meant (e.g. a glob's directory does not exist yet).
+  // `ingestd check` prints them under the section, `ingestd run` logs them as warnings.
+  std::vector<std::string> warnings;
+  // What was found about a file named in the settings, by path (e.g. "exists, readable"), for
+  // describe() to show next to the file.
+  std::map<std::string, std::string> files;
+};
+
 template <class P>
 concept InputPlugin = requires(const ConfigNode& node, const typename P::Settings& s,
                                PluginContext& ctx) {
@@ -99,8 +110,14 @@ class PluginRegistry {
   struct Factory {
     std::function<Result<std::any>(const ConfigNode&)> parse;
     std::function<Result<std::unique_ptr<T>>(const std::any&, PluginContext&)> create;
-    // Optional (P::describe(settings)): indented lines for `ingestd check`; never secrets.
-    std::function<std::string(const std::any&)> describe;
+    // Optional (P::validate(node, settings, report)): checks against this machine that `check`,
+    // `run` and `send` make after parsing and before anything starts: files exist, are
+    // readable, hold what they should. Blocking file-system calls (never on the loop); errors
+    // name file:line:col and the key, never a secret value.
+    std::function<Status(const ConfigNode&, const std::any&, ValidationReport&)> validate;
+    // Optional (P::describe(settings[, report])): indented lines for `ingestd check`; never
+    // secrets. report is what validate() found, or null when it did not run.
+    std::function<std::string(const std::any&, const ValidationReport*)> describe;
   };
 
   template <InputPlugin P>
@@ -135,11 +152,25 @@ class PluginRegistry {
       }
       return std::unique_ptr<T>(std::move(r).value());
     };
-    if constexpr (requires(const typename P::Settings& s) {
-                    { P::describe(s) } -> std::convertible_to<std::string>;
+    using S = typename P::Settings;
+    if constexpr (requires(const ConfigNode& n, const S& s, ValidationReport& r) {
+                    { P::validate(n, s, r) } -> std::same_as<Status>;
                   }) {
-      f.describe = [](const std::any& settings) {
-        return P::describe(std::any_cast<const typename P::Settings&>(settings));
+      f.validate = [](const ConfigNode& node, const std::any& settings, ValidationReport& r) {
+        return P::validate(node, std::any_cast<const S&>(settings), r);
+      };
+    }
+    if constexpr (requires(const S& s, const ValidationReport* r) {
+                    { P::describe(s, r) } -> std::convertible_to<std::string>;
+                  }) {
+      f.describe = [](const std::any& settings, const ValidationReport* r) {
+        return P::describe(std::any_cast<const S&>(settings), r);
+      };
+    } else if constexpr (requires(const S& s) {
+                           { P::describe(s) } -> std::convertible_to<std::string>;
+                         }) {
+      f.describe = [](const std::any& settings, const ValidationReport*) {
+        return P::describe(std::any_cast<const S&>(settings));
       };
     }
     return f;

@@ -1,9 +1,34 @@
 // TailInput::Settings and parse(): reads and validates the tail keys. No I/O; unknown keys are
-// errors.
+// errors. validate(): the checks that need the file system, before start.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "agent/config/settings.h"
 #include "plugins/inputs/tail/tail_input.h"
 
 namespace ingestd::inputs {
+
+namespace {
+
+// A path glob must be absolute and end in a file name part: "" when it does, else why not.
+std::string badPathPattern(const std::string& p) {
+  if (p.empty()) {
+    return "must not be empty";
+  }
+  if (p[0] != '/') {
+    return fmt::format("path \"{}\" must be absolute (e.g. /var/log/app/*.log)", p);
+  }
+  if (p.back() == '/') {
+    return fmt::format("path \"{}\" names a directory, not files: add a file name or glob "
+                       "(e.g. {}*.log)",
+                       p, p);
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   MapReader r(node);
@@ -11,17 +36,18 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   Settings s;
   s.tag = r.string("tag", r.string("name"));
   // paths: globs of the files to follow (required).
-  s.paths = r.stringList("paths");
-  if (!r.has("paths") || s.paths.empty()) {
+  s.paths = r.pathList("paths");
+  if (r.status().isOk() && (!r.has("paths") || s.paths.empty())) {
     r.fail(node.error("the key \"paths\" is required: a glob or a list of globs"));
   }
-  for (const auto& p : s.paths) {
-    if (p.empty() || p[0] != '/') {
-      r.fail(node["paths"].error(fmt::format("path \"{}\" must be absolute", p)));
+  const std::vector<ConfigNode> path_nodes = node["paths"].elements();  // none for one string
+  for (std::size_t i = 0; i < s.paths.size(); ++i) {
+    if (std::string why = badPathPattern(s.paths[i]); !why.empty()) {
+      r.fail((i < path_nodes.size() ? path_nodes[i] : node["paths"]).error(why));
     }
   }
   // exclude: globs matched against the full path and against the basename.
-  s.exclude = r.stringList("exclude");
+  s.exclude = r.pathList("exclude");
   // read_from: where to start in files seen for the first time (files created after start are
   // always read from the head; files with a checkpoint resume from it).
   s.read_from_head = r.oneOf("read_from", "tail", {"head", "tail"}) == "head";
@@ -52,11 +78,32 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   // partial_line_timeout: a last line without '\n' is emitted after this long (0: never).
   s.partial_line_timeout = r.duration("partial_line_timeout", s.partial_line_timeout);
   // state_file: where acknowledged offsets are kept ("" = <state_dir>/tail-<name>.json).
-  s.state_file = r.string("state_file", "");
+  s.state_file = r.path("state_file", "");
   // forget_after: checkpoint entries of files not seen for this long are pruned.
   s.forget_after = r.duration("forget_after", s.forget_after, std::chrono::minutes(1));
   INGESTD_RETURN_IF_ERROR(r.finish());
   return s;
+}
+
+Status TailInput::validate(const ConfigNode&, const Settings& s, ValidationReport& report) {
+  for (const std::string& pattern : s.paths) {
+    const std::string dir = fixedDirOf(pattern);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      const int err = errno;
+      report.warnings.push_back(
+          err == ENOENT
+              ? fmt::format("the directory \"{}\" does not exist (yet), so path \"{}\" matches "
+                            "nothing; its files are read once it appears.",
+                            dir, pattern)
+              : fmt::format("cannot look into the directory \"{}\" of path \"{}\": {}.", dir,
+                            pattern, std::strerror(err)));
+    } else if (!S_ISDIR(st.st_mode)) {
+      report.warnings.push_back(fmt::format(
+          "\"{}\" is not a directory, so path \"{}\" matches nothing.", dir, pattern));
+    }
+  }
+  return Status::ok();
 }
 
 std::string TailInput::describe(const Settings& s) {

@@ -45,6 +45,11 @@ class TailInput final : public Input {
 
   // Pure: no I/O. Errors name file, line, column and key.
   static Result<Settings> parse(const ConfigNode& node);
+  // Before start (`check` and `run`; blocking stat calls): warns about each glob whose fixed
+  // directory does not exist (yet) or is not a directory. Not an error: it may appear later,
+  // and the globs are evaluated again at every scan.
+  static Status validate(const ConfigNode& node, const Settings& settings,
+                         ValidationReport& report);
   static Result<std::unique_ptr<Input>> create(const Settings& settings, PluginContext& ctx);
   // For `ingestd check`: paths, exclusions, where reading starts, parser.
   static std::string describe(const Settings& settings);

@@ -64,6 +64,27 @@ bool matchesPatterns(const std::string& path, const std::vector<std::string>& pa
   return false;
 }
 
+std::string fixedDirOf(const std::string& pattern) {
+  std::string dir;
+  std::size_t start = 1;  // after the leading '/'
+  for (;;) {
+    const std::size_t slash = pattern.find('/', start);
+    if (slash == std::string::npos) {
+      break;  // the last component is the file name part
+    }
+    const std::string_view part(pattern.data() + start, slash - start);
+    if (part.find_first_of("*?[{\\") != std::string_view::npos) {
+      break;
+    }
+    if (!part.empty()) {
+      dir += '/';
+      dir += part;
+    }
+    start = slash + 1;
+  }
+  return dir.empty() ? "/" : dir;
+}
+
 std::vector<FoundFile> scanPaths(const std::vector<std::string>& paths,
                                  const std::vector<std::string>& exclude) {
   std::vector<FoundFile> out;

@@ -19,6 +19,11 @@ bool isExcluded(const std::string& path, const std::vector<std::string>& exclude
 bool matchesPatterns(const std::string& path, const std::vector<std::string>& paths,
                      const std::vector<std::string>& exclude);
 
+// Pure: the directory of a path glob up to its first component with a glob character (the part
+// that must exist for anything to match): "/var/log/nginx/access.log*" -> "/var/log/nginx",
+// "/var/log/*/app.log" -> "/var/log", "/app.log" -> "/". `pattern` is absolute.
+std::string fixedDirOf(const std::string& pattern);
+
 struct FoundFile {
   std::string path;
   std::uint64_t dev = 0;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/core/scrub.h"
 #include "plugins/outputs/kusto/kusto_request.h"
 
 namespace ingestd::outputs::kusto {
@@ -57,17 +58,19 @@ Result<TokenResponse> parseTokenResponse(std::string_view body) {
   return out;
 }
 
-std::string tokenErrorSummary(long status, std::string_view body) {
+std::string tokenErrorSummary(long status, std::string_view body,
+                              const std::vector<std::string_view>& secrets) {
   std::string out = status == 0 ? std::string("no response") : fmt::format("HTTP {}", status);
   auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_object()) {
     std::string error;
     std::string description;
     if (auto e = doc.find("error"); e != doc.end() && e->is_string()) {
-      error = e->get<std::string>();
+      error = scrubSecrets(e->get<std::string>(), secrets);
     }
     if (auto d = doc.find("error_description"); d != doc.end() && d->is_string()) {
-      description = d->get<std::string>();
+      // Scrubbed first: cutting first could leave the start of an echoed secret behind.
+      description = scrubSecrets(d->get<std::string>(), secrets);
       // AAD appends trace ids and timestamps on new lines; the first line says it all.
       description = description.substr(0, description.find_first_of("\r\n"));
       if (description.size() > 300) {
@@ -281,6 +284,10 @@ class CachingProvider : public TokenProvider {
 
   void dropToken() { has_token_ = false; }
 
+  // The secret values this provider knows (a secret, tokens), for scrubSecrets().
+  virtual std::vector<std::string_view> secrets() const { return {current_}; }
+  std::string scrub(std::string_view text) const { return scrubSecrets(text, secrets()); }
+
   std::string lastError() const {
     return last_error_.empty() ? std::string("the first token request has not completed yet")
                                : last_error_;
@@ -296,7 +303,7 @@ class CachingProvider : public TokenProvider {
   std::string current_;
   bool has_token_ = false;
   Clock::Monotonic usable_until_{};
-  std::string last_error_;  // never contains a secret
+  std::string last_error_;  // scrubbed: never contains a secret
   bool stopped_ = false;
 
   std::weak_ptr<void> aliveToken() const { return alive_; }
@@ -404,8 +411,8 @@ class TokenFileProvider final : public CachingProvider {
     }
     std::string token = r ? trimTokenText(r.value()) : std::string();
     if (!r || token.empty()) {
-      last_error_ = r ? fmt::format("token_file '{}' is empty", path_)
-                      : fmt::format("token_file: {}", r.error().message);
+      last_error_ = scrub(r ? fmt::format("token_file '{}' is empty", path_)
+                            : fmt::format("token_file: {}", r.error().message));
       countRefresh(false);
       env_.log.logLimited(LogLevel::kWarn, env_.component + "/token_file",
                           std::chrono::seconds(60), env_.component,
@@ -426,6 +433,8 @@ class TokenFileProvider final : public CachingProvider {
     countRefresh(true);
     setToken(std::move(token), Clock::Monotonic::max());
   }
+
+  std::vector<std::string_view> secrets() const override { return {current_, previous_}; }
 
   std::string path_;
   Timer poll_timer_;
@@ -512,14 +521,14 @@ class ClientSecretProvider final : public CachingProvider {
                                               settings_.client_secret.file));
                              return;
                            }
-                           post(secret);
+                           post(std::move(secret));
                          });
       return;
     }
     post(settings_.client_secret.value);
   }
 
-  void post(const std::string& secret) {
+  void post(std::string secret) {
     HttpRequest req;
     req.method = "POST";
     req.url = endpoint_;
@@ -527,6 +536,7 @@ class ClientSecretProvider final : public CachingProvider {
                    {"Accept", "application/json"}};
     req.body = std::make_shared<const std::string>(
         clientCredentialsBody(settings_.client_id, secret, settings_.scope));
+    sent_secret_ = std::move(secret);  // what the answer may echo
     req.timeout = std::chrono::seconds(30);
     req.connect_timeout = std::chrono::seconds(10);
     request_ = env_.http.start(std::move(req), [this](HttpResponse resp) {
@@ -544,7 +554,7 @@ class ClientSecretProvider final : public CachingProvider {
       fail(resp.status == 0
                ? fmt::format("token request to '{}' failed: {}", endpoint_, resp.error)
                : fmt::format("token request to '{}' failed: {}", endpoint_,
-                             tokenErrorSummary(resp.status, resp.body)));
+                             tokenErrorSummary(resp.status, resp.body, secrets())));
       return;
     }
     auto parsed = parseTokenResponse(resp.body);
@@ -569,10 +579,10 @@ class ClientSecretProvider final : public CachingProvider {
     setToken(std::move(parsed->access_token), sched.usable_until);
   }
 
-  void fail(std::string why) {
+  void fail(const std::string& why) {
     fetching_ = false;
     ++failures_;
-    last_error_ = std::move(why);
+    last_error_ = scrub(why);
     countRefresh(false);
     const auto delay = refreshRetryDelay(failures_);
     const bool have = usable(env_.clock.now());
@@ -586,7 +596,12 @@ class ClientSecretProvider final : public CachingProvider {
     refresh_timer_.start(delay, [this] { refresh(); });
   }
 
+  std::vector<std::string_view> secrets() const override {
+    return {settings_.client_secret.value, sent_secret_, current_};
+  }
+
   AuthSettings settings_;
+  std::string sent_secret_;  // the client secret of the last request (it may come from a file)
   std::string endpoint_;
   Timer refresh_timer_;
   HttpClient::RequestId request_ = 0;

@@ -1,7 +1,9 @@
 // Access tokens for the kusto output: auth methods none, token (inline or a file re-read when it
 // changes) and client_secret (Entra ID client credentials, cached and refreshed ahead of expiry
 // through the output's HttpClient). Everything runs on the loop thread and never blocks: sends
-// wait for a token only when there is no valid one at all. Secrets never reach logs or errors.
+// wait for a token only when there is no valid one at all. Secrets never reach logs or errors:
+// every string that leaves this path is passed through scrubSecrets() (agent/core/scrub.h)
+// with the secret and tokens it knows, since a peer may echo our request back at us.
 #pragma once
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/config/config_node.h"
 #include "agent/core/clock.h"
@@ -44,8 +47,10 @@ struct TokenResponse {
 // Errors never contain the body (it may hold a token).
 Result<TokenResponse> parseTokenResponse(std::string_view body);
 // One line about a failed token request: status and the endpoint's "error" and
-// "error_description" (which never contain the secret).
-std::string tokenErrorSummary(long status, std::string_view body);
+// "error_description" (its first line, at most 300 characters), with `secrets` scrubbed out
+// before anything is cut: an endpoint or a proxy may echo the request, client_secret included.
+std::string tokenErrorSummary(long status, std::string_view body,
+                              const std::vector<std::string_view>& secrets = {});
 // "<authority_host>/<tenant>/oauth2/v2.0/token" (a trailing '/' on the host is ignored).
 std::string tokenEndpoint(std::string_view authority_host, std::string_view tenant);
 // grant_type=client_credentials&client_id=..&client_secret=..&scope=.. (form-urlencoded).

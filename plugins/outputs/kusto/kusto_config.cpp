@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/config/file_checks.h"
 #include "agent/config/settings.h"
 #include "plugins/outputs/kusto/kusto_output.h"
 
@@ -149,7 +150,7 @@ Result<KustoOutput::Settings> KustoOutput::parse(const ConfigNode& node) {
       return tls.error("must be a mapping (ca_file, verify)");
     }
     MapReader t(tls);
-    s.ca_file = t.string("ca_file");
+    s.ca_file = t.path("ca_file");
     s.tls_verify = t.boolean("verify", true);
     INGESTD_RETURN_IF_ERROR(t.finish());
   }
@@ -179,21 +180,70 @@ Result<KustoOutput::Settings> KustoOutput::parse(const ConfigNode& node) {
   return s;
 }
 
-std::string KustoOutput::describe(const Settings& s) {
+Status KustoOutput::validate(const ConfigNode& node, const Settings& s,
+                             ValidationReport& report) {
+  if (!s.ca_file.empty()) {
+    auto ca = checkCaFile(node["tls"]["ca_file"], s.ca_file);
+    if (!ca) {
+      return ca.error();
+    }
+    report.files[s.ca_file] = std::move(ca).value();
+  }
+  const std::pair<const MapReader::Secret*, std::string_view> secrets[] = {
+      {&s.auth.token, "token_file"}, {&s.auth.client_secret, "client_secret_file"}};
+  for (const auto& [secret, key] : secrets) {
+    if (secret->file.empty()) {
+      continue;
+    }
+    auto found = checkReadableFile(node["auth"][key], secret->file);
+    if (!found) {
+      return found.error();
+    }
+    report.files[secret->file] = std::move(found).value();
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// "/run/secrets/x (exists, readable)", or the bare path when it was not checked.
+std::string fileWithCheck(const std::string& path, const ValidationReport* checked) {
+  if (checked != nullptr) {
+    if (auto it = checked->files.find(path); it != checked->files.end()) {
+      return fmt::format("{} ({})", path, it->second);
+    }
+  }
+  return path;
+}
+
+std::string secretSource(const MapReader::Secret& secret, const ValidationReport* checked) {
+  return secret.file.empty() ? std::string("from the config")
+                             : "from file " + fileWithCheck(secret.file, checked);
+}
+
+}  // namespace
+
+std::string KustoOutput::describe(const Settings& s, const ValidationReport* checked) {
   std::string out = fmt::format("      cluster:     {} (requests go to {})\n", s.cluster, s.endpoint);
   out += fmt::format("      table:       {}.{}, format {}, mapping {}\n", s.database, s.table,
                      s.format, s.mapping.empty() ? "(none)" : "\"" + s.mapping + "\"");
   out += fmt::format("      auth:        {}", s.auth.method);
   if (s.auth.method == "client_secret") {
-    out += fmt::format(", tenant {}, client {}, secret from {}", s.auth.tenant_id,
-                       s.auth.client_id, s.auth.client_secret.file.empty()
-                                             ? std::string("the config")
-                                             : "file " + s.auth.client_secret.file);
+    out += fmt::format(", tenant {}, client {}\n", s.auth.tenant_id, s.auth.client_id);
+    out += fmt::format("      client_secret: {}\n", secretSource(s.auth.client_secret, checked));
   } else if (s.auth.method == "token") {
-    out += s.auth.token.file.empty() ? ", token from the config"
-                                     : ", token from file " + s.auth.token.file;
+    out += fmt::format("\n      token:       {}\n", secretSource(s.auth.token, checked));
+  } else {
+    out += "\n";
   }
-  out += "\n";
+  if (!s.tls_verify) {
+    out += "      tls:         verify OFF (insecure)";
+    out += s.ca_file.empty() ? "\n" : fmt::format("; ca_file {} unused\n", s.ca_file);
+  } else {
+    out += fmt::format("      tls:         verify on, CA {}\n",
+                       s.ca_file.empty() ? std::string("system default")
+                                         : fileWithCheck(s.ca_file, checked));
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/assert.h"
+#include "agent/core/scrub.h"
 
 #ifndef INGESTD_VERSION
 #define INGESTD_VERSION "0.0.0"
@@ -206,6 +207,16 @@ void KustoOutput::onResponse(std::uint64_t id, const std::string& token, HttpRes
     attempt(id);
     return;
   }
+  if (response.status != 200 && !token.empty()) {
+    // A cluster or proxy may echo the request, Authorization header included, in its error:
+    // the token is taken out before the body is cut short into a message.
+    const std::vector<std::string_view> secrets{token};
+    response.body = scrubSecrets(response.body, secrets);
+    response.error = scrubSecrets(response.error, secrets);
+    for (auto& [name, value] : response.headers) {
+      value = scrubSecrets(value, secrets);
+    }
+  }
   kusto::ResponseView view;
   view.status = response.status;
   view.curl_code = response.curl_code;
@@ -213,6 +224,10 @@ void KustoOutput::onResponse(std::uint64_t id, const std::string& token, HttpRes
   view.body = response.body;
   view.headers = &response.headers;
   SendOutcome out = kusto::classifyResponse(view, classify_, ctx_.clock.wallNow());
+  if (out.delivery != Delivery::kDelivered && !token.empty()) {
+    out.error_code = scrubSecrets(out.error_code, {token});
+    out.message = scrubSecrets(out.message, {token});
+  }
   if (ctx_.output_metrics != nullptr) {
     const bool ok = out.delivery == Delivery::kDelivered;
     ctx_.output_metrics->requests(static_cast<int>(response.status), ok ? "" : out.error_code)

@@ -51,9 +51,16 @@ class KustoOutput final : public Output {
 
   // Pure: no files, no sockets. Errors name the file, line, column and key.
   static Result<Settings> parse(const ConfigNode& node);
+  // Before start (`check`, `run`, `send`; blocking file-system calls): tls.ca_file is a readable
+  // file holding a PEM certificate; token_file / client_secret_file exist and are readable
+  // (their content is not read: the output reads it when it starts, and at every refresh).
+  static Status validate(const ConfigNode& node, const Settings& settings,
+                         ValidationReport& report);
   static Result<std::unique_ptr<Output>> create(const Settings& settings, PluginContext& ctx);
-  // For `ingestd check`: destination, format, mapping and auth method; never a secret.
-  static std::string describe(const Settings& settings);
+  // For `ingestd check`: destination, format, mapping, auth method, where secrets come from,
+  // TLS; with `checked` (from validate()) also what was found about each file. Never a secret.
+  static std::string describe(const Settings& settings,
+                              const ValidationReport* checked = nullptr);
 
   KustoOutput(const Settings& settings, PluginContext& ctx);
   ~KustoOutput() override;

@@ -325,6 +325,49 @@ TEST_CASE("config: input section errors") {
   }
 }
 
+TEST_CASE("config: an input whose tag no output matches is an error, unless unrouted: drop") {
+  const std::string outputs = R"(outputs:
+  - name: adx
+    type: kusto
+    match: ["app.*"]
+    cluster: http://a
+  - name: backup
+    type: kusto
+    match: [audit, "x?"]
+    cluster: http://b
+)";
+  const std::string nginx =
+      "inputs:\n  - name: web\n    type: tcp\n    tag: app.web\n    listen: x\n"
+      "  - name: nginx\n    type: tail\n    tag: nginx.access\n    paths: [/x]\n";
+  CHECK(loadError(nginx + outputs) ==
+        "test.yaml:6:5: inputs[1] 'nginx': tag \"nginx.access\" matches no output's 'match' "
+        "(outputs: adx [\"app.*\"], backup [\"audit\", \"x?\"]); fix 'match', or set "
+        "'unrouted: drop' to drop its records on purpose.");
+  // The tag defaults to the name, and that is what is matched.
+  CHECK(loadError("inputs:\n  - {name: audit, type: tcp, listen: x}\n" + outputs) == "OK");
+  CHECK(loadError("inputs:\n  - {name: xy, type: tcp, listen: x}\n" + outputs) == "OK");
+  CHECK(loadError("inputs:\n  - {name: xyz, type: tcp, listen: x}\n" + outputs)
+            .starts_with("test.yaml:2:5: inputs[0] 'xyz': tag \"xyz\" matches no output's"));
+
+  // The opt-in: records of this input are dropped (and counted) on purpose.
+  auto r = load(nginx + "    unrouted: drop\n" + outputs);
+  REQUIRE_MESSAGE(r.isOk(), r.error().message);
+  CHECK_FALSE(r->inputs[0].unrouted_drop);
+  CHECK(r->inputs[1].unrouted_drop);
+  CHECK(describeConfig(r.value()).find("unrouted: drop") != std::string::npos);
+  CHECK(load(nginx + "    unrouted: error\n" + outputs).isOk() == false);
+  CHECK(loadError(nginx + "    unrouted: ignore\n" + outputs) ==
+        "test.yaml:10:15: 'inputs[1].unrouted': expected one of: error, drop");
+  // `send` reads configurations without inputs: nothing to route, nothing to check.
+  CHECK(loadError(outputs) == "OK");
+}
+
+TEST_CASE("config: a NUL byte in a path is an error naming the key") {
+  CHECK(loadError(withOutputs("service:\n  state_dir: \"/var/lib/ingestd\\0/x\"\n")) ==
+        "test.yaml:2:14: 'service.state_dir': contains a NUL byte (\\0); a path cannot hold one");
+  CHECK(loadError(withOutputs("service:\n  state_dir: \"/var/lib/ingestd\"\n")) == "OK");
+}
+
 TEST_CASE("config: duplicate names name both locations") {
   CHECK(loadError(withOutputs(R"(
 inputs:
@@ -514,6 +557,37 @@ TEST_CASE("config: loadConfigFile reads a file and names it in errors") {
   CHECK(missing.error().message == fmt::format("cannot open config file '{}': No such file or "
                                                "directory",
                                                (dir / "nope.yaml").string()));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("config: loadConfigFile refuses a file over 4 MiB before parsing it") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / fmt::format("ingestd-config-size-{}", ::getpid());
+  fs::create_directories(dir);
+  // A valid file made big by a long list: parsing it would cost tens of times its size.
+  auto write = [&](const fs::path& p, std::size_t bytes) {
+    std::string text = std::string(kOutputs).substr(1) + "    match:\n";
+    while (text.size() + 11 <= bytes) {
+      text += "      - a\n";
+    }
+    text += std::string(bytes - text.size() - 1, '#') + "\n";  // a comment fills the rest
+    std::ofstream(p) << text;
+  };
+  fs::path big = dir / "big.yaml";
+  write(big, 10 * (1u << 20) + (1u << 20) / 5);  // 10.2 MiB
+  auto r = loadConfigFile(big.string(), fakeRegistry());
+  REQUIRE_FALSE(r.isOk());
+  CHECK(r.error().code == ErrorCode::kInvalidArgument);
+  CHECK(r.error().message ==
+        fmt::format("{}: the configuration file is 10.2 MiB; the limit is 4 MiB.", big.string()));
+  fs::path edge = dir / "edge.yaml";
+  write(edge, (4u << 20) + 1);
+  CHECK(loadConfigFile(edge.string(), fakeRegistry()).error().message ==
+        fmt::format("{}: the configuration file is 4.1 MiB; the limit is 4 MiB.", edge.string()));
+  fs::path ok = dir / "ok.yaml";
+  write(ok, 64 * 1024);
+  auto small = loadConfigFile(ok.string(), fakeRegistry());
+  CHECK_MESSAGE(small.isOk(), small.error().message);
   fs::remove_all(dir);
 }
 

@@ -33,6 +33,18 @@ struct FakeTail {
     }
     return s;
   }
+  // Like a real validate(): "/error..." paths are errors, "/missing..." ones warnings.
+  static Status validate(const ConfigNode& node, const Settings& s, ValidationReport& report) {
+    for (const std::string& p : s.paths) {
+      if (p.starts_with("/error")) {
+        return node["paths"].error("cannot use " + p);
+      }
+      if (p.starts_with("/missing")) {
+        report.warnings.push_back(fmt::format("path \"{}\" is missing", p));
+      }
+    }
+    return Status::ok();
+  }
   static Result<std::unique_ptr<Input>> create(const Settings&, PluginContext&) {
     return Error{ErrorCode::kInternal, "fake plugin"};
   }

@@ -101,3 +101,26 @@ TEST_CASE("kusto auth: failed refreshes back off from 5 s to 2 min") {
   CHECK(refreshRetryDelay(6) == 120000ms);
   CHECK(refreshRetryDelay(100) == 120000ms);
 }
+
+TEST_CASE("kusto auth: an error summary never carries an echoed secret, not even cut in half") {
+  const std::string secret = "Sup3r/Secr3t+Value";
+  const std::vector<std::string_view> secrets{secret};
+  // The endpoint echoes the form body (percent-encoded) and the decoded secret.
+  const std::string body =
+      R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret. )"
+      R"(Request: grant_type=client_credentials&client_id=c&client_secret=Sup3r%2FSecr3t%2BValue)"
+      R"(&scope=x decoded: Sup3r/Secr3t+Value\r\nTrace ID: 1"})";
+  const std::string s = tokenErrorSummary(401, body, secrets);
+  CHECK(s.find("HTTP 401: invalid_client: AADSTS7000215: Invalid client secret.") == 0);
+  CHECK(s.find("client_secret=***&scope=x decoded: ***") != std::string::npos);
+  CHECK(s.find("Sup3r") == std::string::npos);
+  CHECK(s.find("Trace ID") == std::string::npos);
+  // The secret straddles the 300-character cut: scrubbing after cutting would leave its start.
+  const std::string cut = R"({"error":"invalid_client","error_description":")" +
+                          std::string(290, 'x') + secret + R"("})";
+  const std::string c = tokenErrorSummary(400, cut, secrets);
+  CHECK(c.find("Sup3r") == std::string::npos);
+  CHECK(c.find(std::string(290, 'x') + "***") != std::string::npos);
+  // The error code itself is scrubbed too.
+  CHECK(tokenErrorSummary(400, R"({"error":"Sup3r/Secr3t+Value"})", secrets) == "HTTP 400: ***");
+}

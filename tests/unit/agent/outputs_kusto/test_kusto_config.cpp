@@ -2,6 +2,10 @@
 // configuration error with its message.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -183,9 +187,110 @@ TEST_CASE("kusto config: describe (ingestd check) shows the destination, never a
   REQUIRE(c.isOk());
   const std::string d = KustoOutput::describe(c.value());
   CHECK(contains(d, "Logs.Nginx, format multijson, mapping \"m1\""));
-  CHECK(contains(d, "client_secret, tenant t1, client c1, secret from the config"));
+  CHECK(contains(d, "      auth:        client_secret, tenant t1, client c1\n"));
+  CHECK(contains(d, "      client_secret: from the config\n"));
   CHECK_FALSE(contains(d, "VERY-SECRET"));
   auto t = parseYaml(kBase + "auth:\n  method: token\n  token: TOPSECRET\n");
   REQUIRE(t.isOk());
   CHECK_FALSE(contains(KustoOutput::describe(t.value()), "TOPSECRET"));
+}
+
+TEST_CASE("kusto config: a NUL byte in ca_file or a secret file is an error naming the key") {
+  CHECK(errorOf(kBase + "tls:\n  ca_file: \"/etc/ssl/ca\\0.pem\"\n") ==
+        "test.yaml:7:12: 'outputs[0].tls.ca_file': contains a NUL byte (\\0); a path cannot hold "
+        "one");
+  CHECK(errorOf(kBase + "auth:\n  method: token\n  token_file: \"/run/t\\0\"\n") ==
+        "test.yaml:8:15: 'outputs[0].auth.token_file': contains a NUL byte (\\0); a path cannot "
+        "hold one");
+  CHECK(errorOf(kBase + "auth:\n  method: client_secret\n  tenant_id: t\n  client_id: c\n"
+                        "  client_secret_file: \"/run/s\\0\"\n") ==
+        "test.yaml:10:23: 'outputs[0].auth.client_secret_file': contains a NUL byte (\\0); a path "
+        "cannot hold one");
+}
+
+namespace {
+
+// A directory for the files validate() looks at, removed at the end of the test.
+struct TempDirForTest {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      fmt::format("ingestd-kusto-validate-{}", ::getpid()))
+                         .string();
+  TempDirForTest() { std::filesystem::create_directories(path); }
+  ~TempDirForTest() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& content) const {
+    std::ofstream(path + "/" + name) << content;
+    return path + "/" + name;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("kusto config: validate checks ca_file and secret files, errors at the key") {
+  TempDirForTest dir;
+  const std::string pem = dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                              "-----END CERTIFICATE-----\n");
+  const std::string secret = dir.write("secret", "VERY-SECRET-CONTENT\n");
+  const std::string missing = dir.path + "/missing";
+  auto validate = [](const std::string& yaml, ValidationReport& report) -> Status {
+    ConfigNode node(YAML::Load(yaml), std::make_shared<const std::string>("test.yaml"),
+                    "outputs[0]");
+    auto s = KustoOutput::parse(node);
+    REQUIRE_MESSAGE(s.isOk(), s.error().message);
+    return KustoOutput::validate(node, s.value(), report);
+  };
+  const std::string cs = "auth:\n  method: client_secret\n  tenant_id: t\n  client_id: c\n";
+  ValidationReport ok;
+  REQUIRE(validate(kBase + "tls:\n  ca_file: " + pem + "\n" + cs + "  client_secret_file: " +
+                       secret + "\n",
+                   ok)
+              .isOk());
+  CHECK(ok.files.count(pem) == 1);
+  CHECK(ok.files.count(secret) == 1);
+  ConfigNode node(YAML::Load(kBase + "tls:\n  ca_file: " + pem + "\n" + cs +
+                             "  client_secret_file: " + secret + "\n"),
+                  std::make_shared<const std::string>("test.yaml"), "outputs[0]");
+  const std::string d = KustoOutput::describe(KustoOutput::parse(node).value(), &ok);
+  CHECK(contains(d, "      auth:        client_secret, tenant t, client c\n"));
+  CHECK(contains(d, fmt::format("      client_secret: from file {} (exists, readable", secret)));
+  CHECK(contains(d, fmt::format("      tls:         verify on, CA {} (exists, readable", pem)));
+  CHECK_FALSE(contains(d, "VERY-SECRET"));
+
+  ValidationReport r;
+  Status no_ca = validate(kBase + "tls:\n  ca_file: " + missing + "\n", r);
+  REQUIRE_FALSE(no_ca.isOk());
+  CHECK(no_ca.message() == fmt::format("test.yaml:7:12: 'outputs[0].tls.ca_file': file \"{}\" "
+                                       "does not exist",
+                                       missing));
+  Status not_pem = validate(kBase + "tls:\n  ca_file: " + secret + "\n", r);
+  REQUIRE_FALSE(not_pem.isOk());
+  CHECK(contains(not_pem.message(), "'outputs[0].tls.ca_file': CA file"));
+  CHECK_FALSE(contains(not_pem.message(), "VERY-SECRET"));
+  Status no_secret = validate(kBase + cs + "  client_secret_file: " + missing + "\n", r);
+  REQUIRE_FALSE(no_secret.isOk());
+  CHECK(no_secret.message() == fmt::format("test.yaml:10:23: 'outputs[0].auth.client_secret_file'"
+                                           ": file \"{}\" does not exist",
+                                           missing));
+  Status no_token = validate(kBase + "auth:\n  method: token\n  token_file: " + missing + "\n", r);
+  REQUIRE_FALSE(no_token.isOk());
+  CHECK(contains(no_token.message(), "test.yaml:8:15: 'outputs[0].auth.token_file': file"));
+  // Nothing to check: inline secrets, the system CA store.
+  ValidationReport none;
+  CHECK(validate(kBase + cs + "  client_secret: x\n", none).isOk());
+  CHECK(none.files.empty());
+}
+
+TEST_CASE("kusto config: describe shows the TLS settings") {
+  auto on = parseYaml(kBase);
+  REQUIRE(on.isOk());
+  CHECK(contains(KustoOutput::describe(on.value()), "      tls:         verify on, CA system default\n"));
+  auto ca = parseYaml(kBase + "tls: {ca_file: /etc/ssl/my-ca.pem}\n");
+  REQUIRE(ca.isOk());
+  CHECK(contains(KustoOutput::describe(ca.value()),
+                 "      tls:         verify on, CA /etc/ssl/my-ca.pem\n"));
+  auto off = parseYaml(kBase + "tls: {verify: false}\n");
+  REQUIRE(off.isOk());
+  CHECK(contains(KustoOutput::describe(off.value()), "      tls:         verify OFF (insecure)\n"));
+  auto tok = parseYaml(kBase + "auth:\n  method: token\n  token_file: /run/t\n");
+  REQUIRE(tok.isOk());
+  CHECK(contains(KustoOutput::describe(tok.value()), "      token:       from file /run/t\n"));
 }

@@ -87,4 +87,55 @@ TEST_CASE("tail config: errors name the key") {
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\npathz: /y\n").find("pathz") != std::string::npos);
 }
 
+TEST_CASE("tail config: each path must be absolute with a file name part, errors at the element") {
+  CHECK(errorOf("name: a\ntype: tail\npaths: [/ok/*.log, logs/*.log]\n") ==
+        "test.yaml:3:20: 'inputs[0].paths[1]': path \"logs/*.log\" must be absolute (e.g. "
+        "/var/log/app/*.log)");
+  CHECK(errorOf("name: a\ntype: tail\npaths: \"*.log\"\n") ==
+        "test.yaml:3:8: 'inputs[0].paths': path \"*.log\" must be absolute (e.g. "
+        "/var/log/app/*.log)");
+  CHECK(errorOf("name: a\ntype: tail\npaths: [/var/log/app/]\n") ==
+        "test.yaml:3:9: 'inputs[0].paths[0]': path \"/var/log/app/\" names a directory, not files: "
+        "add a file name or glob (e.g. /var/log/app/*.log)");
+  CHECK(errorOf("name: a\ntype: tail\npaths: [\"\"]\n") ==
+        "test.yaml:3:9: 'inputs[0].paths[0]': must not be empty");
+}
+
+TEST_CASE("tail config: a NUL byte in a path, exclude or state_file is an error naming the key") {
+  CHECK(errorOf("name: a\ntype: tail\npaths: [/ok, \"/var/log/a\\0b.log\"]\n") ==
+        "test.yaml:3:14: 'inputs[0].paths[1]': contains a NUL byte (\\0); a path cannot hold one");
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nexclude: \"*.gz\\0\"\n") ==
+        "test.yaml:4:10: 'inputs[0].exclude': contains a NUL byte (\\0); a path cannot hold one");
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nstate_file: \"/tmp/s\\0\"\n") ==
+        "test.yaml:4:13: 'inputs[0].state_file': contains a NUL byte (\\0); a path cannot hold "
+        "one");
+}
+
+TEST_CASE("tail config: fixedDirOf is the part of a glob that must exist") {
+  CHECK(fixedDirOf("/var/log/nginx/access.log*") == "/var/log/nginx");
+  CHECK(fixedDirOf("/var/log/*/app.log") == "/var/log");
+  CHECK(fixedDirOf("/var/log/app-{a,b}/x.log") == "/var/log");
+  CHECK(fixedDirOf("/var/lo?/x.log") == "/var");
+  CHECK(fixedDirOf("/*/x.log") == "/");
+  CHECK(fixedDirOf("/app.log") == "/");
+  CHECK(fixedDirOf("//var//log/x") == "/var/log");
+}
+
+TEST_CASE("tail config: validate warns about a glob whose directory does not exist") {
+  auto s = parseText("name: a\ntype: tail\npaths: [/tmp/*.log, /nonexistent-ingestd-dir/x/*.log, "
+                     "/dev/null/x.log]\n");
+  REQUIRE(s.isOk());
+  ConfigNode node(YAML::Load("name: a"), std::make_shared<const std::string>("test.yaml"),
+                  "inputs[0]");
+  ValidationReport report;
+  REQUIRE(TailInput::validate(node, s.value(), report).isOk());  // warnings, not errors
+  REQUIRE(report.warnings.size() == 2);
+  CHECK(report.warnings[0] ==
+        "the directory \"/nonexistent-ingestd-dir/x\" does not exist (yet), so path "
+        "\"/nonexistent-ingestd-dir/x/*.log\" matches nothing; its files are read once it "
+        "appears.");
+  CHECK(report.warnings[1] ==
+        "\"/dev/null\" is not a directory, so path \"/dev/null/x.log\" matches nothing.");
+}
+
 }  // namespace ingestd::inputs
