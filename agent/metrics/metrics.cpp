@@ -103,7 +103,7 @@ InputMetrics Metrics::forInput(const std::string& name) {
   m.paused_seconds = &input_paused_seconds->Add({{"input", name}});
   m.parse_errors = &input_parse_errors->Add({{"input", name}});
   // Every known label value exists from the start, so increase() sees the first event.
-  for (const char* reason : {"truncated", "split", "no_route"}) {
+  for (const char* reason : {"truncated", "split", "no_route", "truncated_file"}) {
     m.dropped(reason);
   }
   for (const char* kind :

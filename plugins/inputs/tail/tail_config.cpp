@@ -65,6 +65,9 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
                     parser)));
   }
   s.parser_json = parser == "json";
+  // detect_copies: a new file whose first 256 bytes equal a followed (or just truncated) file's
+  // is its copytruncate copy and is read from where that file's complete lines ended.
+  s.detect_copies = r.boolean("detect_copies", true);
   // multiline: not available yet.
   if (r.has("multiline")) {
     (void)r.child("multiline");

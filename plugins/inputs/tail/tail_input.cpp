@@ -316,6 +316,11 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
     }
     return;
   }
+  // Files we have a checkpoint for first: one whose content changed while we were down
+  // (copytruncate) tells which new file is its copy.
+  std::stable_partition(result.opened.begin(), result.opened.end(), [this](const auto& o) {
+    return saved_.count(Key{o.file.dev, o.file.ino}) != 0;
+  });
   for (auto& o : result.opened) {
     onOpened(std::move(o.file), o.path, first_scan);
   }
@@ -371,6 +376,7 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
     wake(f);
   }
   first_scan_done_ = true;
+  expireCopySources(toUnixMs(ctx_.clock.wallNow()));
   known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
   retireDrained();
   const std::int64_t forget_ms = settings_.forget_after.count();
@@ -443,6 +449,11 @@ std::optional<std::uint64_t> TailInput::resumeOffset(const OpenedFile& opened,
     }
   } else {
     ctx_.log.debug(component, "\"{}\" reuses the inode of a checkpointed file; it is new.", path);
+    // Truncated while we were down (copytruncate): its copy may turn up under another name.
+    if (saved_fp.len == kFingerprintBytes) {
+      rememberCopySource(CopySource{saved_fp, "", s->second.offset, false, path,
+                                    toUnixMs(ctx_.clock.wallNow())});
+    }
   }
   saved_.erase(s);
   return start;
@@ -471,6 +482,14 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
     return;
   }
   std::optional<std::uint64_t> start = resumeOffset(opened, path);
+  if (!start && settings_.detect_copies) {
+    bool defer = false;
+    start = copyStart(opened, path, defer);
+    if (defer) {
+      closeFd(opened.fd);  // the next scan opens it again, once the copy is complete
+      return;
+    }
+  }
   auto f = std::make_shared<TailFile>();
   f->id = next_id_++;
   f->path = path;
@@ -493,6 +512,104 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
   ctx_.log.debug(component, "Following \"{}\" from offset {}.", path, f->read_offset);
   watchDir(dirOf(path));
   issueRead(f);
+}
+
+// --- copytruncate ------------------------------------------------------------------------------
+
+std::optional<std::uint64_t> TailInput::copyStart(const OpenedFile& opened,
+                                                  const std::string& path, bool& defer) {
+  const std::string component = "input " + ctx_.instance;
+  // A copy being written right now (logrotate copies, then truncates) may be shorter than its
+  // fingerprint or than what was read of the original: wait for it rather than guess.
+  // At most 5 s per file: one that keeps changing is decided on what it holds by then.
+  const std::int64_t now_ms = toUnixMs(ctx_.clock.wallNow());
+  const Key key{opened.dev, opened.ino};
+  const auto since = deferred_since_.try_emplace(key, now_ms).first->second;
+  const bool fresh = now_ms - opened.mtime_ms < 1000 && now_ms - since < 5000;
+  enum class Match { kNo, kYes, kMaybe };
+  auto match = [&](const Fingerprint& fp, const std::string& head, std::uint64_t end) {
+    if (opened.head.size() < kFingerprintBytes) {
+      const bool prefix = !head.empty() && head.compare(0, opened.head.size(), opened.head) == 0;
+      return prefix && fresh ? Match::kMaybe : Match::kNo;
+    }
+    if (!fingerprintMatches(fp, opened.head)) {
+      return Match::kNo;
+    }
+    return end > opened.size && fresh ? Match::kMaybe : Match::kYes;
+  };
+  auto take = [&](std::uint64_t end, const std::string& of) -> std::optional<std::uint64_t> {
+    deferred_since_.erase(key);
+    // A complete copy shorter than what was read: the original grew after the copy was taken,
+    // and all of the copy was read already.
+    const std::uint64_t start = std::min(end, opened.size);
+    ctx_.log.info(component,
+                  "\"{}\" starts with the same bytes as \"{}\": a copy (copytruncate); reading "
+                  "it from offset {}, where the lines already read end.",
+                  path, of, start);
+    return start;
+  };
+  auto undecided = [&] {
+    defer = true;
+    return std::nullopt;
+  };
+  for (const auto& [id, g] : files_) {
+    if (g->released || (g->dev == opened.dev && g->ino == opened.ino) ||
+        g->fingerprint.len != kFingerprintBytes) {
+      continue;
+    }
+    switch (match(g->fingerprint, g->head, g->acks.end())) {
+      case Match::kNo:
+        continue;
+      case Match::kMaybe:
+        return undecided();
+      case Match::kYes:
+        return take(g->acks.end(), g->current_path);
+    }
+  }
+  for (auto it = copy_sources_.begin(); it != copy_sources_.end(); ++it) {
+    switch (match(it->fingerprint, it->head, it->complete_end)) {
+      case Match::kNo:
+        continue;
+      case Match::kMaybe:
+        return undecided();
+      case Match::kYes: {
+        auto start = take(it->complete_end, it->path);
+        copy_sources_.erase(it);
+        return start;
+      }
+    }
+  }
+  deferred_since_.erase(key);
+  return std::nullopt;
+}
+
+void TailInput::rememberCopySource(CopySource source) {
+  constexpr std::size_t kMaxCopySources = 64;
+  if (copy_sources_.size() >= kMaxCopySources) {
+    if (copy_sources_.front().partial) {
+      countDropped("truncated_file", 1);
+    }
+    copy_sources_.erase(copy_sources_.begin());
+  }
+  copy_sources_.push_back(std::move(source));
+}
+
+void TailInput::expireCopySources(std::int64_t now_ms) {
+  // logrotate copies, then truncates at once; a copy not seen within a minute never will be.
+  constexpr std::int64_t kCopyWindowMs = 60000;
+  for (auto it = copy_sources_.begin(); it != copy_sources_.end();) {
+    if (now_ms - it->at_ms <= kCopyWindowMs) {
+      ++it;
+      continue;
+    }
+    if (it->partial) {
+      countDropped("truncated_file", 1);  // the held-back partial line had no copy
+    }
+    it = copy_sources_.erase(it);
+  }
+  for (auto it = deferred_since_.begin(); it != deferred_since_.end();) {
+    it = now_ms - it->second > kCopyWindowMs ? deferred_since_.erase(it) : std::next(it);
+  }
 }
 
 // --- Reading ------------------------------------------------------------------------------------
@@ -685,7 +802,14 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
                 "again from the start.",
                 f->current_path, size, f->read_offset);
   countEvent("truncated_file");
-  frame(f, true);  // an incomplete last line from before the truncation is emitted, not lost
+  // An incomplete last line is never shipped cut: a copy (copytruncate) holds it whole and is
+  // read from where the complete lines ended; without a copy it is counted as lost.
+  if (f->fingerprint.len == kFingerprintBytes) {
+    rememberCopySource(CopySource{f->fingerprint, f->head, f->acks.end(), !f->buf.empty(),
+                                  f->current_path, toUnixMs(ctx_.clock.wallNow())});
+  } else if (!f->buf.empty()) {
+    countDropped("truncated_file", 1);
+  }
   f->acks.reset(0);  // acks of ranges from before carry the old generation and are ignored
   f->read_offset = 0;
   f->buf.clear();

@@ -36,6 +36,7 @@ class TailInput final : public Input {
     std::uint64_t max_line_bytes = 1u << 20;  // longer lines are truncated or split
     LongLineMode long_lines = LongLineMode::kTruncate;
     bool parser_json = false;                 // parser: json -> records are JSON lines
+    bool detect_copies = true;                // copytruncate copies resume, not re-read
     std::chrono::milliseconds scan_interval{1000};
     std::uint64_t read_chunk_bytes = 1u << 20;  // at most this much per read per file
     std::chrono::milliseconds partial_line_timeout{5000};  // 0: wait for the newline forever
@@ -131,6 +132,26 @@ class TailInput final : public Input {
   std::map<Key, CheckpointEntry> saved_;  // entries of files that are not open
   std::map<std::string, uv_fs_event_t*> dir_watches_;
   std::set<std::string> open_failed_;  // paths that could not be opened (counted once each)
+
+  // copytruncate: content that was truncated away (or a checkpointed file whose first bytes
+  // changed while we were down) and where its complete lines ended. A new file whose first
+  // kFingerprintBytes match is a copy of it and is read from there, not from its head.
+  struct CopySource {
+    Fingerprint fingerprint;        // always kFingerprintBytes long
+    std::string head;                // those bytes, when known (empty for checkpoint entries)
+    std::uint64_t complete_end = 0;  // offset just past the last complete line handed out
+    bool partial = false;            // a partial line was held back at the truncation
+    std::string path;
+    std::int64_t at_ms = 0;
+  };
+  std::vector<CopySource> copy_sources_;
+  std::map<Key, std::int64_t> deferred_since_;  // possible copies waited for, by inode
+  // Where a new file starts when it is a copy of a followed or truncated file; nullopt if not.
+  // Sets `defer` when it may be a copy still being written (looked at again by the next scan).
+  std::optional<std::uint64_t> copyStart(const OpenedFile& opened, const std::string& path,
+                                         bool& defer);
+  void rememberCopySource(CopySource source);
+  void expireCopySources(std::int64_t now_ms);
   std::unique_ptr<Timer> scan_timer_;
   std::unique_ptr<Timer> partial_timer_;
   std::shared_ptr<CheckpointWriter> writer_;
