@@ -24,15 +24,17 @@ if [ "$mode" = "--fix" ]; then
   "$clang_format" -i --style=file "${files[@]}"
   exit $?
 fi
+# One clang-format pass finds the files with violations; only those are diffed for a line count.
+mapfile -t unformatted < <("$clang_format" --style=file --dry-run "${files[@]}" 2>&1 \
+  | sed -nE 's/^([^:]+):[0-9]+:[0-9]+: (warning|error): code should be clang-formatted.*/\1/p' \
+  | uniq)
 bad=0
 lines=0
-for f in "${files[@]}"; do
+for f in "${unformatted[@]}"; do
   n=$("$clang_format" --style=file "$f" | diff "$f" - | grep -c '^<')
-  if [ "$n" -gt 0 ]; then
-    echo "$f: $n line(s) not formatted"
-    bad=$((bad + 1))
-    lines=$((lines + n))
-  fi
+  echo "$f: $n line(s) not formatted"
+  bad=$((bad + 1))
+  lines=$((lines + n))
 done
 if [ $bad -gt 0 ]; then
   echo "format: $bad of ${#files[@]} files ($lines lines) differ from clang-format;" \
