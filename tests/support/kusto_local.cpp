@@ -51,7 +51,14 @@ std::unique_ptr<KustoLocal> KustoLocal::start(std::vector<std::string> extra_arg
   return kl;
 }
 
-KustoLocal::~KustoLocal() = default;
+KustoLocal::~KustoLocal() {
+  // Stop gracefully so the process runs its exit path (and writes its coverage counters in a
+  // coverage build); Process's destructor still kills it if it has not exited by then.
+  if (process_) {
+    process_->signal(SIGTERM);
+    (void)process_->wait(std::chrono::seconds(5));
+  }
+}
 
 std::vector<std::string> KustoLocal::authHeaders(const std::vector<std::string>& extra) const {
   std::vector<std::string> h;

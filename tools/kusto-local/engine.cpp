@@ -217,7 +217,7 @@ std::optional<IngestFailureInfo> EngineCore::appendDecoded(const IngestRequest& 
 }
 
 EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy) {
-  auto fail = [&](int status, std::string_view code, std::string message) {
+  auto fail = [&](int status, std::string_view code, const std::string& message) {
     recordFailure(request, code, message);
     return ingestError(status, code, message);
   };
@@ -344,7 +344,10 @@ std::map<std::string, TableStats> Engine::tableStats() const {
   std::map<std::string, TableStats> out;
   for (const auto& [dname, db] : impl_->catalog.databases) {
     for (const auto& [tname, t] : db.tables) {
-      out[dname + "." + tname] = t.stats;
+      std::string key = dname;
+      key += '.';
+      key += tname;
+      out[key] = t.stats;
     }
   }
   return out;

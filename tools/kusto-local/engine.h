@@ -38,7 +38,7 @@ void addErrorContext(nlohmann::json& body, std::string_view client_request_id,
 std::string serializeV2Frames(const nlohmann::json& frames);
 
 struct EngineOptions {
-  std::size_t max_ingest_raw_bytes = 4 * 1024 * 1024;  // after decompression: 413 over this
+  std::size_t max_ingest_raw_bytes = std::size_t{4} << 20;  // after decompression: 413 over this
   bool require_json_mapping = false;  // strict: JSON kinds without mappingName -> 400
   std::string data_dir;               // empty: memory only; otherwise persisted here
 };

@@ -19,7 +19,7 @@ bool readInt(const nlohmann::json& v, int& out) {
     return false;
   }
   auto x = v.get<std::int64_t>();
-  if (x < -1 || x > 24 * 3600 * 1000) {
+  if (x < -1 || x > std::int64_t{24} * 3600 * 1000) {
     return false;
   }
   out = static_cast<int>(x);

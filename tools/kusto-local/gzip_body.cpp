@@ -16,7 +16,7 @@
 namespace kusto_local {
 namespace {
 
-constexpr std::size_t kMinBuffer = 64 * 1024;
+constexpr std::size_t kMinBuffer = std::size_t{64} * 1024;
 
 // The gzip trailer's ISIZE: the uncompressed size of the last member modulo 2^32. Only a hint
 // for sizing the first buffer: it is attacker-controlled and may be wrong.

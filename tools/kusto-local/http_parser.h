@@ -12,10 +12,10 @@ namespace kusto_local {
 
 // The service caps request bodies at 10 MiB on the wire ("regardless of format or
 // compression", spec section 2).
-inline constexpr std::size_t kMaxRequestBodyBytes = 10 * 1024 * 1024;
+inline constexpr std::size_t kMaxRequestBodyBytes = std::size_t{10} * 1024 * 1024;
 
 struct HttpLimits {
-  std::size_t max_head_bytes = 64 * 1024;  // request line + headers, and again for trailers
+  std::size_t max_head_bytes = 65536;  // request line + headers, and again for trailers
   std::size_t max_headers = 128;
   std::size_t max_body_bytes = kMaxRequestBodyBytes;  // decoded body (after de-chunking)
 };

@@ -19,13 +19,13 @@
 namespace kusto_local {
 namespace {
 
-constexpr std::size_t kReadBuffer = 256 * 1024;
+constexpr std::size_t kReadBuffer = std::size_t{256} * 1024;
 constexpr std::size_t kMaxConnections = 4096;
 constexpr int kIdleTimeoutSeconds = 300;
 // After an error response the request body may still be arriving; reading (and dropping) it
 // for a while before close() keeps the kernel from resetting the connection, which would
 // destroy the response before the client reads it.
-constexpr std::size_t kLingerMaxBytes = 32 * 1024 * 1024;
+constexpr std::size_t kLingerMaxBytes = std::size_t{32} * 1024 * 1024;
 constexpr auto kLingerMaxTime = std::chrono::seconds(2);
 
 const char* reasonPhrase(int status) {

@@ -226,6 +226,7 @@ class Executor {
       groups = 1;
     }
     std::vector<ColumnSpec> cols;
+    cols.reserve(keys.size() + 1);
     for (auto c : keys) {
       cols.push_back(cols_[c]);
     }

@@ -60,7 +60,7 @@ struct Flags {
   std::vector<std::string> databases;
   std::string data_dir;
   bool discard = false;
-  std::size_t max_ingest_bytes = 4 * 1024 * 1024;
+  std::size_t max_ingest_bytes = std::size_t{4} * 1024 * 1024;
   bool strict_json_mapping = false;
   AuthOptions auth;
   FaultSettings faults;
@@ -159,7 +159,7 @@ std::string applyValueFlag(const std::string& name, const std::string& v, Flags&
     }
     f.faults.seed = n;
   } else if (name == "--fault-retry-after" || name == "--fault-latency") {
-    if (!parseUnsigned(v, n) || n > 24 * 3600 * 1000ULL) {
+    if (!parseUnsigned(v, n) || n > 24ULL * 3600 * 1000) {
       return bad;
     }
     (name == "--fault-latency" ? f.faults.latency_ms : f.faults.retry_after_seconds) =

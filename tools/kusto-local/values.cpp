@@ -184,7 +184,8 @@ bool parseTimeOfDay(std::string_view s, std::size_t& pos, std::int64_t& ticks) {
   if (hh > 23 || mm > 59 || ss > 60) {
     return false;
   }
-  ticks = (static_cast<std::int64_t>(hh) * 3600 + mm * 60 + ss) * kTicksPerSecond + frac;
+  const std::int64_t seconds = std::int64_t{hh} * 3600 + std::int64_t{mm} * 60 + ss;
+  ticks = seconds * kTicksPerSecond + frac;
   return true;
 }
 
@@ -212,7 +213,8 @@ bool parseOffset(std::string_view s, std::size_t& pos, std::int64_t& offset_tick
   if (pos < s.size() && !readDigits(s, pos, 2, om)) {
     return false;
   }
-  offset_ticks = sign * (static_cast<std::int64_t>(oh) * 3600 + om * 60) * kTicksPerSecond;
+  const std::int64_t minutes = std::int64_t{oh} * 60 + om;
+  offset_ticks = sign * minutes * 60 * kTicksPerSecond;
   return pos == s.size();
 }
 
