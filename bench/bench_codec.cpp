@@ -73,8 +73,8 @@ std::vector<std::shared_ptr<const RecordChunk>> makeChunks(const std::string& lo
     auto chunk = std::make_shared<RecordChunk>();
     chunk->source = source;
     chunk->data = log.substr(pos, end - pos);
-    chunk->records = static_cast<std::uint64_t>(
-        std::count(chunk->data.begin(), chunk->data.end(), '\n'));
+    chunk->records =
+        static_cast<std::uint64_t>(std::count(chunk->data.begin(), chunk->data.end(), '\n'));
     chunk->time = t0 + std::chrono::milliseconds(chunks.size());
     chunks.push_back(std::move(chunk));
     pos = end;
@@ -120,7 +120,8 @@ int run(int argc, char** argv) {
   fmt::print("input: {:.1f} MB of nginx access log, {} lines, {:.0f} bytes/line; best of {} runs\n",
              static_cast<double>(log.size()) / 1e6, lines,
              static_cast<double>(log.size()) / static_cast<double>(lines), runs);
-  fmt::print("MB/s = 10^6 bytes per second of one core (thread CPU time; wall time in brackets)\n\n");
+  fmt::print(
+      "MB/s = 10^6 bytes per second of one core (thread CPU time; wall time in brackets)\n\n");
 
   // Encoder.
   printRule();
@@ -202,8 +203,8 @@ int run(int argc, char** argv) {
     const auto n = static_cast<std::size_t>(std::count(c.data.begin(), c.data.end(), '\n'));
     fmt::print("{:<34} {:>8.0f} [{:>6.0f}] {:>14.2f} {:>12} {:>12.1f}\n", c.name,
                mbps(c.data.size(), t.cpu), mbps(c.data.size(), t.wall),
-               static_cast<double>(out_bytes) / static_cast<double>(c.data.size()),
-               block_count, t.cpu * 1e9 / static_cast<double>(n));
+               static_cast<double>(out_bytes) / static_cast<double>(c.data.size()), block_count,
+               t.cpu * 1e9 / static_cast<double>(n));
     if (c.format == OutputFormat::kMultiJson && c.input == RecordFormat::kLines) {
       multijson_blocks = std::move(blocks);
     }
@@ -262,14 +263,15 @@ int run(int argc, char** argv) {
         zlib1_cpu[input] = t.cpu;
       }
       fmt::print("{:<24} {:>8.0f} [{:>6.0f}] {:>14.0f} {:>10.2f} {:>11.2f}x\n",
-                 fmt::format("{} -{}", codecName(codec.kind), codec.level),
-                 mbps(in_bytes, t.cpu), mbps(in_bytes, t.wall), mbps(log.size(), t.cpu),
+                 fmt::format("{} -{}", codecName(codec.kind), codec.level), mbps(in_bytes, t.cpu),
+                 mbps(in_bytes, t.wall), mbps(log.size(), t.cpu),
                  static_cast<double>(in_bytes) / static_cast<double>(out_bytes),
                  zlib1_cpu[input] / t.cpu);
     }
   }
-  fmt::print("\nraw-log MB/s: bytes of the original log per second, the unit of the end-to-end "
-             "target.\n");
+  fmt::print(
+      "\nraw-log MB/s: bytes of the original log per second, the unit of the end-to-end "
+      "target.\n");
   return 0;
 }
 

@@ -32,19 +32,34 @@ class NginxLogGenerator {
     const int hour = static_cast<int>((t / 3600) % 24);
     const int day = static_cast<int>(t / 86400);
 
-    static const char* kMethods[] = {"GET", "GET", "GET", "GET", "GET", "GET", "POST", "POST",
-                                     "PUT", "DELETE", "HEAD"};
-    static const char* kPaths[] = {
-        "/", "/index.html", "/favicon.ico", "/robots.txt", "/static/js/app.{}.js",
-        "/static/css/main.{}.css", "/images/products/{}.jpg", "/api/v1/products/{}",
-        "/api/v1/products?page={}&limit=50", "/api/v1/cart/{}/items", "/api/v2/search?q=item{}",
-        "/login", "/logout", "/account/orders/{}", "/healthz", "/metrics"};
+    static const char* kMethods[] = {"GET",  "GET",  "GET", "GET",    "GET", "GET",
+                                     "POST", "POST", "PUT", "DELETE", "HEAD"};
+    static const char* kPaths[] = {"/",
+                                   "/index.html",
+                                   "/favicon.ico",
+                                   "/robots.txt",
+                                   "/static/js/app.{}.js",
+                                   "/static/css/main.{}.css",
+                                   "/images/products/{}.jpg",
+                                   "/api/v1/products/{}",
+                                   "/api/v1/products?page={}&limit=50",
+                                   "/api/v1/cart/{}/items",
+                                   "/api/v2/search?q=item{}",
+                                   "/login",
+                                   "/logout",
+                                   "/account/orders/{}",
+                                   "/healthz",
+                                   "/metrics"};
     static const int kStatuses[] = {200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200,
                                     304, 304, 301, 302, 400, 401, 403, 404, 404, 499, 500, 502};
-    static const char* kReferrers[] = {
-        "-", "-", "-", "https://www.example.com/", "https://www.example.com/products",
-        "https://www.google.com/", "https://www.bing.com/search?q=shop",
-        "https://shop.example.com/cart?ref=email&campaign=winter"};
+    static const char* kReferrers[] = {"-",
+                                       "-",
+                                       "-",
+                                       "https://www.example.com/",
+                                       "https://www.example.com/products",
+                                       "https://www.google.com/",
+                                       "https://www.bing.com/search?q=shop",
+                                       "https://shop.example.com/cart?ref=email&campaign=winter"};
     static const char* kAgents[] = {
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/131.0.0.0 Safari/537.36",
@@ -55,7 +70,9 @@ class NginxLogGenerator {
         "like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
         "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/131.0.0.0 Mobile Safari/537.36",
-        "curl/8.5.0", "Go-http-client/1.1", "python-requests/2.32.3",
+        "curl/8.5.0",
+        "Go-http-client/1.1",
+        "python-requests/2.32.3",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "kube-probe/1.31"};
 

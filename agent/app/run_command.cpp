@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
-#include <vector>
 #include <optional>
+#include <vector>
 
 #include "agent/app/commands.h"
 #include "agent/config/describe.h"
@@ -53,9 +53,8 @@ void configureLogger(Logger& log, const ServiceSettings& s) {
 // and SIGXFSZ are ignored, so a write fails with EPIPE / EFBIG and is handled as an error.
 // Faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS) keep their default: the
 // process cannot continue, and the checkpoints on disk only cover acknowledged data.
-constexpr int kShutdownSignals[] = {SIGTERM, SIGINT,  SIGQUIT,   SIGUSR1, SIGUSR2,
-                                    SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,
-                                    SIGPWR,  SIGSTKFLT};
+constexpr int kShutdownSignals[] = {SIGTERM,   SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+                                    SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,   SIGPWR,  SIGSTKFLT};
 
 // The uv_signal_t handles of the daemon; close() closes them all.
 struct Signals {
@@ -235,11 +234,11 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
           metrics.loopLag().Observe(std::chrono::duration<double>(l).count());
         },
         [&log](std::chrono::nanoseconds l) {
-          log.logLimited(LogLevel::kWarn, "loop-lag", std::chrono::seconds(10), "service",
-                         fmt::format("The event loop was busy for {} ms in one go (over 25 ms): "
-                                     "reads, sends and /metrics waited that long.",
-                                     std::chrono::duration_cast<std::chrono::milliseconds>(l)
-                                         .count()));
+          log.logLimited(
+              LogLevel::kWarn, "loop-lag", std::chrono::seconds(10), "service",
+              fmt::format("The event loop was busy for {} ms in one go (over 25 ms): "
+                          "reads, sends and /metrics waited that long.",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(l).count()));
         });
 
     auto stop_everything = [&](bool clean) {
@@ -294,8 +293,8 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
       }
       started = true;
       lag.start();
-      log.info("service", "ingestd {} started with {} input(s) and {} output(s).",
-               INGESTD_VERSION, config.inputs.size(), config.outputs.size());
+      log.info("service", "ingestd {} started with {} input(s) and {} output(s).", INGESTD_VERSION,
+               config.inputs.size(), config.outputs.size());
     });
     // The signal handles keep the loop running until shutdown closes them.
     loop.run();

@@ -100,8 +100,8 @@ Result<CheckpointData> decodeCheckpoint(std::string_view text, std::string_view 
     }
     return data;
   } catch (const std::exception& ex) {
-    return corrupt(file_name, fmt::format("a field is missing or has the wrong type ({})",
-                                          ex.what()));
+    return corrupt(file_name,
+                   fmt::format("a field is missing or has the wrong type ({})", ex.what()));
   }
 }
 
@@ -147,8 +147,8 @@ Status writeCheckpointFile(const std::string& path, std::string_view contents) {
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
-    return makeError(ErrorCode::kIo, "Cannot open directory \"{}\" to fsync checkpoint: {}.",
-                     dir, errnoText(errno));
+    return makeError(ErrorCode::kIo, "Cannot open directory \"{}\" to fsync checkpoint: {}.", dir,
+                     errnoText(errno));
   }
   int rc = ::fsync(dfd);
   int err = errno;

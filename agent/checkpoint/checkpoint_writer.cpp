@@ -40,8 +40,9 @@ void CheckpointWriter::write(const std::shared_ptr<CheckpointWriter>& self, std:
         if (!wr->status.isOk()) {
           writer->log->logLimited(LogLevel::kError, writer->path, std::chrono::seconds(60),
                                   writer->component,
-                                  wr->status.message() + " Offsets are kept in memory and saved "
-                                                         "again at the next checkpoint.");
+                                  wr->status.message() +
+                                      " Offsets are kept in memory and saved "
+                                      "again at the next checkpoint.");
         }
         if (writer->next) {
           std::string again = std::move(*writer->next);

@@ -185,12 +185,9 @@ class IsalCompressor final : public GzipCompressor {
 
 int maxLevel(CodecKind kind) {
   switch (kind) {
-    case CodecKind::kZlib:
-      return 9;
-    case CodecKind::kLibdeflate:
-      return 12;
-    case CodecKind::kIsal:
-      return 3;
+    case CodecKind::kZlib: return 9;
+    case CodecKind::kLibdeflate: return 12;
+    case CodecKind::kIsal: return 3;
   }
   return 0;
 }
@@ -199,12 +196,9 @@ int maxLevel(CodecKind kind) {
 
 std::string_view codecName(CodecKind kind) {
   switch (kind) {
-    case CodecKind::kZlib:
-      return "zlib";
-    case CodecKind::kLibdeflate:
-      return "libdeflate";
-    case CodecKind::kIsal:
-      return "isal";
+    case CodecKind::kZlib: return "zlib";
+    case CodecKind::kLibdeflate: return "libdeflate";
+    case CodecKind::kIsal: return "isal";
   }
   return "unknown";
 }
@@ -257,8 +251,8 @@ std::optional<std::string> checkLevel(CodecKind kind, int level) {
                        codecName(kind), names);
   }
   if (level < 0 || level > maxLevel(kind)) {
-    return fmt::format("level {} is out of range for codec \"{}\" (0..{})", level,
-                       codecName(kind), maxLevel(kind));
+    return fmt::format("level {} is out of range for codec \"{}\" (0..{})", level, codecName(kind),
+                       maxLevel(kind));
   }
   return std::nullopt;
 }
@@ -266,8 +260,7 @@ std::optional<std::string> checkLevel(CodecKind kind, int level) {
 std::unique_ptr<GzipCompressor> GzipCompressor::create(CodecKind kind, int level) {
   INGESTD_CHECK(!checkLevel(kind, level).has_value());
   switch (kind) {
-    case CodecKind::kZlib:
-      return std::make_unique<ZlibCompressor>(level);
+    case CodecKind::kZlib: return std::make_unique<ZlibCompressor>(level);
     case CodecKind::kLibdeflate:
 #ifdef INGESTD_HAVE_LIBDEFLATE
       return std::make_unique<LibdeflateCompressor>(level);
@@ -346,8 +339,8 @@ Status gunzip(std::string_view in, std::string& out, std::size_t max_out) {
     used += room - zs.avail_out;
     if (used - start > max_out) {
       out.resize(start);
-      return makeError(ErrorCode::kInvalidArgument,
-                       "gzip data expands to more than {} bytes", max_out);
+      return makeError(ErrorCode::kInvalidArgument, "gzip data expands to more than {} bytes",
+                       max_out);
     }
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0 && left == 0) {

@@ -348,9 +348,9 @@ Result<Config> parseDocument(const YAML::Node& root, const std::string& file_nam
   Config config;
   config.file = file_name;
   if (!doc.defined() || root.IsNull()) {
-    return Error{
-        ErrorCode::kInvalidArgument,
-        fmt::format("{}: the configuration is empty; at least one output is required", file_name)};
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{}: the configuration is empty; at least one output is required",
+                             file_name)};
   }
   if (!doc.isMap()) {
     return doc.error("expected a mapping with the sections 'service', 'inputs' and 'outputs'");
@@ -391,8 +391,8 @@ Error configTooLarge(const std::string& path, const std::string& size) {
   const std::uint64_t limit = kMaxConfigFileBytes / kMiB;
   if (size.empty()) {
     return Error{ErrorCode::kInvalidArgument,
-                 fmt::format("{}: the configuration file is larger than the limit of {} MiB.",
-                             path, limit)};
+                 fmt::format("{}: the configuration file is larger than the limit of {} MiB.", path,
+                             limit)};
   }
   return Error{ErrorCode::kInvalidArgument,
                fmt::format("{}: the configuration file is {}; the limit is {} MiB.", path, size,
@@ -438,13 +438,11 @@ Status checkSingleDocument(const std::string& text, const std::string& file_name
   }
   const YAML::Mark& second = docs.starts.back();
   if (docs.starts.size() == 2 && docs.starts[0].pos == second.pos) {
-    return Error{ErrorCode::kInvalidArgument,
-                 fmt::format("{}: invalid YAML: unexpected character",
-                             yamlErrorLocation(file_name, second))};
+    return Error{ErrorCode::kInvalidArgument, fmt::format("{}: invalid YAML: unexpected character",
+                                                          yamlErrorLocation(file_name, second))};
   }
-  return Error{ErrorCode::kInvalidArgument,
-               fmt::format("{}: only one YAML document is allowed",
-                           yamlErrorLocation(file_name, second))};
+  return Error{ErrorCode::kInvalidArgument, fmt::format("{}: only one YAML document is allowed",
+                                                        yamlErrorLocation(file_name, second))};
 }
 
 }  // namespace

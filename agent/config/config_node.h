@@ -46,14 +46,14 @@ class ConfigNode {
   bool isMap() const;
   bool isSequence() const;
   bool isScalar() const;
-  const std::string& path() const { return path_; }   // e.g. "outputs[0].batch.max_bytes"
+  const std::string& path() const { return path_; }  // e.g. "outputs[0].batch.max_bytes"
   const std::string& file() const { return *file_; }
-  std::string location() const;                        // "file:line:col"
+  std::string location() const;  // "file:line:col"
   const YAML::Node& yaml() const { return node_; }
 
-  ConfigNode operator[](std::string_view key) const;   // undefined node if missing
-  std::vector<ConfigNode> elements() const;            // items of a sequence
-  std::vector<std::string> keys() const;               // keys of a mapping, in file order
+  ConfigNode operator[](std::string_view key) const;  // undefined node if missing
+  std::vector<ConfigNode> elements() const;           // items of a sequence
+  std::vector<std::string> keys() const;              // keys of a mapping, in file order
 
   // "FILE:LINE:COL: 'PATH': WHAT" as an invalid-argument Error (no path part when the path is
   // empty, i.e. the document root). Line and column are 1-based.
@@ -79,16 +79,15 @@ class MapReader {
   std::string requiredString(std::string_view key);
   std::optional<std::string> optionalString(std::string_view key);
   bool boolean(std::string_view key, bool def);
-  std::int64_t integer(std::string_view key, std::int64_t def, std::int64_t min,
-                       std::int64_t max);
+  std::int64_t integer(std::string_view key, std::int64_t def, std::int64_t min, std::int64_t max);
   // "4MiB", "512KiB", "10MB", "1024" (bytes). Must lie within [min, max].
   std::uint64_t size(std::string_view key, std::uint64_t def, std::uint64_t min = 0,
                      std::uint64_t max = UINT64_MAX);
   // "500ms", "5s", "2m", "1h", "0". Must lie within [min, max].
-  std::chrono::milliseconds duration(std::string_view key, std::chrono::milliseconds def,
-                                     std::chrono::milliseconds min = std::chrono::milliseconds(0),
-                                     std::chrono::milliseconds max =
-                                         std::chrono::milliseconds::max());
+  std::chrono::milliseconds duration(
+      std::string_view key, std::chrono::milliseconds def,
+      std::chrono::milliseconds min = std::chrono::milliseconds(0),
+      std::chrono::milliseconds max = std::chrono::milliseconds::max());
   // A scalar or a sequence of scalars.
   std::vector<std::string> stringList(std::string_view key);
   // A file-system path (or glob): string() / stringList() that also reject a NUL byte (YAML's

@@ -43,11 +43,11 @@ void describeOutput(const PluginSection& o, std::string& out) {
   auto it = std::back_inserter(out);
   fmt::format_to(it, "  - {} (type {})\n", o.name, o.type);
   fmt::format_to(it, "      match:       {}\n", quotedList(o.match));
-  fmt::format_to(
-      it, "      batch:       max_bytes {}, max_records {}, max_delay {}\n",
-      formatSize(p.batch_max_bytes),
-      p.batch_max_records == 0 ? std::string("unlimited") : std::to_string(p.batch_max_records),
-      formatDuration(p.batch_max_delay));
+  fmt::format_to(it, "      batch:       max_bytes {}, max_records {}, max_delay {}\n",
+                 formatSize(p.batch_max_bytes),
+                 p.batch_max_records == 0 ? std::string("unlimited")
+                                          : std::to_string(p.batch_max_records),
+                 formatDuration(p.batch_max_delay));
   fmt::format_to(it, "      concurrency: {}\n", p.concurrency);
   fmt::format_to(it, "      retry:       initial {}, max {}, max_elapsed {}\n",
                  formatDuration(p.retry_initial), formatDuration(p.retry_max),

@@ -4,11 +4,11 @@
 
 #include <any>
 #include <chrono>
-#include <initializer_list>
-#include <string_view>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config/config_node.h"
@@ -19,13 +19,13 @@ namespace ingestd {
 struct ServiceSettings {
   std::string state_dir = "/var/lib/ingestd";
   LogLevel log_level = LogLevel::kInfo;
-  std::string log_format = "text";                     // text or json
-  std::uint64_t memory_limit = 256ull << 20;           // global budget for records in memory
+  std::string log_format = "text";            // text or json
+  std::uint64_t memory_limit = 256ull << 20;  // global budget for records in memory
   std::chrono::milliseconds shutdown_timeout{30000};
-  std::size_t workers = 0;                             // 0 = number of cores
-  std::string http_listen = "127.0.0.1:9464";          // "" disables /metrics and health
-  std::chrono::milliseconds checkpoint_interval{1000}; // how often acked offsets are saved
-  std::string hostname;                                // "" = gethostname() at start
+  std::size_t workers = 0;                              // 0 = number of cores
+  std::string http_listen = "127.0.0.1:9464";           // "" disables /metrics and health
+  std::chrono::milliseconds checkpoint_interval{1000};  // how often acked offsets are saved
+  std::string hostname;                                 // "" = gethostname() at start
   // deadletter.max_size: cap of <state_dir>/deadletter; beyond it new dead letters are
   // dropped (counted in ingestd_output_deadletter_discarded_blocks_total, logged as errors).
   std::uint64_t deadletter_max_size = 1ull << 30;
@@ -34,17 +34,17 @@ struct ServiceSettings {
 // Keys of every output that the pipeline (not the plugin) handles: batching, concurrency,
 // retry, buffering and compression. Plugins must MapReader::allow(kCoreOutputKeys).
 struct OutputPipelineSettings {
-  std::uint64_t batch_max_bytes = 4ull << 20;          // hard limit 4 MiB (uncompressed)
-  std::uint64_t batch_max_records = 0;                 // 0 = no limit
+  std::uint64_t batch_max_bytes = 4ull << 20;  // hard limit 4 MiB (uncompressed)
+  std::uint64_t batch_max_records = 0;         // 0 = no limit
   std::chrono::milliseconds batch_max_delay{1000};
-  std::size_t concurrency = 4;                         // requests in flight
+  std::size_t concurrency = 4;  // requests in flight
   std::chrono::milliseconds retry_initial{1000};
   std::chrono::milliseconds retry_max{60000};
-  std::chrono::milliseconds retry_max_elapsed{0};      // 0 = retry forever
-  std::string buffer_type = "memory";                  // memory or disk
+  std::chrono::milliseconds retry_max_elapsed{0};  // 0 = retry forever
+  std::string buffer_type = "memory";              // memory or disk
   std::string buffer_path;
   std::uint64_t buffer_max_size = 1ull << 30;
-  std::string compression_codec = "auto";              // auto, zlib, libdeflate, isal
+  std::string compression_codec = "auto";  // auto, zlib, libdeflate, isal
   int compression_level = 1;
 };
 
@@ -66,7 +66,7 @@ struct PluginSection {
   std::vector<std::string> match;   // outputs: tag globs (default: ["*"])
   OutputPipelineSettings pipeline;  // outputs only
   ConfigNode node;
-  std::any settings;                // the plugin's parsed Settings (P::Settings)
+  std::any settings;  // the plugin's parsed Settings (P::Settings)
 };
 
 struct Config {

@@ -8,8 +8,8 @@ namespace ingestd {
 namespace {
 
 template <class T>
-Status validateSection(const PluginSection& section,
-                       const PluginRegistry::Factory<T>* factory, ValidationReport& report) {
+Status validateSection(const PluginSection& section, const PluginRegistry::Factory<T>* factory,
+                       ValidationReport& report) {
   if (factory == nullptr || !factory->validate) {
     return Status::ok();
   }

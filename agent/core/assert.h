@@ -7,11 +7,11 @@ namespace ingestd::detail {
 bool onLoopThread();
 }  // namespace ingestd::detail
 
-#define INGESTD_CHECK(cond)                                           \
-  do {                                                                \
-    if (!(cond)) [[unlikely]] {                                       \
-      ::ingestd::detail::checkFailed(#cond, __FILE__, __LINE__);      \
-    }                                                                 \
+#define INGESTD_CHECK(cond)                                      \
+  do {                                                           \
+    if (!(cond)) [[unlikely]] {                                  \
+      ::ingestd::detail::checkFailed(#cond, __FILE__, __LINE__); \
+    }                                                            \
   } while (0)
 
 #ifdef NDEBUG

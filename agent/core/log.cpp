@@ -133,15 +133,15 @@ void Logger::log(LogLevel level, std::string_view component, std::string_view me
   }
   std::string line;
   if (format_ == Format::kJson) {
-    line = "{\"time\":\"" + timestampNow() + "\",\"level\":\"" +
-           std::string(logLevelName(level)) + "\",\"component\":";
+    line = "{\"time\":\"" + timestampNow() + "\",\"level\":\"" + std::string(logLevelName(level)) +
+           "\",\"component\":";
     appendJsonString(line, component);
     line += ",\"message\":";
     appendJsonString(line, message);
     line += "}\n";
   } else {
-    line = fmt::format("{} {:<5} {}: {}\n", timestampNow(), logLevelName(level), component,
-                       message);
+    line =
+        fmt::format("{} {:<5} {}: {}\n", timestampNow(), logLevelName(level), component, message);
   }
   enqueue(std::move(line));
 }

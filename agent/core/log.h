@@ -13,9 +13,9 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -62,19 +62,23 @@ class Logger {
 
   template <class... Args>
   void info(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(LogLevel::kInfo)) log(LogLevel::kInfo, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(LogLevel::kInfo))
+      log(LogLevel::kInfo, component, fmt::format(f, std::forward<Args>(args)...));
   }
   template <class... Args>
   void warn(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(LogLevel::kWarn)) log(LogLevel::kWarn, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(LogLevel::kWarn))
+      log(LogLevel::kWarn, component, fmt::format(f, std::forward<Args>(args)...));
   }
   template <class... Args>
   void error(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(LogLevel::kError)) log(LogLevel::kError, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(LogLevel::kError))
+      log(LogLevel::kError, component, fmt::format(f, std::forward<Args>(args)...));
   }
   template <class... Args>
   void debug(std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
-    if (enabled(LogLevel::kDebug)) log(LogLevel::kDebug, component, fmt::format(f, std::forward<Args>(args)...));
+    if (enabled(LogLevel::kDebug))
+      log(LogLevel::kDebug, component, fmt::format(f, std::forward<Args>(args)...));
   }
 
  private:
@@ -91,7 +95,7 @@ class Logger {
   std::mutex mu_;  // guards limited_
   std::map<std::string, Limited, std::less<>> limited_;
   // The queue to the writer thread. Lock order: never hold mu_ and q_mu_ together.
-  std::mutex q_mu_;  // guards queue_, queued_bytes_, enqueued_, written_, stop_
+  std::mutex q_mu_;                     // guards queue_, queued_bytes_, enqueued_, written_, stop_
   std::condition_variable q_cv_;        // the writer waits for lines or stop_
   std::condition_variable written_cv_;  // flush() waits for written_
   std::deque<std::string> queue_;

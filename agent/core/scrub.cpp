@@ -10,8 +10,8 @@ namespace {
 
 struct Percent {
   bool lower_hex = false;
-  bool space_plus = false;   // form encoding: ' ' -> '+'
-  bool encode_tilde = false; // WHATWG form encoding leaves '*' and encodes '~'
+  bool space_plus = false;    // form encoding: ' ' -> '+'
+  bool encode_tilde = false;  // WHATWG form encoding leaves '*' and encodes '~'
 };
 
 std::string percentEncoded(std::string_view s, Percent p) {
@@ -98,9 +98,8 @@ std::string scrubSecrets(std::string_view text, const std::vector<std::string_vi
   std::sort(needles.begin(), needles.end());
   needles.erase(std::unique(needles.begin(), needles.end()), needles.end());
   // Longest first, so that an encoded form is not left half replaced by a shorter one.
-  std::stable_sort(needles.begin(), needles.end(), [](const std::string& a, const std::string& b) {
-    return a.size() > b.size();
-  });
+  std::stable_sort(needles.begin(), needles.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;

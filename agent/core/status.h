@@ -12,12 +12,12 @@ namespace ingestd {
 enum class ErrorCode {
   kInvalidArgument,  // bad config value, bad CLI usage
   kNotFound,
-  kIo,               // file system errors
+  kIo,  // file system errors
   kNetwork,
-  kProtocol,         // a peer answered something we cannot use
-  kUnavailable,      // try again later
+  kProtocol,     // a peer answered something we cannot use
+  kUnavailable,  // try again later
   kPermissionDenied,
-  kDataLoss,         // corrupt state file, unreadable checkpoint
+  kDataLoss,  // corrupt state file, unreadable checkpoint
   kInternal,
 };
 
@@ -46,9 +46,9 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit on purpose
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT
-  Result(Status status) : v_(status.error()) {}    // NOLINT: only for failed statuses
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  Result(Status status) : v_(status.error()) {}  // NOLINT: only for failed statuses
   bool isOk() const { return v_.index() == 0; }
   explicit operator bool() const { return isOk(); }
   T& value() & { return std::get<0>(v_); }
@@ -71,10 +71,10 @@ Error makeError(ErrorCode code, fmt::format_string<Args...> f, Args&&... args) {
 
 }  // namespace ingestd
 
-#define INGESTD_RETURN_IF_ERROR(expr)      \
-  do {                                     \
-    ::ingestd::Status _st = (expr);        \
-    if (!_st.isOk()) {                     \
-      return _st.error();                  \
-    }                                      \
+#define INGESTD_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::ingestd::Status _st = (expr);   \
+    if (!_st.isOk()) {                \
+      return _st.error();             \
+    }                                 \
   } while (0)

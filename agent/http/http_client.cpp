@@ -42,8 +42,7 @@ std::string headerLine(std::string_view name, std::string_view value) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -82,9 +81,9 @@ bool parseHttpHeaderLine(std::string_view line, std::string& name, std::string& 
 // or by the client's destructor, whichever comes last.
 struct HttpClient::Handles {
   uv_timer_t timer{};
-  HttpClient* owner = nullptr;      // null once the client is destroyed
-  std::size_t open = 0;             // handles initialised and not yet through uv_close
-  std::set<void*> sockets;          // SocketContexts with an open uv_poll_t
+  HttpClient* owner = nullptr;  // null once the client is destroyed
+  std::size_t open = 0;         // handles initialised and not yet through uv_close
+  std::set<void*> sockets;      // SocketContexts with an open uv_poll_t
   std::function<void()> on_all_closed;
 };
 

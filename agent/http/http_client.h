@@ -31,7 +31,7 @@ struct HttpRequest {
   std::shared_ptr<const std::string> body;
   // Non-empty: sent as Accept-Encoding, and a compressed response is decoded.
   std::string accept_encoding;
-  std::chrono::milliseconds timeout{600000};          // whole request, including queueing
+  std::chrono::milliseconds timeout{600000};  // whole request, including queueing
   std::chrono::milliseconds connect_timeout{10000};
 };
 
@@ -47,7 +47,7 @@ struct HttpResponse {
 };
 
 struct HttpClientOptions {
-  std::string ca_file;                       // empty: the system CA store
+  std::string ca_file;  // empty: the system CA store
   bool verify_tls = true;
   std::size_t max_connections_per_host = 8;  // more requests wait inside curl; 0 = no limit
   std::size_t max_cached_connections = 32;   // idle keep-alive connections kept open

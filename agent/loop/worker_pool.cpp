@@ -5,8 +5,7 @@
 
 namespace ingestd {
 
-WorkerPool::WorkerPool(Loop& loop, std::size_t threads, std::size_t max_in_flight)
-    : loop_(loop) {
+WorkerPool::WorkerPool(Loop& loop, std::size_t threads, std::size_t max_in_flight) : loop_(loop) {
   if (threads == 0) {
     threads = std::max(1u, std::thread::hardware_concurrency());
   }

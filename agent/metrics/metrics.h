@@ -32,17 +32,17 @@ struct InputMetrics {
 
 // Standard counters of one output instance (labels output="<name>", table="<table>").
 struct OutputMetrics {
-  prometheus::Counter* records = nullptr;          // acknowledged records
-  prometheus::Counter* bytes_raw = nullptr;        // acknowledged, before compression
-  prometheus::Counter* bytes_compressed = nullptr; // acknowledged, as sent
+  prometheus::Counter* records = nullptr;           // acknowledged records
+  prometheus::Counter* bytes_raw = nullptr;         // acknowledged, before compression
+  prometheus::Counter* bytes_compressed = nullptr;  // acknowledged, as sent
   prometheus::Counter* retries = nullptr;
   prometheus::Counter* deadletter_blocks = nullptr;
   prometheus::Histogram* request_duration = nullptr;
   prometheus::Gauge* buffer_memory_bytes = nullptr;
   prometheus::Gauge* requests_in_flight = nullptr;
-  prometheus::Gauge* last_success = nullptr;         // unix time of the last delivered block
-  prometheus::Gauge* oldest_unacked_age = nullptr;   // seconds; 0 when nothing is pending
-  prometheus::Counter& blocks(std::string_view result);   // delivered, rejected, expired
+  prometheus::Gauge* last_success = nullptr;             // unix time of the last delivered block
+  prometheus::Gauge* oldest_unacked_age = nullptr;       // seconds; 0 when nothing is pending
+  prometheus::Counter& blocks(std::string_view result);  // delivered, rejected, expired
   // code: the HTTP status ("0": no response); error: "" for 2xx, else the transport error
   // kind (Timeout, ConnectFailed, ResolveFailed, TlsError, ConnectionDropped, NetworkError) or
   // the service's error code, reduced to a safe label value (see errorLabel()).
@@ -50,8 +50,8 @@ struct OutputMetrics {
   // rejected, retries_exhausted, record_too_large.
   prometheus::Counter& dropped(std::string_view reason);
   prometheus::Counter& repaired(std::string_view reason);  // invalid_utf8
-  prometheus::Counter& deadletterWriteErrors();  // failed dead-letter writes (retried)
-  prometheus::Counter& deadletterDiscarded();    // blocks not stored: directory full
+  prometheus::Counter& deadletterWriteErrors();            // failed dead-letter writes (retried)
+  prometheus::Counter& deadletterDiscarded();              // blocks not stored: directory full
   prometheus::Counter& tokenRefresh(std::string_view result);  // ok, error
   std::string name;
   std::string table;

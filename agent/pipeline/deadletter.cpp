@@ -38,7 +38,8 @@ std::string safeName(std::string_view s) {
 Status fsyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    return makeError(ErrorCode::kIo, "Cannot open directory \"{}\": {}.", dir, std::strerror(errno));
+    return makeError(ErrorCode::kIo, "Cannot open directory \"{}\": {}.", dir,
+                     std::strerror(errno));
   }
   ::fsync(fd);
   ::close(fd);
@@ -98,11 +99,20 @@ Status writeFileDurably(const std::string& path, std::string_view data) {
 std::string deadLetterJson(const DeadLetterEntry& e, std::string_view data_file,
                            std::string_view time_iso) {
   nlohmann::json j = {
-      {"time", time_iso},         {"output", e.output},       {"destination", e.destination},
-      {"block_id", e.block_id},   {"reason", e.reason},       {"http_status", e.http_status},
-      {"error_code", e.error_code}, {"message", e.message},   {"attempts", e.attempts},
-      {"records", e.records},     {"raw_bytes", e.raw_bytes}, {"format", e.format},
-      {"data_file", data_file},   {"data_encoding", e.is_gzip ? "gzip" : "identity"},
+      {"time", time_iso},
+      {"output", e.output},
+      {"destination", e.destination},
+      {"block_id", e.block_id},
+      {"reason", e.reason},
+      {"http_status", e.http_status},
+      {"error_code", e.error_code},
+      {"message", e.message},
+      {"attempts", e.attempts},
+      {"records", e.records},
+      {"raw_bytes", e.raw_bytes},
+      {"format", e.format},
+      {"data_file", data_file},
+      {"data_encoding", e.is_gzip ? "gzip" : "identity"},
   };
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -216,7 +226,8 @@ void DeadLetter::write(DeadLetterEntry entry, std::function<void(Status)> done) 
   };
   job->req.data = job;
   uv_queue_work(
-      loop_.raw(), &job->req, [](uv_work_t* req) { writeEntry(*static_cast<WriteJob*>(req->data)); },
+      loop_.raw(), &job->req,
+      [](uv_work_t* req) { writeEntry(*static_cast<WriteJob*>(req->data)); },
       [](uv_work_t* req, int) {
         std::unique_ptr<WriteJob> j(static_cast<WriteJob*>(req->data));
         j->done(j->status, j->written);

@@ -16,14 +16,14 @@ struct DeadLetterEntry {
   std::string output;       // output instance name
   std::string destination;  // e.g. "Logs.NginxAccess"
   std::string block_id;
-  std::string reason;       // rejected, retries_exhausted, record_too_large, ...
+  std::string reason;  // rejected, retries_exhausted, record_too_large, ...
   int http_status = 0;
   std::string error_code;
-  std::string message;      // never holds a secret
+  std::string message;  // never holds a secret
   std::uint32_t attempts = 0;
   std::uint64_t records = 0;
   std::uint64_t raw_bytes = 0;
-  std::string format;       // multijson, csv, ...
+  std::string format;  // multijson, csv, ...
   // The data: gzip bytes (is_gzip) or raw encoded records.
   std::shared_ptr<const std::string> data;
   bool is_gzip = true;

@@ -21,7 +21,7 @@ namespace {
 enum class Field { kTimestamp, kTag, kHost, kSource, kMessage };
 
 constexpr std::array<std::string_view, 5> kFieldNames = {"timestamp", "tag", "host", "source",
-                                                        "message"};
+                                                         "message"};
 
 std::optional<Field> parseField(std::string_view name) {
   for (std::size_t i = 0; i < kFieldNames.size(); ++i) {
@@ -153,21 +153,15 @@ class Encoder {
           parts_.back() += separator();
         }
         switch (columns_[i]) {
-          case Field::kTimestamp:
-            parts_.back() += ts;
-            break;
+          case Field::kTimestamp: parts_.back() += ts; break;
           case Field::kTag:
             appendDelimitedField(parts_.back(), src.tag, separator(), repaired);
             break;
-          case Field::kHost:
-            parts_.back() += host_field_;
-            break;
+          case Field::kHost: parts_.back() += host_field_; break;
           case Field::kSource:
             appendDelimitedField(parts_.back(), src.source, separator(), repaired);
             break;
-          case Field::kMessage:
-            parts_.emplace_back();
-            break;
+          case Field::kMessage: parts_.emplace_back(); break;
         }
       }
       parts_.back() += '\n';
@@ -207,8 +201,9 @@ class Encoder {
     }
     // A row holding the line is at least as long as the line (passed-through JSON: as its
     // trimmed text): reject hopeless records before reserving room for them.
-    const std::size_t min_size =
-        !writes_line_ ? 0 : json_lines ? trimJsonWhitespace(line).size() : line.size();
+    const std::size_t min_size = !writes_line_ ? 0
+                                 : json_lines  ? trimJsonWhitespace(line).size()
+                                               : line.size();
     if (min_size > options_.max_block_bytes) {
       reject(line, min_size);
       return;
@@ -374,16 +369,11 @@ std::optional<OutputFormat> parseOutputFormat(std::string_view name) {
 
 std::string_view outputFormatName(OutputFormat format) {
   switch (format) {
-    case OutputFormat::kMultiJson:
-      return "multijson";
-    case OutputFormat::kJson:
-      return "json";
-    case OutputFormat::kCsv:
-      return "csv";
-    case OutputFormat::kTsv:
-      return "tsv";
-    case OutputFormat::kTxt:
-      return "txt";
+    case OutputFormat::kMultiJson: return "multijson";
+    case OutputFormat::kJson: return "json";
+    case OutputFormat::kCsv: return "csv";
+    case OutputFormat::kTsv: return "tsv";
+    case OutputFormat::kTxt: return "txt";
   }
   return "unknown";
 }

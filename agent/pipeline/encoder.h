@@ -54,7 +54,7 @@ struct EncoderOptions {
 };
 
 struct EncodedBlock {
-  std::string data;              // encoded records, each ending in '\n'; <= max_block_bytes
+  std::string data;  // encoded records, each ending in '\n'; <= max_block_bytes
   std::uint64_t records = 0;
   std::uint64_t input_bytes = 0;  // bytes of the records in their chunks, '\n' included
 };
@@ -65,9 +65,9 @@ struct RejectedRecord {
 };
 
 struct EncodeStats {
-  std::uint64_t records = 0;  // records read from the chunks: in blocks plus rejected
+  std::uint64_t records = 0;                // records read from the chunks: in blocks plus rejected
   std::uint64_t invalid_utf8_repaired = 0;  // records in which invalid UTF-8 was replaced
-  std::uint64_t json_invalid = 0;  // kJsonLines records that were not a valid JSON object
+  std::uint64_t json_invalid = 0;           // kJsonLines records that were not a valid JSON object
   // json_invalid of each chunk, in the order given (one entry per chunk encoded).
   std::vector<std::uint64_t> json_invalid_by_chunk;
 };

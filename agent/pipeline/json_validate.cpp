@@ -44,20 +44,13 @@ class Validator {
       return false;
     }
     switch (*p_) {
-      case '{':
-        return object(depth + 1);
-      case '[':
-        return array(depth + 1);
-      case '"':
-        return string();
-      case 't':
-        return literal("true", 4);
-      case 'f':
-        return literal("false", 5);
-      case 'n':
-        return literal("null", 4);
-      default:
-        return number();
+      case '{': return object(depth + 1);
+      case '[': return array(depth + 1);
+      case '"': return string();
+      case 't': return literal("true", 4);
+      case 'f': return literal("false", 5);
+      case 'n': return literal("null", 4);
+      default: return number();
     }
   }
 
@@ -189,9 +182,7 @@ class Validator {
         case 'f':
         case 'n':
         case 'r':
-        case 't':
-          p_ += 2;
-          break;
+        case 't': p_ += 2; break;
         case 'u': {
           // A high surrogate must be followed by an escaped low one and a low one must not
           // stand alone: such strings are grammatical, but parsers disagree on what they mean.
@@ -215,8 +206,7 @@ class Validator {
           }
           break;
         }
-        default:
-          return false;
+        default: return false;
       }
     }
   }

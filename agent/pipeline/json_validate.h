@@ -13,8 +13,9 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // True when `text` is exactly one well-formed JSON object, optionally surrounded by JSON
 // whitespace: strings with valid escapes (\u escapes of surrogates only as proper pairs), no raw
-// control characters and valid UTF-8 (no overlongs or surrogates), numbers per the RFC grammar, the literals true/false/null, at most
-// kMaxJsonDepth nested containers. Duplicate keys are not checked.
+// control characters and valid UTF-8 (no overlongs or surrogates), numbers per the RFC grammar, the
+// literals true/false/null, at most kMaxJsonDepth nested containers. Duplicate keys are not
+// checked.
 bool isValidJsonObject(std::string_view text);
 
 // The same for any JSON value (object, array, string, number, literal).

@@ -35,7 +35,7 @@ struct OutputRunner::Block {
   std::uint64_t records = 0;
   std::uint32_t attempts = 0;
   std::chrono::steady_clock::time_point first_attempt{};
-  std::shared_ptr<Job> job;                       // null for prepared blocks
+  std::shared_ptr<Job> job;  // null for prepared blocks
   std::function<void(bool)> prepared_done;
   std::unique_ptr<Timer> retry_timer;
   std::uint64_t charged = 0;
@@ -121,9 +121,8 @@ void OutputRunner::onWorkerCapacity() { maybeStartJobs(); }
 void OutputRunner::maybeStartJobs() {
   const auto& s = opts_.settings;
   while (!pending_.empty() && !abandoned_) {
-    const bool full_batch =
-        pending_estimate_ >= s.batch_max_bytes - s.batch_max_bytes / 16 ||
-        (s.batch_max_records != 0 && pending_records_ >= s.batch_max_records);
+    const bool full_batch = pending_estimate_ >= s.batch_max_bytes - s.batch_max_bytes / 16 ||
+                            (s.batch_max_records != 0 && pending_records_ >= s.batch_max_records);
     if (!full_batch && !flushing_) {
       return;
     }
@@ -360,9 +359,9 @@ void OutputRunner::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outco
     case Delivery::kDelivered:
       failing_since_.reset();
       if (metrics_.last_success != nullptr) {
-        metrics_.last_success->Set(std::chrono::duration<double>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count());
+        metrics_.last_success->Set(
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
       }
       metrics_.records->Increment(static_cast<double>(block->records));
       metrics_.bytes_raw->Increment(static_cast<double>(block->raw_bytes));
@@ -401,8 +400,8 @@ void OutputRunner::scheduleRetry(std::shared_ptr<Block> block, const SendOutcome
     log_.error(component_,
                "Giving up on block {} ({} records) after {} attempts (retry.max_elapsed): last "
                "error {} {}: {} The block was written to the dead-letter directory.",
-               block->id, block->records, block->attempts, outcome.http_status,
-               outcome.error_code, outcome.message);
+               block->id, block->records, block->attempts, outcome.http_status, outcome.error_code,
+               outcome.message);
     deadLetterBlock(block, "retries_exhausted", outcome);
     return;
   }
@@ -411,8 +410,8 @@ void OutputRunner::scheduleRetry(std::shared_ptr<Block> block, const SendOutcome
   log_.logLimited(LogLevel::kWarn, component_ + "/retry", std::chrono::seconds(5), component_,
                   fmt::format("Output \"{}\" got {} {} ({}), retrying block {} in {} ms "
                               "(attempt {}).",
-                              opts_.name, outcome.http_status, outcome.error_code,
-                              outcome.message, block->id, delay.count(), block->attempts + 1));
+                              opts_.name, outcome.http_status, outcome.error_code, outcome.message,
+                              block->id, delay.count(), block->attempts + 1));
   ++waiting_retry_;
   if (!block->retry_timer) {
     block->retry_timer = std::make_unique<Timer>(loop_);
@@ -586,8 +585,7 @@ std::chrono::steady_clock::duration OutputRunner::oldestUnacked(
 
 void OutputRunner::updateGauges(std::chrono::steady_clock::time_point now) {
   if (metrics_.oldest_unacked_age != nullptr) {
-    metrics_.oldest_unacked_age->Set(
-        std::chrono::duration<double>(oldestUnacked(now)).count());
+    metrics_.oldest_unacked_age->Set(std::chrono::duration<double>(oldestUnacked(now)).count());
   }
 }
 

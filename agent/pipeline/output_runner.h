@@ -35,11 +35,11 @@ namespace ingestd {
 struct ChunkTicket {
   std::shared_ptr<const RecordChunk> chunk;  // null once every output has encoded it
   std::function<void()> on_ack;              // the chunk's on_ack, moved here by the router
-  std::uint32_t outputs_left = 0;        // outputs that have not acknowledged it yet
-  std::uint32_t encodes_left = 0;        // outputs that still hold its raw bytes
-  std::uint64_t charged_bytes = 0;       // held against the memory budget until encoded
-  bool failed = false;                   // some records were dead-lettered, not delivered
-  bool parse_errors_counted = false;     // the first output to find parse errors counts them
+  std::uint32_t outputs_left = 0;            // outputs that have not acknowledged it yet
+  std::uint32_t encodes_left = 0;            // outputs that still hold its raw bytes
+  std::uint64_t charged_bytes = 0;           // held against the memory budget until encoded
+  bool failed = false;                       // some records were dead-lettered, not delivered
+  bool parse_errors_counted = false;         // the first output to find parse errors counts them
   std::chrono::steady_clock::time_point routed_at{};
 };
 
@@ -53,17 +53,16 @@ struct OutputRunnerOptions {
   std::string name;         // output instance name
   std::string destination;  // "db.table", for logs and dead-letter files
   OutputPipelineSettings settings;
-  std::string format;       // encoder format name
+  std::string format;  // encoder format name
   std::vector<std::string> columns;
   std::string hostname;
-  std::uint64_t seed = 0;   // jitter PRNG seed (0: random)
+  std::uint64_t seed = 0;  // jitter PRNG seed (0: random)
 };
 
 class OutputRunner {
  public:
   OutputRunner(OutputRunnerOptions options, Output& output, Loop& loop, WorkerPool& workers,
-               MemoryBudget& budget, DeadLetter& deadletter, OutputMetrics& metrics,
-               Logger& log);
+               MemoryBudget& budget, DeadLetter& deadletter, OutputMetrics& metrics, Logger& log);
   ~OutputRunner();
 
   // Takes a routed chunk (the ticket is shared with other outputs).
@@ -104,7 +103,8 @@ class OutputRunner {
   // was delivered for longer than retry.max (the longest wait between two attempts).
   OutputReadiness readiness(std::chrono::steady_clock::time_point now) const;
   // Age of the oldest record routed here and not yet acknowledged (0 when none).
-  std::chrono::steady_clock::duration oldestUnacked(std::chrono::steady_clock::time_point now) const;
+  std::chrono::steady_clock::duration oldestUnacked(
+      std::chrono::steady_clock::time_point now) const;
   // Sets the gauges that depend on time (oldest unacknowledged age). Called every second.
   void updateGauges(std::chrono::steady_clock::time_point now);
 
@@ -120,7 +120,8 @@ class OutputRunner {
   void onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
                      std::chrono::steady_clock::time_point started);
   void scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome);
-  void deadLetterBlock(std::shared_ptr<Block> block, std::string reason, const SendOutcome& outcome);
+  void deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
+                       const SendOutcome& outcome);
   // Writes a dead letter; when the write fails, keeps it and tries again with backoff until it
   // is stored or the directory is full. done(stored) runs once; stored is false only when the
   // dead-letter directory is at deadletter.max_size (the records are then lost, counted).
@@ -162,7 +163,7 @@ class OutputRunner {
   std::size_t waiting_retry_ = 0;
   bool abandoned_ = false;
   std::map<const Block*, std::shared_ptr<Block>> retrying_;  // blocks between attempts
-  std::size_t dl_writing_ = 0;  // dead-letter writes on libuv's pool
+  std::size_t dl_writing_ = 0;                               // dead-letter writes on libuv's pool
   std::size_t dl_waiting_ = 0;  // dead letters waiting for their next write attempt
   std::map<const Timer*, std::unique_ptr<Timer>> dl_timers_;
   std::multiset<std::chrono::steady_clock::time_point> open_jobs_since_;  // oldest record of each

@@ -80,15 +80,15 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
 Pipeline::~Pipeline() { workers_.setOnCapacity(nullptr); }
 
 std::unique_ptr<PluginContext> Pipeline::makeContext(const PluginSection& section) {
-  return std::unique_ptr<PluginContext>(new PluginContext{
-      .instance = section.type + "/" + section.name,
-      .name = section.name,
-      .loop = loop_,
-      .workers = workers_,
-      .clock = clock_,
-      .log = log_,
-      .state_dir = config_.service.state_dir,
-      .hostname = hostname_});
+  return std::unique_ptr<PluginContext>(
+      new PluginContext{.instance = section.type + "/" + section.name,
+                        .name = section.name,
+                        .loop = loop_,
+                        .workers = workers_,
+                        .clock = clock_,
+                        .log = log_,
+                        .state_dir = config_.service.state_dir,
+                        .hostname = hostname_});
 }
 
 Status Pipeline::start(bool with_inputs) {
@@ -209,9 +209,10 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   }
   if (it->second.empty()) {
     input.metrics.dropped("no_route").Increment(static_cast<double>(chunk.records));
-    log_.logLimited(LogLevel::kWarn, "noroute/" + tag, std::chrono::seconds(60),
-                    "pipeline", fmt::format("No output matches tag \"{}\" of input \"{}\"; its "
-                                            "records are dropped.", tag, input.section->name));
+    log_.logLimited(LogLevel::kWarn, "noroute/" + tag, std::chrono::seconds(60), "pipeline",
+                    fmt::format("No output matches tag \"{}\" of input \"{}\"; its "
+                                "records are dropped.",
+                                tag, input.section->name));
     if (chunk.on_ack) {
       chunk.on_ack();
     }
@@ -272,7 +273,8 @@ void Pipeline::pauseInputs() {
   if (budget_.full()) {
     log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
                     fmt::format("Memory budget full ({} of {} bytes): inputs paused until "
-                                "blocks are acknowledged.", budget_.used(), budget_.limit()));
+                                "blocks are acknowledged.",
+                                budget_.used(), budget_.limit()));
   }
   for (auto& in : inputs_) {
     if (!in->stopped) {

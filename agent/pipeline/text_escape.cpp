@@ -30,8 +30,8 @@ constexpr char kHex[] = "0123456789abcdef";
 
 // Handles the byte at p, which kJsonSpecial flags, other than '"' and '\\' (writeJsonSpecial
 // does those inline: they are the common case in log lines). Advances p and dst.
-[[gnu::noinline]] void writeJsonRare(const unsigned char*& p, const unsigned char* end,
-                                     char*& dst, bool& repaired) {
+[[gnu::noinline]] void writeJsonRare(const unsigned char*& p, const unsigned char* end, char*& dst,
+                                     bool& repaired) {
   const unsigned char c = *p;
   if (c >= 0x80) {
     int n = utf8Sequence(p, end);
@@ -260,8 +260,7 @@ char* writeDelimitedField(char* dst, std::string_view in, char separator, bool& 
   return dst;
 }
 
-void appendDelimitedField(std::string& out, std::string_view in, char separator,
-                          bool& repaired) {
+void appendDelimitedField(std::string& out, std::string_view in, char separator, bool& repaired) {
   std::size_t used = out.size();
   out.resize(used + delimitedFieldBound(in.size()));
   char* end = writeDelimitedField(out.data() + used, in, separator, repaired);

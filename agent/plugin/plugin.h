@@ -25,13 +25,13 @@ namespace ingestd {
 
 // Everything an instance may use is handed in. References outlive the instance.
 struct PluginContext {
-  std::string instance;      // "tail/nginx": log prefix
-  std::string name;          // "nginx": metric label
-  Loop& loop;                // all callbacks arrive on this loop's thread
-  WorkerPool& workers;       // pure CPU jobs only
+  std::string instance;  // "tail/nginx": log prefix
+  std::string name;      // "nginx": metric label
+  Loop& loop;            // all callbacks arrive on this loop's thread
+  WorkerPool& workers;   // pure CPU jobs only
   const Clock& clock;
   Logger& log;
-  std::string state_dir;     // service.state_dir (exists at start)
+  std::string state_dir;  // service.state_dir (exists at start)
   std::string hostname;
   InputMetrics* input_metrics = nullptr;    // set for inputs
   OutputMetrics* output_metrics = nullptr;  // set for outputs
@@ -49,8 +49,8 @@ class RecordSink {
 class Input {
  public:
   virtual ~Input() = default;
-  virtual Status start(RecordSink& sink) = 0;          // loop thread, must not block
-  virtual void pause() = 0;                            // stop reading until resume()
+  virtual Status start(RecordSink& sink) = 0;  // loop thread, must not block
+  virtual void pause() = 0;                    // stop reading until resume()
   virtual void resume() = 0;
   // Stop reading, save state, close every handle; done() after the last handle closed.
   virtual void stop(std::function<void()> done) = 0;

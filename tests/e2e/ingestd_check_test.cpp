@@ -77,8 +77,8 @@ TEST_CASE("check prints the TLS settings and whether secret files exist and are 
                  fmt::format("client_secret: from file {} (exists, readable", dir.file("secret"))));
   CHECK_FALSE(contains(r.out + r.err, "not-printed-ever"));
 
-  auto plain = writeConfig(dir, fmt::format("[\"{}/*.log\"]", dir.path()),
-                           "    tls: { verify: false }\n");
+  auto plain =
+      writeConfig(dir, fmt::format("[\"{}/*.log\"]", dir.path()), "    tls: { verify: false }\n");
   r = runIngestd({"check", "-c", plain});
   CHECK(r.code == 0);
   CHECK(contains(r.out, "tls:         verify OFF (insecure)"));
@@ -91,8 +91,8 @@ TEST_CASE("check prints the TLS settings and whether secret files exist and are 
 TEST_CASE("check fails on a CA file that is missing or not PEM, naming the file:line:col and key") {
   TempDir dir;
   const std::string glob = fmt::format("[\"{}/*.log\"]", dir.path());
-  auto missing = writeConfig(dir, glob, fmt::format("    tls:\n      ca_file: {}\n",
-                                                    dir.file("nope.pem")));
+  auto missing =
+      writeConfig(dir, glob, fmt::format("    tls:\n      ca_file: {}\n", dir.file("nope.pem")));
   auto r = runIngestd({"check", "-c", missing});
   INFO(r.out, r.err);
   CHECK(r.code == 2);
@@ -101,8 +101,8 @@ TEST_CASE("check fails on a CA file that is missing or not PEM, naming the file:
   CHECK_FALSE(contains(r.out, "Configuration OK"));
 
   writeFile(dir.file("ca.der"), std::string("\x30\x82\x01\x0a garbage", 12));
-  auto not_pem = writeConfig(dir, glob, fmt::format("    tls:\n      ca_file: {}\n",
-                                                    dir.file("ca.der")));
+  auto not_pem =
+      writeConfig(dir, glob, fmt::format("    tls:\n      ca_file: {}\n", dir.file("ca.der")));
   r = runIngestd({"check", "-c", not_pem});
   CHECK(r.code == 2);
   CHECK(contains(r.err, "'outputs[0].tls.ca_file': "));
@@ -156,8 +156,8 @@ TEST_CASE("a glob whose directory does not exist is a warning in check and in ru
 
 TEST_CASE("check fails when an input's tag matches no output") {
   TempDir dir;
-  auto cfg = writeConfig(dir, fmt::format("[\"{}/*.log\"]", dir.path()),
-                         "    match: [\"web.*\"]\n");
+  auto cfg =
+      writeConfig(dir, fmt::format("[\"{}/*.log\"]", dir.path()), "    match: [\"web.*\"]\n");
   auto r = runIngestd({"check", "-c", cfg});
   INFO(r.out, r.err);
   CHECK(r.code == 2);

@@ -22,9 +22,9 @@ TEST_CASE("copytruncate while writing: copies are not read again, no line is cut
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 1, 120);
-  auto cfg = h.writeConfig(
-      IngestdHarness::tailInput("app", log + "*", "    scan_interval: 250ms\n"),
-      h.kustoOutput("adx", "Events"));
+  auto cfg =
+      h.writeConfig(IngestdHarness::tailInput("app", log + "*", "    scan_interval: 250ms\n"),
+                    h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   // 2,000 lines a second in bursts of 200; copytruncate every 5,000 lines (6 rotations).
   const std::int64_t n = 30000;
@@ -51,8 +51,7 @@ TEST_CASE("copytruncate while writing: copies are not read again, no line is cut
   // Every row is a whole line: "seq=<n> " and exactly 120 'x'.
   const std::regex whole("seq=[0-9]+ x{120}");
   int cut = 0;
-  for (const auto& row :
-       h.kusto().rows(IngestdHarness::kDb, "Events | project message")) {
+  for (const auto& row : h.kusto().rows(IngestdHarness::kDb, "Events | project message")) {
     cut += std::regex_match(row[0].get<std::string>(), whole) ? 0 : 1;
   }
   CHECK(cut == 0);
@@ -65,8 +64,8 @@ TEST_CASE("copytruncate while the daemon is stopped: the copy resumes from the c
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 3000, 120);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log + "*"),
-                           h.kustoOutput("adx", "Events"));
+  auto cfg =
+      h.writeConfig(IngestdHarness::tailInput("app", log + "*"), h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   REQUIRE(h.waitForAll("Events", 3000, 30s));
   CHECK(h.stopIngestd() == 0);

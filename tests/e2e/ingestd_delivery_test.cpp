@@ -39,8 +39,8 @@ TEST_CASE("ingestd ships a file into a table, fields and metrics are right, SIGT
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 5000);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events"), "  hostname: testhost\n");
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"),
+                           "  hostname: testhost\n");
   REQUIRE(h.startIngestd(cfg));
   REQUIRE(h.waitForAll("Events", 5000, 30s));
   // Lines written while running arrive too.
@@ -48,9 +48,9 @@ TEST_CASE("ingestd ships a file into a table, fields and metrics are right, SIGT
   REQUIRE(h.waitForAll("Events", 8000, 30s));
   checkExactlyOnce(h, "Events", 8000);
 
-  auto rows = h.kusto().rows(IngestdHarness::kDb,
-                             "Events | where message == 'seq=7 " + std::string(60, 'x') +
-                                 "' | project tag, host, source, timestamp");
+  auto rows = h.kusto().rows(IngestdHarness::kDb, "Events | where message == 'seq=7 " +
+                                                      std::string(60, 'x') +
+                                                      "' | project tag, host, source, timestamp");
   REQUIRE(rows.size() == 1);
   CHECK(rows[0][0] == "app");
   CHECK(rows[0][1] == "testhost");
@@ -99,7 +99,8 @@ TEST_CASE("ingestd retries through 429 with Retry-After, 500, 503 and dropped co
   CHECK(h.metric("ingestd_output_retries_total") > 0);
   CHECK(h.metric("ingestd_output_requests_total", {"code=\"429\""}) > 0);
   CHECK(h.metric("ingestd_output_requests_total", {"code=\"500\""}) +
-            h.metric("ingestd_output_requests_total", {"code=\"503\""}) > 0);
+            h.metric("ingestd_output_requests_total", {"code=\"503\""}) >
+        0);
   // Duplicates come only from blocks stored before their connection was dropped: at most one
   // block (64 KiB, so well under 655 records of 100+ bytes) per such fault.
   const auto dropped_after = stats["faults_injected"]["drop_after_store"].get<std::int64_t>();
@@ -124,8 +125,11 @@ TEST_CASE("ingestd loses nothing across two kill -9 and restarts while shipping"
     REQUIRE(h.startIngestd(cfg));
     if (round < 2) {
       // Kill in the middle of shipping: some, not all, of this round has arrived.
-      REQUIRE(waitFor([&] { return h.kusto().count(IngestdHarness::kDb, "Events") >
-                                   written - per_round + 1000; }, 30s, 5ms));
+      REQUIRE(waitFor(
+          [&] {
+            return h.kusto().count(IngestdHarness::kDb, "Events") > written - per_round + 1000;
+          },
+          30s, 5ms));
       h.killIngestd();
     }
   }
@@ -143,8 +147,7 @@ TEST_CASE("ingestd reads a file rotated by rename to its end while lines keep co
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 1);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events"));
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   std::int64_t seq = 1;
   // 8 rotations. Before each, the writer lets ingestd catch up with the first half of the
@@ -171,8 +174,7 @@ TEST_CASE("ingestd starts over after copytruncate and counts it") {
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 3000);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events"));
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   REQUIRE(h.waitForAll("Events", 3000, 30s));
   // copytruncate: copy away, truncate in place, keep writing (fewer bytes than before).
@@ -181,8 +183,11 @@ TEST_CASE("ingestd starts over after copytruncate and counts it") {
   IngestdHarness::appendLines(log, 3000, 3500);
   REQUIRE(h.waitForAll("Events", 3500, 30s));
   checkExactlyOnce(h, "Events", 3500);
-  CHECK(waitFor([&] { return h.metric("ingestd_input_file_events_total",
-                                      {"event=\"truncated_file\""}) >= 1; }, 10s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_input_file_events_total", {"event=\"truncated_file\""}) >= 1;
+      },
+      10s));
   CHECK(h.stopIngestd() == 0);
 }
 
@@ -199,8 +204,9 @@ TEST_CASE("a permanent error on one table dead-letters its blocks while another 
   REQUIRE(h.waitForAll("Good", 4000, 30s));
   checkExactlyOnce(h, "Good", 4000);
   CHECK(h.kusto().count(IngestdHarness::kDb, "Bad") == 0);
-  CHECK(waitFor([&] { return h.metric("ingestd_output_deadletter_blocks_total",
-                                      {"output=\"bad\""}) >= 1; }, 10s));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_output_deadletter_blocks_total", {"output=\"bad\""}) >= 1; },
+      10s));
   CHECK(h.metric("ingestd_output_dropped_records_total",
                  {"output=\"bad\"", "reason=\"rejected\""}) == 4000);
   CHECK(h.metric("ingestd_output_retries_total", {"output=\"bad\""}) == 0);
@@ -221,8 +227,7 @@ TEST_CASE("graceful shutdown waits for blocks in flight") {
   h.kusto().setFaults({{"latency_ms", 1500}});
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 2000);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("adx", "Events"));
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   // Wait until a request is on the wire (kusto-local holds it 1.5 s), then ask to stop.
   REQUIRE(waitFor([&] { return h.metric("ingestd_output_requests_in_flight") >= 1; }, 10s, 5ms));
@@ -253,12 +258,14 @@ TEST_CASE("ingestd send ships a plain and a .gz file") {
   }
   const std::int64_t small_lines = [&] {
     std::string s = plain.substr(0, 100 * 1000);
-    return static_cast<std::int64_t>(std::count(s.begin(), s.begin() + static_cast<long>(s.rfind('\n') + 1), '\n'));
+    return static_cast<std::int64_t>(
+        std::count(s.begin(), s.begin() + static_cast<long>(s.rfind('\n') + 1), '\n'));
   }();
-  auto cfg = h.writeConfig("", fmt::format(
-      "  - name: raw\n    type: kusto\n    cluster: {}\n    database: {}\n    table: Raw\n"
-      "    format: txt\n    auth: {{ method: none }}\n",
-      h.kusto().url(), IngestdHarness::kDb));
+  auto cfg = h.writeConfig(
+      "", fmt::format(
+              "  - name: raw\n    type: kusto\n    cluster: {}\n    database: {}\n    table: Raw\n"
+              "    format: txt\n    auth: {{ method: none }}\n",
+              h.kusto().url(), IngestdHarness::kDb));
   Process send({binPath("ingestd"), "send", "-c", cfg, "--output", "raw", f1, f2});
   auto rc = send.wait(60s);
   INFO(send.stderrText());
@@ -287,12 +294,14 @@ TEST_CASE("a service outage longer than a minute keeps memory under the limit, t
   std::uint64_t peak_rss = 0;
   double peak_budget = 0;
   // Sample memory through the outage (65 s): the budget is full, inputs are paused.
-  waitFor([&] {
-    peak_rss = std::max(peak_rss, h.ingestdRss());
-    peak_budget = std::max(peak_budget, h.metric("ingestd_memory_budget_used_bytes"));
-    return std::chrono::steady_clock::now() - outage_start > 65s;
-  }, 80s, 500ms);
-  CHECK(h.metric("ingestd_input_records_total") < n);   // reading paused: the file was not all read
+  waitFor(
+      [&] {
+        peak_rss = std::max(peak_rss, h.ingestdRss());
+        peak_budget = std::max(peak_budget, h.metric("ingestd_memory_budget_used_bytes"));
+        return std::chrono::steady_clock::now() - outage_start > 65s;
+      },
+      80s, 500ms);
+  CHECK(h.metric("ingestd_input_records_total") < n);  // reading paused: the file was not all read
   CHECK(h.metric("ingestd_output_retries_total") > 10);
   CHECK(h.kusto().count(IngestdHarness::kDb, "Events") == 0);
   MESSAGE("peak budget ", peak_budget / 1048576, " MiB, peak RSS ", peak_rss / 1048576, " MiB");

@@ -47,14 +47,14 @@ IngestdHarness::~IngestdHarness() {
 void IngestdHarness::createTable(const std::string& name) {
   kusto_->createTableWithStreaming(
       kDb, name, "(timestamp:datetime, tag:string, host:string, source:string, message:string)");
-  kusto_->mgmt(kDb, fmt::format(
-      ".create table {0} ingestion json mapping \"{0}_json\" "
-      "'[{{\"column\":\"timestamp\",\"Properties\":{{\"Path\":\"$.timestamp\"}}}},"
-      "{{\"column\":\"tag\",\"Properties\":{{\"Path\":\"$.tag\"}}}},"
-      "{{\"column\":\"host\",\"Properties\":{{\"Path\":\"$.host\"}}}},"
-      "{{\"column\":\"source\",\"Properties\":{{\"Path\":\"$.source\"}}}},"
-      "{{\"column\":\"message\",\"Properties\":{{\"Path\":\"$.message\"}}}}]'",
-      name));
+  kusto_->mgmt(
+      kDb, fmt::format(".create table {0} ingestion json mapping \"{0}_json\" "
+                       "'[{{\"column\":\"timestamp\",\"Properties\":{{\"Path\":\"$.timestamp\"}}}},"
+                       "{{\"column\":\"tag\",\"Properties\":{{\"Path\":\"$.tag\"}}}},"
+                       "{{\"column\":\"host\",\"Properties\":{{\"Path\":\"$.host\"}}}},"
+                       "{{\"column\":\"source\",\"Properties\":{{\"Path\":\"$.source\"}}}},"
+                       "{{\"column\":\"message\",\"Properties\":{{\"Path\":\"$.message\"}}}}]'",
+                       name));
 }
 
 std::string IngestdHarness::writeConfig(const std::string& inputs_yaml,
@@ -68,15 +68,13 @@ std::string IngestdHarness::writeConfig(const std::string& inputs_yaml,
       << "  http:\n    listen: 127.0.0.1:0\n"
       << "  checkpoint_interval: 200ms\n"
       << "  shutdown_timeout: 20s\n"
-      << service_extra << (inputs_yaml.empty() ? "" : "inputs:\n") << inputs_yaml
-      << "outputs:\n"
+      << service_extra << (inputs_yaml.empty() ? "" : "inputs:\n") << inputs_yaml << "outputs:\n"
       << outputs_yaml;
   return path;
 }
 
 std::string IngestdHarness::kustoOutput(const std::string& name, const std::string& table,
-                                        const std::string& match,
-                                        const std::string& extra,
+                                        const std::string& match, const std::string& extra,
                                         const std::string& batch) const {
   return fmt::format(
       "  - name: {}\n    type: kusto\n    match: [\"{}\"]\n    cluster: {}\n"
@@ -88,9 +86,10 @@ std::string IngestdHarness::kustoOutput(const std::string& name, const std::stri
 
 std::string IngestdHarness::tailInput(const std::string& name, const std::string& path_glob,
                                       const std::string& extra) {
-  return fmt::format("  - name: {}\n    type: tail\n    tag: {}\n    paths: [\"{}\"]\n"
-                     "    read_from: head\n{}",
-                     name, name, path_glob, extra);
+  return fmt::format(
+      "  - name: {}\n    type: tail\n    tag: {}\n    paths: [\"{}\"]\n"
+      "    read_from: head\n{}",
+      name, name, path_glob, extra);
 }
 
 bool IngestdHarness::startIngestd(const std::string& config) { return startIngestd(config, {}); }
@@ -198,8 +197,9 @@ Arrivals IngestdHarness::arrivals(const std::string& table) {
 
 bool IngestdHarness::waitForAll(const std::string& table, std::int64_t n,
                                 std::chrono::milliseconds timeout) {
-  return waitFor([&] { return kusto_->count(kDb, table) >= n && arrivals(table).missing(n).empty(); },
-                 timeout, std::chrono::milliseconds(250));
+  return waitFor(
+      [&] { return kusto_->count(kDb, table) >= n && arrivals(table).missing(n).empty(); }, timeout,
+      std::chrono::milliseconds(250));
 }
 
 }  // namespace ingestd::test

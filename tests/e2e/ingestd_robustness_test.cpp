@@ -4,10 +4,10 @@
 // opened. Each test counts what arrived by sequence number, like the delivery tests.
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -91,8 +91,9 @@ std::string outputTo(const std::string& name, const std::string& url, const std:
 
 }  // namespace
 
-TEST_CASE("a dead letter that cannot be written is not acknowledged, and after a restart with the "
-          "table fixed every row arrives") {
+TEST_CASE(
+    "a dead letter that cannot be written is not acknowledged, and after a restart with the "
+    "table fixed every row arrives") {
   IngestdHarness h;
   h.createTable("Bad");
   h.kusto().setFaults({{"fail_tables", {std::string(IngestdHarness::kDb) + ".Bad"}}});
@@ -103,8 +104,8 @@ TEST_CASE("a dead letter that cannot be written is not acknowledged, and after a
   IngestdHarness::appendLines(log, 0, 2000);
   auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("bad", "Bad"));
   REQUIRE(h.startIngestd(cfg));
-  CHECK(waitFor([&] { return h.metric("ingestd_output_deadletter_write_errors_total") >= 2; },
-                20s));
+  CHECK(
+      waitFor([&] { return h.metric("ingestd_output_deadletter_write_errors_total") >= 2; }, 20s));
   CHECK(h.metric("ingestd_output_deadletter_blocks_total") == 0);
   // Nothing is acknowledged: the checkpoint stays behind the whole file.
   CHECK(waitFor([&] { return h.metric("ingestd_checkpoint_lag_bytes") == fileSize(log); }, 10s));
@@ -122,8 +123,9 @@ TEST_CASE("a dead letter that cannot be written is not acknowledged, and after a
   CHECK(h.stopIngestd() == 0);
 }
 
-TEST_CASE("a dead-letter directory that becomes writable again takes the kept block without a "
-          "restart") {
+TEST_CASE(
+    "a dead-letter directory that becomes writable again takes the kept block without a "
+    "restart") {
   IngestdHarness h;
   h.createTable("Bad");
   h.kusto().setFaults({{"fail_tables", {std::string(IngestdHarness::kDb) + ".Bad"}}});
@@ -133,35 +135,42 @@ TEST_CASE("a dead-letter directory that becomes writable again takes the kept bl
   IngestdHarness::appendLines(log, 0, 1000);
   auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("bad", "Bad"));
   REQUIRE(h.startIngestd(cfg));
-  REQUIRE(waitFor([&] { return h.metric("ingestd_output_deadletter_write_errors_total") >= 1; },
-                  20s));
+  REQUIRE(
+      waitFor([&] { return h.metric("ingestd_output_deadletter_write_errors_total") >= 1; }, 20s));
   // The input is paused while the block cannot be stored: lines written now are not read.
   IngestdHarness::appendLines(log, 1000, 1500);
   std::filesystem::remove(h.dir().file("state/deadletter"));
   CHECK(waitFor([&] { return h.metric("ingestd_output_deadletter_blocks_total") >= 1; }, 20s));
   // Once stored, every record is accounted for and the offsets move to the end of the file.
-  CHECK(waitFor([&] { return h.metric("ingestd_output_dropped_records_total",
-                                      {"reason=\"rejected\""}) == 1500; }, 20s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_output_dropped_records_total", {"reason=\"rejected\""}) == 1500;
+      },
+      20s));
   CHECK(waitFor([&] { return h.metric("ingestd_checkpoint_lag_bytes") == 0; }, 10s));
   CHECK(readyz(h).status == 200);
   CHECK(h.stopIngestd() == 0);
 }
 
-TEST_CASE("the dead-letter directory stays within deadletter.max_size, and what does not fit is "
-          "counted and logged") {
+TEST_CASE(
+    "the dead-letter directory stays within deadletter.max_size, and what does not fit is "
+    "counted and logged") {
   IngestdHarness h;
   h.createTable("Bad");
   h.kusto().setFaults({{"fail_tables", {std::string(IngestdHarness::kDb) + ".Bad"}}});
   const std::string log = h.dir().file("app.log");
   // Random letters compress about 1.6:1: 16 KiB blocks are ~10 KiB on disk each.
   IngestdHarness::appendLines(log, 0, 4000, 200, true);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           h.kustoOutput("bad", "Bad", "*", "",
-                                         "{ max_bytes: 16KiB, max_delay: 200ms }"),
-                           "  deadletter: { max_size: 64KiB }\n");
+  auto cfg =
+      h.writeConfig(IngestdHarness::tailInput("app", log),
+                    h.kustoOutput("bad", "Bad", "*", "", "{ max_bytes: 16KiB, max_delay: 200ms }"),
+                    "  deadletter: { max_size: 64KiB }\n");
   REQUIRE(h.startIngestd(cfg));
-  CHECK(waitFor([&] { return h.metric("ingestd_output_dropped_records_total",
-                                      {"reason=\"rejected\""}) == 4000; }, 30s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_output_dropped_records_total", {"reason=\"rejected\""}) == 4000;
+      },
+      30s));
   // A full directory does not stall the input: everything is accounted for and acknowledged.
   CHECK(waitFor([&] { return h.metric("ingestd_checkpoint_lag_bytes") == 0; }, 10s));
   CHECK(h.metric("ingestd_output_deadletter_blocks_total") >= 1);
@@ -175,8 +184,11 @@ TEST_CASE("the dead-letter directory stays within deadletter.max_size, and what 
   const int json_before = countFiles(h.dir().file("state/deadletter"), ".json");
   IngestdHarness::appendLines(log, 4000, 5000, 200, true);
   REQUIRE(h.startIngestd(cfg));
-  CHECK(waitFor([&] { return h.metric("ingestd_output_dropped_records_total",
-                                      {"reason=\"rejected\""}) == 1000; }, 30s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_output_dropped_records_total", {"reason=\"rejected\""}) == 1000;
+      },
+      30s));
   CHECK(directoryBytes(h.dir().file("state/deadletter")) <= 64 * 1024);
   CHECK(countFiles(h.dir().file("state/deadletter"), ".json") <= json_before + 1);
   CHECK(h.stopIngestd() == 0);
@@ -206,8 +218,7 @@ TEST_CASE("every terminating signal shuts down cleanly, with a final checkpoint"
     h.createTable("Events");
     const std::string log = h.dir().file("app.log");
     IngestdHarness::appendLines(log, 0, 300);
-    auto cfg =
-        h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
+    auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
     REQUIRE(h.startIngestd(cfg));
     REQUIRE(h.waitForAll("Events", 300, 30s));
     h.ingestd().signal(sig);
@@ -269,9 +280,9 @@ TEST_CASE("connection failures are labelled by kind, and known label values exis
   RefusingPort refused;
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 100);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log),
-                           outputTo("adx", fmt::format("http://127.0.0.1:{}", refused.port()),
-                                    "Events"));
+  auto cfg =
+      h.writeConfig(IngestdHarness::tailInput("app", log),
+                    outputTo("adx", fmt::format("http://127.0.0.1:{}", refused.port()), "Events"));
   REQUIRE(h.startIngestd(cfg));
   auto text = httpRequest("GET", fmt::format("http://127.0.0.1:{}/metrics", h.metricsPort())).body;
   for (const char* series :
@@ -284,8 +295,12 @@ TEST_CASE("connection failures are labelled by kind, and known label values exis
     CHECK_MESSAGE(text.find(series) != std::string::npos, series);
   }
   CHECK(text.find("kind=\"disk\"") == std::string::npos);
-  CHECK(waitFor([&] { return h.metric("ingestd_output_requests_total",
-                                      {"code=\"0\"", "error=\"ConnectFailed\""}) >= 2; }, 20s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_output_requests_total",
+                        {"code=\"0\"", "error=\"ConnectFailed\""}) >= 2;
+      },
+      20s));
   CHECK(h.stopIngestd() == 0);
 }
 
@@ -305,8 +320,8 @@ TEST_CASE("parser json: a line that is not JSON is sent whole as message and cou
                            h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   REQUIRE(h.waitForAll("Events", 5, 30s));
-  CHECK(waitFor([&] { return h.metric("ingestd_input_parse_errors_total",
-                                      {"input=\"app\""}) == 3; }, 10s));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_input_parse_errors_total", {"input=\"app\""}) == 3; }, 10s));
   CHECK(h.metric("ingestd_output_repaired_records_total", {"reason=\"invalid_utf8\""}) == 1);
   auto rows = h.kusto().rows(IngestdHarness::kDb,
                              "Events | where message startswith 'seq=1' | project message");
@@ -327,14 +342,16 @@ TEST_CASE("file events: delete-and-recreate is one 'deleted', a rename is one 'r
   std::filesystem::remove(log);
   IngestdHarness::appendLines(log, 100, 200);
   REQUIRE(h.waitForAll("Events", 200, 30s));
-  CHECK(waitFor([&] { return h.metric("ingestd_input_file_events_total",
-                                      {"event=\"deleted\""}) == 1; }, 10s));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_input_file_events_total", {"event=\"deleted\""}) == 1; },
+      10s));
   CHECK(h.metric("ingestd_input_file_events_total", {"event=\"rotated\""}) == 0);
   std::filesystem::rename(log, log + ".1");
   IngestdHarness::appendLines(log, 200, 300);
   REQUIRE(h.waitForAll("Events", 300, 30s));
-  CHECK(waitFor([&] { return h.metric("ingestd_input_file_events_total",
-                                      {"event=\"rotated\""}) == 1; }, 10s));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_input_file_events_total", {"event=\"rotated\""}) == 1; },
+      10s));
   CHECK(h.metric("ingestd_input_file_events_total", {"event=\"deleted\""}) == 1);
   CHECK(h.arrivals("Events").duplicates() == 0);
   CHECK(h.stopIngestd() == 0);
@@ -361,8 +378,9 @@ TEST_CASE("a file that cannot be opened is counted once and logged") {
   REQUIRE(::chmod(cfg.c_str(), 0644) == 0);
   REQUIRE(h.startIngestd(cfg, prefix));
   REQUIRE(h.waitForAll("Events", 100, 30s));
-  CHECK(waitFor([&] { return h.metric("ingestd_input_file_events_total",
-                                      {"event=\"open_failed\""}) == 1; }, 10s));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_input_file_events_total", {"event=\"open_failed\""}) == 1; },
+      10s));
   // Scans go on trying; the counter does not grow with them.
   CHECK(h.ingestd().waitForStderrLine("Cannot open", 5s).has_value());
   CHECK(h.metric("ingestd_input_file_events_total", {"event=\"open_failed\""}) == 1);
@@ -398,8 +416,8 @@ std::map<std::string, std::set<std::string>> documentedMetrics() {
     std::size_t start = 0;
     while (start <= cell.size()) {
       auto comma = cell.find(',', start);
-      std::string l = cell.substr(start, comma == std::string::npos ? std::string::npos
-                                                                    : comma - start);
+      std::string l =
+          cell.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       l.erase(0, l.find_first_not_of(' '));
       l.erase(l.find_last_not_of(' ') + 1);
       if (!l.empty()) {
@@ -521,15 +539,17 @@ TEST_CASE("an outage with real nginx lines keeps RSS within memory_limit + 32 Mi
   std::uint64_t peak_rss = 0;
   std::uint64_t late_min = UINT64_MAX;
   std::uint64_t late_max = 0;
-  waitFor([&] {
-    const std::uint64_t rss = h.ingestdRss();
-    peak_rss = std::max(peak_rss, rss);
-    if (std::chrono::steady_clock::now() - start > 10s) {
-      late_min = std::min(late_min, rss);
-      late_max = std::max(late_max, rss);
-    }
-    return std::chrono::steady_clock::now() - start > 20s;
-  }, 30s, 200ms);
+  waitFor(
+      [&] {
+        const std::uint64_t rss = h.ingestdRss();
+        peak_rss = std::max(peak_rss, rss);
+        if (std::chrono::steady_clock::now() - start > 10s) {
+          late_min = std::min(late_min, rss);
+          late_max = std::max(late_max, rss);
+        }
+        return std::chrono::steady_clock::now() - start > 20s;
+      },
+      30s, 200ms);
   CHECK(h.metric("ingestd_input_bytes_total") < 300.0 * (1 << 20));  // paused by the budget
   MESSAGE("peak RSS ", peak_rss >> 20, " MiB, from 10 s: ", late_min >> 20, "..", late_max >> 20,
           " MiB");
@@ -538,7 +558,8 @@ TEST_CASE("an outage with real nginx lines keeps RSS within memory_limit + 32 Mi
   CHECK(late_max - late_min <= (8ull << 20));  // flat once the budget is full
 #endif
   h.kusto().setFaults(nlohmann::json::object());
-  CHECK(waitFor([&] { return h.metric("ingestd_output_records_total") ==
-                             static_cast<double>(lines); }, 60s, 500ms));
+  CHECK(waitFor(
+      [&] { return h.metric("ingestd_output_records_total") == static_cast<double>(lines); }, 60s,
+      500ms));
   CHECK(h.stopIngestd() == 0);
 }

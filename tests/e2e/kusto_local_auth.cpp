@@ -71,8 +71,8 @@ TEST_CASE("kusto-local --auth aad: an unauthenticated upload is refused before i
   kl->setBearerToken(tokenFor(*kl, "app", "s3cret"));
   kl->createTableWithStreaming("Db", "T", kSchema);
   const auto ok = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), csvRows("c", 0, 2),
-                              {"Expect: 100-continue", "Authorization: Bearer " +
-                                                           tokenFor(*kl, "app", "s3cret")});
+                              {"Expect: 100-continue",
+                               "Authorization: Bearer " + tokenFor(*kl, "app", "s3cret")});
   CHECK(ok.status == 200);
   CHECK(ok.got_continue);
 }

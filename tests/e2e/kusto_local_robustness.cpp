@@ -172,8 +172,9 @@ TEST_CASE("kusto-local http: malformed requests get 4xx and the server keeps ser
   CHECK(httpRequest("GET", kl->url() + "/healthz").status == 200);
   CHECK(consumedRecords(kl->ingest("Db", "T", "csv", "a,1,true\n")) == 1);
   // Query parameter names are matched case-insensitively, in any order.
-  const auto r = httpRequest(
-      "POST", kl->url() + "/v1/rest/ingest/Db/T?MappingName=&StreamFormat=CSV", "b,2,true\n");
+  const auto r =
+      httpRequest("POST", kl->url() + "/v1/rest/ingest/Db/T?MappingName=&StreamFormat=CSV",
+                  "b,2,true\n");
   CHECK(consumedRecords(r) == 1);
   CHECK(kl->count("Db", "T") == 2);
 }

@@ -10,16 +10,18 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using kusto_local::ColumnType;
-  static constexpr std::string_view kFormats[] = {"csv", "tsv", "tsve", "psv", "scsv", "sohsv",
-                                                  "json", "multijson", "singlejson", "txt", "raw"};
+  static constexpr std::string_view kFormats[] = {"csv",        "tsv",   "tsve", "psv",
+                                                  "scsv",       "sohsv", "json", "multijson",
+                                                  "singlejson", "txt",   "raw"};
   if (size == 0) {
     return 0;
   }
   std::string_view format = kFormats[data[0] % std::size(kFormats)];
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-  static const std::vector<kusto_local::ColumnSpec> kSchema = {
-      {"a", ColumnType::kString}, {"b", ColumnType::kLong}, {"c", ColumnType::kDateTime},
-      {"d", ColumnType::kDynamic}};
+  static const std::vector<kusto_local::ColumnSpec> kSchema = {{"a", ColumnType::kString},
+                                                               {"b", ColumnType::kLong},
+                                                               {"c", ColumnType::kDateTime},
+                                                               {"d", ColumnType::kDynamic}};
   auto parsed = kusto_local::parseDataFormat(format);
   if (!parsed) {
     std::abort();

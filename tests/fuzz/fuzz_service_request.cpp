@@ -46,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.remove_prefix(parser.feed(input));
     kusto_local::HttpResponse response;
     if (parser.failed()) {
-      world.service.handleParseError(parser.errorStatus(), parser.errorMessage(),
-                                     parser.request(), response);
+      world.service.handleParseError(parser.errorStatus(), parser.errorMessage(), parser.request(),
+                                     response);
       break;
     }
     if (!parser.complete()) {

@@ -38,7 +38,7 @@ struct Request {
   std::string target;                          // "/v1/rest/ingest/db/t?streamFormat=..."
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  int connection = 0;                          // 1-based number of the accepting connection
+  int connection = 0;  // 1-based number of the accepting connection
 };
 
 struct Reply {

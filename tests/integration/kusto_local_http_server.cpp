@@ -128,8 +128,9 @@ TEST_CASE("kusto-local http server: keep-alive, pipelining and byte-by-byte requ
   Running r;
   REQUIRE(r.server.port() != 0);
   Client c(r.server.port());
-  REQUIRE(c.send("POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-                 "GET /b HTTP/1.1\r\n\r\n"));
+  REQUIRE(
+      c.send("POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+             "GET /b HTTP/1.1\r\n\r\n"));
   std::string got = c.readUntil("HTTP/1.1 200 OK", 2);
   got = c.readUntil("GET /b ");
   CHECK(got.find("POST /a abc") != std::string::npos);

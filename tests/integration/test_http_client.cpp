@@ -33,7 +33,8 @@ struct Fixture {
                                              std::chrono::milliseconds timeout = 10s) {
     std::optional<ingestd::HttpResponse> out;
     client->start(std::move(req), [&](ingestd::HttpResponse r) { out = std::move(r); });
-    runUntil(loop, [&] { return out.has_value(); }, timeout);
+    runUntil(
+        loop, [&] { return out.has_value(); }, timeout);
     return out;
   }
 
@@ -41,7 +42,8 @@ struct Fixture {
   bool closeAll() {
     bool closed = false;
     client->close([&] { closed = true; });
-    runUntil(loop, [&] { return closed; }, 5s);
+    runUntil(
+        loop, [&] { return closed; }, 5s);
     client.reset();
     return closed && loop.shutdown() == 0;
   }
@@ -196,7 +198,8 @@ TEST_CASE("http client: many concurrent requests, at most max_connections_per_ho
                     });
   }
   CHECK(f.client->inFlight() == kRequests);
-  REQUIRE(runUntil(f.loop, [&] { return done == kRequests; }, 20s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return done == kRequests; }, 20s));
   CHECK(ok == kRequests);
   CHECK(server.requestCount() == kRequests);
   CHECK(server.connectionsAccepted() <= 4);
@@ -212,16 +215,16 @@ TEST_CASE("http client: cancel, and close with requests in flight, call no compl
   });
   Fixture f;
   int completions = 0;
-  auto a = f.client->start(post(server.url() + "/a", "a"), [&](ingestd::HttpResponse) {
-    ++completions;
-  });
+  auto a = f.client->start(post(server.url() + "/a", "a"),
+                           [&](ingestd::HttpResponse) { ++completions; });
   f.client->start(post(server.url() + "/b", "b"), [&](ingestd::HttpResponse) { ++completions; });
-  REQUIRE(runUntil(f.loop, [&] { return server.requestCount() == 2; }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return server.requestCount() == 2; }, 5s));
   f.client->cancel(a);
   f.client->cancel(a);      // twice: ignored
   f.client->cancel(12345);  // unknown: ignored
   CHECK(f.client->inFlight() == 1);
-  CHECK(f.closeAll());      // closes with /b in flight
+  CHECK(f.closeAll());  // closes with /b in flight
   CHECK(completions == 0);
   server.stop();
 }
@@ -230,13 +233,14 @@ TEST_CASE("http client: start after close fails asynchronously") {
   Fixture f;
   bool closed = false;
   f.client->close([&] { closed = true; });
-  REQUIRE(runUntil(f.loop, [&] { return closed; }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return closed; }, 5s));
   std::optional<ingestd::HttpResponse> resp;
-  f.client->start(post("http://127.0.0.1:1/x", "b"), [&](ingestd::HttpResponse r) {
-    resp = std::move(r);
-  });
+  f.client->start(post("http://127.0.0.1:1/x", "b"),
+                  [&](ingestd::HttpResponse r) { resp = std::move(r); });
   CHECK_FALSE(resp.has_value());  // never inside start()
-  REQUIRE(runUntil(f.loop, [&] { return resp.has_value(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return resp.has_value(); }, 5s));
   CHECK(resp->status == 0);
   CHECK(resp->curl_code != 0);
   f.client.reset();
@@ -282,7 +286,8 @@ TEST_CASE("http client: GET without a body, and a completion that starts the nex
     });
   };
   next(0);
-  REQUIRE(runUntil(f.loop, [&] { return bodies.size() == 4; }, 10s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return bodies.size() == 4; }, 10s));
   CHECK(bodies[0] == "GET /get/0");
   CHECK(bodies[3] == "GET /get/3");
   CHECK(server.requests()[0].headers.count("content-length") == 0);

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <optional>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/http/http_client.h"
 #include "agent/loop/worker_pool.h"
@@ -31,8 +31,7 @@ namespace {
 // The secret has characters that the form encoding changes (space, '/', '+', '"', '&') so that
 // the echo holds an encoded form of it, not the text as configured.
 constexpr const char* kSecret = "Sup3r/Secr3t+Value with \"quotes\" & more";
-constexpr const char* kSecretEncoded =
-    "Sup3r%2FSecr3t%2BValue%20with%20%22quotes%22%20%26%20more";
+constexpr const char* kSecretEncoded = "Sup3r%2FSecr3t%2BValue%20with%20%22quotes%22%20%26%20more";
 
 // Everything the request carried, as a proxy or a hostile endpoint might echo it.
 std::string echoOf(const Request& req) {
@@ -79,8 +78,9 @@ void checkNoSecret(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("kusto auth: a token endpoint echoing the request never gets the secret into logs or "
-          "errors") {
+TEST_CASE(
+    "kusto auth: a token endpoint echoing the request never gets the secret into logs or "
+    "errors") {
   std::atomic<int> token_requests{0};
   FakeHttpServer server([&](const Request& req) {
     ++token_requests;
@@ -89,9 +89,8 @@ TEST_CASE("kusto auth: a token endpoint echoing the request never gets the secre
     // Echoed as sent (form-encoded) and decoded, as a proxy that pretty-prints might.
     nlohmann::json body = {
         {"error", "invalid_client"},
-        {"error_description",
-         "AADSTS7000215: Invalid client secret provided. Request was: " + echoOf(req) +
-             " (client_secret=" + kSecret + ")"},
+        {"error_description", "AADSTS7000215: Invalid client secret provided. Request was: " +
+                                  echoOf(req) + " (client_secret=" + kSecret + ")"},
     };
     r.body = body.dump();
     return r;
@@ -117,7 +116,8 @@ TEST_CASE("kusto auth: a token endpoint echoing the request never gets the secre
         auth, ingestd::outputs::kusto::AuthEnv{loop, captured.log, clock, http, "output kusto/adx",
                                                &output_metrics});
     provider->start();
-    REQUIRE(runUntil(loop, [&] { return output_metrics.tokenRefresh("error").Value() >= 1; }, 10s));
+    REQUIRE(runUntil(
+        loop, [&] { return output_metrics.tokenRefresh("error").Value() >= 1; }, 10s));
     // The server really received the secret, and echoed it.
     REQUIRE(server.requestCount() >= 1);
     CHECK(server.requests().at(0).body.find(kSecretEncoded) != std::string::npos);
@@ -126,11 +126,13 @@ TEST_CASE("kusto auth: a token endpoint echoing the request never gets the secre
     provider->get([&](ingestd::Result<std::string> r) { first = std::move(r); });
     clock.offset = ingestd::outputs::kusto::kTokenWaitTimeout + 1s;
     provider->get([](ingestd::Result<std::string>) {});
-    REQUIRE(runUntil(loop, [&] { return first.has_value(); }, 10s));
+    REQUIRE(runUntil(
+        loop, [&] { return first.has_value(); }, 10s));
     provider->stop();
     bool closed = false;
     http.close([&] { closed = true; });
-    REQUIRE(runUntil(loop, [&] { return closed; }, 5s));
+    REQUIRE(runUntil(
+        loop, [&] { return closed; }, 5s));
   }
   CHECK(loop.shutdown() == 0);
 
@@ -169,8 +171,8 @@ TEST_CASE("kusto output: a cluster echoing the Authorization header does not lea
   CapturedLog captured;
   ingestd::Metrics metrics;
   ingestd::OutputMetrics output_metrics = metrics.forOutput("adx", "T");
-  ingestd::PluginContext ctx{"kusto/adx", "adx", loop, workers, clock, captured.log, "/tmp",
-                             "host1", nullptr, &output_metrics};
+  ingestd::PluginContext ctx{"kusto/adx",  "adx",  loop,    workers, clock,
+                             captured.log, "/tmp", "host1", nullptr, &output_metrics};
   ingestd::ConfigNode node(
       YAML::Load("name: adx\ntype: kusto\ncluster: " + server.url() +
                  "\ndatabase: Logs\ntable: T\nmapping: t_json\nauth:\n  method: client_secret\n"
@@ -193,7 +195,8 @@ TEST_CASE("kusto output: a cluster echoing the Authorization header does not lea
   std::optional<ingestd::SendOutcome> out;
   output->send(std::move(p), [&](ingestd::SendOutcome o) { out = std::move(o); });
   // One 401, a refresh (at least kMinRefreshInterval later) and a second 401.
-  REQUIRE(runUntil(loop, [&] { return out.has_value(); }, 20s));
+  REQUIRE(runUntil(
+      loop, [&] { return out.has_value(); }, 20s));
   CHECK(out->http_status == 401);
   CAPTURE(out->message);
   CHECK(out->message.find("Bad credentials") != std::string::npos);
@@ -201,7 +204,8 @@ TEST_CASE("kusto output: a cluster echoing the Authorization header does not lea
   CHECK(captured.text().find("c2VjcmV0LXRva2Vu") == std::string::npos);
   bool stopped = false;
   output->stop([&] { stopped = true; });
-  REQUIRE(runUntil(loop, [&] { return stopped; }, 5s));
+  REQUIRE(runUntil(
+      loop, [&] { return stopped; }, 5s));
   output.reset();
   CHECK(loop.shutdown() == 0);
 }

@@ -32,8 +32,8 @@ struct Harness {
   ingestd::Logger log{ingestd::LogLevel::kError};
   ingestd::Metrics metrics;
   ingestd::OutputMetrics output_metrics = metrics.forOutput("adx", "T");
-  ingestd::PluginContext ctx{"kusto/adx", "adx", loop, workers, clock, log, "/tmp", "host1",
-                             nullptr, &output_metrics};
+  ingestd::PluginContext ctx{"kusto/adx", "adx",  loop,    workers, clock,
+                             log,         "/tmp", "host1", nullptr, &output_metrics};
   std::unique_ptr<ingestd::Output> output;
 
   explicit Harness(const std::string& yaml) {
@@ -59,14 +59,16 @@ struct Harness {
     p.records = 1;
     std::optional<ingestd::SendOutcome> out;
     output->send(std::move(p), [&](ingestd::SendOutcome o) { out = std::move(o); });
-    runUntil(loop, [&] { return out.has_value(); }, timeout);
+    runUntil(
+        loop, [&] { return out.has_value(); }, timeout);
     return out;
   }
 
   bool stopAll() {
     bool stopped = false;
     output->stop([&] { stopped = true; });
-    runUntil(loop, [&] { return stopped; }, 5s);
+    runUntil(
+        loop, [&] { return stopped; }, 5s);
     output.reset();
     return stopped && loop.shutdown() == 0;
   }
@@ -133,9 +135,7 @@ TEST_CASE("kusto output: 429 with Retry-After, permanent 400, dropped connection
         r.body = R"({"error":{"code":"BadRequest_MappingReferenceWasNotFound",)"
                  R"("@message":"Mapping reference 't_json' wasn't found.","@permanent":true}})";
         break;
-      default:
-        r.action = Reply::Action::kDropConnection;
-        break;
+      default: r.action = Reply::Action::kDropConnection; break;
     }
     return r;
   });
@@ -188,7 +188,8 @@ TEST_CASE("kusto output: client_secret token, 401 forces one refresh and one ret
                    "auth:\n  method: client_secret\n  tenant_id: tenant-1\n  client_id: cid\n"
                    "  client_secret: s3cr+t\n  authority_host: " +
                        server.url() + "\n"));
-  REQUIRE(runUntil(h.loop, [&] { return h.output->ready(); }, 5s));
+  REQUIRE(runUntil(
+      h.loop, [&] { return h.output->ready(); }, 5s));
   auto out = h.send("{\"a\":1}", "blk-auth", 0);
   REQUIRE(out.has_value());
   CHECK(out->delivery == ingestd::Delivery::kDelivered);
@@ -227,9 +228,10 @@ TEST_CASE("kusto output: a second 401 after the refresh is retried later, not lo
     r.status = 401;
     return r;
   });
-  Harness h(config(server, "auth:\n  method: client_secret\n  tenant_id: x\n  client_id: c\n"
-                           "  client_secret: s\n  authority_host: " +
-                               server.url() + "\n"));
+  Harness h(config(server,
+                   "auth:\n  method: client_secret\n  tenant_id: x\n  client_id: c\n"
+                   "  client_secret: s\n  authority_host: " +
+                       server.url() + "\n"));
   // kMinRefreshInterval (5 s) separates the first token from the forced refresh.
   auto out = h.send("{}", "b", 0, 20s);
   REQUIRE(out.has_value());
@@ -249,7 +251,8 @@ TEST_CASE("kusto output: token_file provides the bearer token") {
   }
   FakeHttpServer server([](const Request&) { return Reply{}; });
   Harness h(config(server, "auth:\n  method: token\n  token_file: " + dir.file("token") + "\n"));
-  REQUIRE(runUntil(h.loop, [&] { return h.output->ready(); }, 5s));
+  REQUIRE(runUntil(
+      h.loop, [&] { return h.output->ready(); }, 5s));
   auto out = h.send("{}", "b");
   REQUIRE(out.has_value());
   CHECK(out->delivery == ingestd::Delivery::kDelivered);
@@ -281,7 +284,8 @@ TEST_CASE("kusto output: stop() with sends in flight cancels them without comple
     p.body = std::make_shared<const std::string>(ingestd::test::gzipCompress("{}"));
     h.output->send(std::move(p), [&](ingestd::SendOutcome) { ++completions; });
   }
-  REQUIRE(runUntil(h.loop, [&] { return server.requestCount() == 4; }, 5s));
+  REQUIRE(runUntil(
+      h.loop, [&] { return server.requestCount() == 4; }, 5s));
   CHECK(h.stopAll());
   CHECK(completions == 0);
   server.stop();
@@ -306,7 +310,8 @@ TEST_CASE("kusto output: concurrent sends share keep-alive connections") {
         delivered += o.delivery == ingestd::Delivery::kDelivered ? 1 : 0;
       });
     }
-    REQUIRE(runUntil(h.loop, [&] { return done == 4; }, 10s));
+    REQUIRE(runUntil(
+        h.loop, [&] { return done == 4; }, 10s));
   }
   CHECK(delivered == 20);
   CHECK(server.connectionsAccepted() <= 4);

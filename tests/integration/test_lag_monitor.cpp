@@ -29,7 +29,8 @@ TEST_CASE("lag monitor: a callback that keeps the loop busy is reported as a sta
         loop, 20ms, 25ms, [&](std::chrono::nanoseconds l) { observed.push_back(l); },
         [&](std::chrono::nanoseconds l) { stalls.push_back(l); });
     monitor.start();
-    REQUIRE(ingestd::test::runLoopUntil(loop, [&] { return observed.size() >= 5; }, 5s));
+    REQUIRE(ingestd::test::runLoopUntil(
+        loop, [&] { return observed.size() >= 5; }, 5s));
     const std::size_t quiet_stalls = stalls.size();
     // Keep the loop busy for 60 ms in one callback (what a blocking read would do).
     loop.post([] {
@@ -37,7 +38,8 @@ TEST_CASE("lag monitor: a callback that keeps the loop busy is reported as a sta
       while (std::chrono::steady_clock::now() < until) {
       }
     });
-    REQUIRE(ingestd::test::runLoopUntil(loop, [&] { return stalls.size() > quiet_stalls; }, 5s));
+    REQUIRE(ingestd::test::runLoopUntil(
+        loop, [&] { return stalls.size() > quiet_stalls; }, 5s));
     CHECK(stalls.back() >= 30ms);
     CHECK(stalls.back() < 2s);
     monitor.stop();

@@ -155,7 +155,8 @@ TEST_CASE("output runner: flush delivers every record once and acknowledges the 
   f.runner->push(f.chunk(lines(0, 100), 100, &acks));
   f.runner->push(f.chunk(lines(100, 250), 150, &acks));
   f.runner->flush();
-  REQUIRE(runUntil(f.loop, [&] { return acks == 2 && f.runner->idle(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 2 && f.runner->idle(); }, 5s));
   std::vector<int> seen;
   for (auto& p : f.output.seen) {
     for (auto& rec : decodeBlock(p)) {
@@ -179,7 +180,8 @@ TEST_CASE("output runner: max_delay flushes a partial batch without an explicit 
   Fixture f(s);
   int acks = 0;
   f.runner->push(f.chunk(lines(0, 3), 3, &acks));
-  REQUIRE(runUntil(f.loop, [&] { return acks == 1; }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1; }, 5s));
   CHECK(f.output.seen.size() == 1);
 }
 
@@ -195,14 +197,17 @@ TEST_CASE("output runner: blocks never exceed batch.max_bytes and respect concur
   }
   f.runner->flush();
   std::uint64_t records = 0;
-  REQUIRE(runUntil(f.loop, [&] {
-    auto held = std::move(f.output.held);
-    f.output.held.clear();
-    for (auto& fn : held) {
-      fn();  // may send more, which lands in a fresh `held`
-    }
-    return acks == 40 && f.runner->idle();
-  }, 20s));
+  REQUIRE(runUntil(
+      f.loop,
+      [&] {
+        auto held = std::move(f.output.held);
+        f.output.held.clear();
+        for (auto& fn : held) {
+          fn();  // may send more, which lands in a fresh `held`
+        }
+        return acks == 40 && f.runner->idle();
+      },
+      20s));
   for (auto& p : f.output.seen) {
     CHECK(p.raw_bytes <= 64 * 1024);
     records += p.records;
@@ -229,7 +234,8 @@ TEST_CASE("output runner: transient failures are retried with the same block id"
   f.runner->push(f.chunk(lines(0, 10), 10, &acks));
   f.runner->flush();
   auto t0 = std::chrono::steady_clock::now();
-  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
   REQUIRE(f.output.seen.size() == 3);
   CHECK(f.output.seen[0].block_id == f.output.seen[2].block_id);
   CHECK(f.output.seen[0].attempt == 0);
@@ -251,7 +257,8 @@ TEST_CASE("output runner: a permanent rejection goes to the dead-letter director
   int acks = 0;
   f.runner->push(f.chunk(lines(0, 5), 5, &acks));
   f.runner->flush();
-  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
   CHECK(f.output.seen.size() == 1);  // not retried
   const std::string dl = f.dir.path() + "/deadletter";
   CHECK(countFiles(dl, ".json") == 1);
@@ -275,7 +282,8 @@ TEST_CASE("output runner: retry.max_elapsed gives up into the dead-letter direct
   int acks = 0;
   f.runner->push(f.chunk(lines(0, 5), 5, &acks));
   f.runner->flush();
-  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
   CHECK(f.output.seen.size() >= 2);
   CHECK(countFiles(f.dir.path() + "/deadletter", ".json") == 1);
   CHECK(f.om.dropped("retries_exhausted").Value() == 5);
@@ -289,7 +297,8 @@ TEST_CASE("output runner: a record larger than a block is dead-lettered, the res
   std::string big(10000, 'x');
   f.runner->push(f.chunk("small 1\n" + big + "\nsmall 2\n", 3, &acks));
   f.runner->flush();
-  REQUIRE(runUntil(f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
   std::uint64_t delivered = 0;
   for (auto& p : f.output.seen) {
     delivered += p.records;

@@ -202,8 +202,8 @@ TEST_CASE("status server: unknown paths get 404, malformed request lines 400, bi
   }
   {  // A complete head over 16 KiB.
     RawSocket s(f.server->port());
-    auto r = f.roundTrip(
-        s, "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(17 * 1024, 'a') + "\r\n\r\n");
+    auto r = f.roundTrip(s, "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(17 * 1024, 'a') +
+                                "\r\n\r\n");
     CHECK(r.rfind("HTTP/1.1 431 ", 0) == 0);
     CHECK(f.waitClosed(s));
   }

@@ -104,14 +104,16 @@ struct Harness {
     input = std::make_unique<TailInput>(std::move(s), ctx);
     Loop::markLoopThread();
     REQUIRE(input->start(sink).isOk());
-    REQUIRE(runLoopUntil(loop, [&] { return input->readyForTest(); }, 5s));
+    REQUIRE(runLoopUntil(
+        loop, [&] { return input->readyForTest(); }, 5s));
   }
 
   void stop() {
     bool stopped = false;
     input->checkpoint();
     input->stop([&] { stopped = true; });
-    REQUIRE(runLoopUntil(loop, [&] { return stopped; }, 5s));
+    REQUIRE(runLoopUntil(
+        loop, [&] { return stopped; }, 5s));
     input.reset();
   }
 
@@ -155,9 +157,11 @@ TEST_CASE("tail: read_from head reads existing lines, then appended ones") {
   std::string f = h.dir.file("a.log");
   append(f, numbered(0, 3));
   h.start(h.settings({h.dir.path() + "/*.log"}));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 3; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 5s));
   append(f, numbered(3, 5));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 5; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 5; }, 5s));
   CHECK(h.sink.lines[f] == expected(0, 5));
   CHECK(h.im.records->Value() == 5);
   CHECK(h.event("opened") == 1);
@@ -171,7 +175,8 @@ TEST_CASE("tail: read_from tail skips existing lines, new files are read from th
   runLoopFor(h.loop, 100ms);
   CHECK(h.sink.records == 0);
   append(f, "-completed\n" + numbered(3, 5));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 3; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 5s));
   // The line being written at start is read whole, not from its middle.
   std::vector<std::string> want{"partial-at-start-completed"};
   for (auto& l : expected(3, 5)) {
@@ -181,7 +186,8 @@ TEST_CASE("tail: read_from tail skips existing lines, new files are read from th
   // A file created after start is read from its first byte.
   std::string g = h.dir.file("b.log");
   append(g, numbered(0, 4, "b"));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.lines[g].size() == 4; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.lines[g].size() == 4; }, 5s));
   CHECK(h.sink.lines[g] == expected(0, 4, "b"));
 }
 
@@ -194,7 +200,8 @@ TEST_CASE("tail: many appends while running arrive once and in order") {
     append(f, numbered(batch * 100, batch * 100 + 100));
     runLoopFor(h.loop, 2ms);
   }
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 2000; }, 10s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 2000; }, 10s));
   CHECK(h.sink.lines[f] == expected(0, 2000));
 }
 
@@ -224,8 +231,8 @@ TEST_CASE("tail: rename rotation while writing loses and duplicates nothing") {
   }
   append(f, numbered(next, next + 10));
   next += 10;
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records >= static_cast<std::uint64_t>(next); },
-                       10s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records >= static_cast<std::uint64_t>(next); }, 10s));
   runLoopFor(h.loop, 200ms);
   // Every line exactly once, in order (every file is read in order, and files were written one
   // after another).
@@ -237,7 +244,8 @@ TEST_CASE("tail: rename rotation while writing loses and duplicates nothing") {
   CHECK(got == want);
   CHECK(h.event("rotated") >= 5);
   // Rotated files are released once read to the end and idle for a scan interval.
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.input->openFilesForTest() == 1; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->openFilesForTest() == 1; }, 5s));
 }
 
 TEST_CASE("tail: copytruncate starts again at 0 and counts it") {
@@ -245,10 +253,12 @@ TEST_CASE("tail: copytruncate starts again at 0 and counts it") {
   std::string f = h.dir.file("a.log");
   append(f, numbered(0, 100));
   h.start(h.settings({f}));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 100; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 100; }, 5s));
   REQUIRE(::truncate(f.c_str(), 0) == 0);
   append(f, numbered(0, 5, "new"));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 105; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 105; }, 5s));
   auto lines = h.sink.lines[f];
   CHECK(std::vector<std::string>(lines.begin() + 100, lines.end()) == expected(0, 5, "new"));
   CHECK(h.event("truncated_file") == 1);
@@ -259,7 +269,8 @@ TEST_CASE("tail: truncate-and-rewrite to a larger size is caught by the fingerpr
   std::string f = h.dir.file("a.log");
   append(f, numbered(0, 3, "old"));
   h.start(h.settings({f}));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 3; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 5s));
   h.input->pause();
   runLoopFor(h.loop, 20ms);
   // Rewritten in place: longer than before, different first bytes.
@@ -269,7 +280,8 @@ TEST_CASE("tail: truncate-and-rewrite to a larger size is caught by the fingerpr
   REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
   ::close(fd);
   h.input->resume();
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.event("truncated_file") == 1; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.event("truncated_file") == 1; }, 5s));
   REQUIRE(runLoopUntil(
       h.loop,
       [&] {
@@ -289,15 +301,18 @@ TEST_CASE("tail: a deleted file is read to its end, then released") {
   std::string f = h.dir.file("a.log");
   append(f, numbered(0, 10));
   h.start(h.settings({f}));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 10; }, 5s));
   h.input->pause();
   append(f, numbered(10, 5000));
   REQUIRE(::unlink(f.c_str()) == 0);
   runLoopFor(h.loop, 150ms);  // scans run while paused: the file must not be dropped
   h.input->resume();
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 5000; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 5000; }, 5s));
   CHECK(h.sink.lines[f] == expected(0, 5000));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
   CHECK(h.event("deleted") == 1);
 }
 
@@ -308,7 +323,8 @@ TEST_CASE("tail: pause stops reading, resume continues exactly where it stopped"
   auto s = h.settings({f});
   s.read_chunk_bytes = 4096;
   h.start(std::move(s));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 10; }, 5s));
   h.input->pause();
   runLoopFor(h.loop, 20ms);
   std::uint64_t before = h.sink.records;
@@ -316,7 +332,8 @@ TEST_CASE("tail: pause stops reading, resume continues exactly where it stopped"
   runLoopFor(h.loop, 200ms);
   CHECK(h.sink.records == before);
   h.input->resume();
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 3000; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3000; }, 5s));
   CHECK(h.sink.lines[f] == expected(0, 3000));
 }
 
@@ -327,9 +344,11 @@ TEST_CASE("tail: only acknowledged offsets survive a restart") {
   append(f, numbered(0, 100));
   auto s = h.settings({f});
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 100; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 100; }, 5s));
   append(f, numbered(100, 200));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 200; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 200; }, 5s));
   REQUIRE(h.sink.pending.size() >= 2);
   // Acknowledge only the first chunk (lines 0..99 were one read).
   std::size_t acked_lines = 0;
@@ -348,7 +367,8 @@ TEST_CASE("tail: only acknowledged offsets survive a restart") {
   FakeSink sink2;
   h.input = std::make_unique<TailInput>(s, h.ctx);
   REQUIRE(h.input->start(sink2).isOk());
-  REQUIRE(runLoopUntil(h.loop, [&] { return sink2.records == 200 - acked_lines; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return sink2.records == 200 - acked_lines; }, 5s));
   runLoopFor(h.loop, 100ms);
   CHECK(sink2.lines[f] == expected(static_cast<int>(acked_lines), 200));
 }
@@ -359,7 +379,8 @@ TEST_CASE("tail: restart during rotation resumes the rotated file from its check
   append(f, numbered(0, 50));
   auto s = h.settings({f + "*"});
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 50; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 50; }, 5s));
   h.stop();
   // While we are down: more lines, rotation by rename, a new file.
   append(f, numbered(50, 80));
@@ -369,7 +390,8 @@ TEST_CASE("tail: restart during rotation resumes the rotated file from its check
   s.read_from_head = false;  // must not matter: the new file was written while we were down
   h.input = std::make_unique<TailInput>(s, h.ctx);
   REQUIRE(h.input->start(sink2).isOk());
-  REQUIRE(runLoopUntil(h.loop, [&] { return sink2.records == 50; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return sink2.records == 50; }, 5s));
   runLoopFor(h.loop, 100ms);
   CHECK(sink2.lines[f + ".1"] == expected(50, 80));
   CHECK(sink2.lines[f] == expected(0, 20, "new"));
@@ -390,7 +412,8 @@ TEST_CASE("tail: a recycled inode with a different fingerprint is a new file") {
   auto s = h.settings({f}, /*head=*/true);
   REQUIRE(writeCheckpointFile(s.state_file, encodeCheckpoint(old)).isOk());
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 10; }, 5s));
   CHECK(h.sink.lines[f] == expected(0, 10, "fresh"));
 }
 
@@ -410,7 +433,8 @@ TEST_CASE("tail: a matching identity resumes from the saved offset") {
   auto s = h.settings({f}, /*head=*/true);
   REQUIRE(writeCheckpointFile(s.state_file, encodeCheckpoint(saved)).isOk());
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 6; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 6; }, 5s));
   runLoopFor(h.loop, 50ms);
   CHECK(h.sink.lines[f] == expected(4, 10));
 }
@@ -422,7 +446,8 @@ TEST_CASE("tail: a corrupt checkpoint is kept aside and files are read from the 
   auto s = h.settings({f}, /*head=*/false);
   append(s.state_file, "{\"format\":\"ingestd-tail-checkp");
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 10; }, 5s));
   CHECK(std::filesystem::exists(s.state_file + ".corrupt"));
   h.stop();
   CHECK(loadCheckpointFile(s.state_file).state == LoadedCheckpoint::State::kLoaded);
@@ -440,7 +465,8 @@ TEST_CASE("tail: long lines are truncated or split and counted, offsets stay rig
     s.read_chunk_bytes = 4096;
     h.start(s);
     std::uint64_t want = mode == LongLineMode::kTruncate ? 3 : 2 + 5;
-    REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == want; }, 5s));
+    REQUIRE(runLoopUntil(
+        h.loop, [&] { return h.sink.records == want; }, 5s));
     auto& l = h.sink.lines[f];
     CHECK(l.front() == "a");
     CHECK(l.back() == "b");
@@ -463,14 +489,18 @@ TEST_CASE("tail: a last line without newline waits, then times out, and later by
   auto s = h.settings({f});
   s.partial_line_timeout = 300ms;
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 1; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
   append(f, "o\nthr");  // completes "two" before the timeout
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 2; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 2; }, 5s));
   CHECK(h.sink.lines[f][1] == "two");
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 3; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 5s));
   CHECK(h.sink.lines[f][2] == "thr");  // emitted after the timeout
   append(f, "ee\nfour\n");
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 5; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 5; }, 5s));
   CHECK(h.sink.lines[f][3] == "ee");
   CHECK(h.sink.lines[f][4] == "four");
   h.stop();
@@ -485,14 +515,17 @@ TEST_CASE("tail: exclude globs and stop() in any order with checkpoint()") {
   auto s = h.settings({h.dir.path() + "/a.log*"});
   s.exclude = {"*.gz"};
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 1; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
   runLoopFor(h.loop, 100ms);
   CHECK(h.sink.records == 1);
   bool stopped = false;
   h.input->stop([&] { stopped = true; });
-  REQUIRE(runLoopUntil(h.loop, [&] { return stopped; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return stopped; }, 5s));
   h.input->checkpoint();  // after stop: still safe, still written
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.input->checkpointWritesForTest() >= 1; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->checkpointWritesForTest() >= 1; }, 5s));
   h.input.reset();
 }
 
@@ -508,12 +541,15 @@ TEST_CASE("tail: a file renamed out of the globs and back continues where it was
   append(f, numbered(0, 10));
   auto s = h.settings({f});
   h.start(s);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 10; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 10; }, 5s));
   REQUIRE(::rename(f.c_str(), away.c_str()) == 0);
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
   REQUIRE(::rename(away.c_str(), f.c_str()) == 0);
   append(f, numbered(10, 15));
-  REQUIRE(runLoopUntil(h.loop, [&] { return h.sink.records == 15; }, 5s));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 15; }, 5s));
   runLoopFor(h.loop, 100ms);
   CHECK(h.sink.lines[f] == expected(0, 15));
   h.sink.ackFirst(h.sink.pending.size());
@@ -578,7 +614,8 @@ void concurrentRotation(bool globbed) {
     }
     ::close(fd);
   });
-  bool all = runLoopUntil(h.loop, [&] { return h.sink.records >= kLines; }, 30s);
+  bool all = runLoopUntil(
+      h.loop, [&] { return h.sink.records >= kLines; }, 30s);
   writer.join();
   if (!all) {
     std::vector<int> got(kLines, 0);
@@ -614,7 +651,7 @@ void concurrentRotation(bool globbed) {
     last_in_gen[gen] = n;
   }
   CHECK(std::count(seen.begin(), seen.end(), 1) == kLines);  // exactly once
-  CHECK(out_of_order == 0);                                   // in order within each file
+  CHECK(out_of_order == 0);                                  // in order within each file
 }
 
 TEST_CASE("tail: rotation under a concurrent writer, rotated names globbed: exactly once") {

@@ -21,7 +21,8 @@ inline bool runLoopUntil(Loop& loop, const std::function<bool()>& cond,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   uv_timer_t tick;
   uv_timer_init(loop.raw(), &tick);
-  uv_timer_start(&tick, [](uv_timer_t*) {}, 5, 5);
+  uv_timer_start(
+      &tick, [](uv_timer_t*) {}, 5, 5);
   bool ok = cond();
   while (!ok && std::chrono::steady_clock::now() < deadline) {
     uv_run(loop.raw(), UV_RUN_ONCE);
@@ -35,7 +36,8 @@ inline bool runLoopUntil(Loop& loop, const std::function<bool()>& cond,
 
 // Runs the loop for `duration` (to show that something does NOT happen within it).
 inline void runLoopFor(Loop& loop, std::chrono::milliseconds duration) {
-  (void)runLoopUntil(loop, [] { return false; }, duration);
+  (void)runLoopUntil(
+      loop, [] { return false; }, duration);
 }
 
 }  // namespace ingestd::test

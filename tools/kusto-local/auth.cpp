@@ -50,8 +50,7 @@ std::string randomBytes(std::size_t n) {
   return out;
 }
 
-const std::string* formValue(const std::map<std::string, std::string>& form,
-                             std::string_view key) {
+const std::string* formValue(const std::map<std::string, std::string>& form, std::string_view key) {
   auto it = form.find(std::string(key));
   return it == form.end() || it->second.empty() ? nullptr : &it->second;
 }
@@ -68,8 +67,9 @@ TokenReply readClientCredentialsForm(std::string_view body,
                                      std::map<std::string, std::string>& form) {
   auto parsed = parseQuery(body);
   if (!parsed) {
-    return aadError(400, "invalid_request", 900144, "The request body is not valid "
-                                                     "application/x-www-form-urlencoded.");
+    return aadError(400, "invalid_request", 900144,
+                    "The request body is not valid "
+                    "application/x-www-form-urlencoded.");
   }
   form = std::move(*parsed);
   const std::string* grant = formValue(form, "grant_type");
@@ -90,8 +90,7 @@ std::string audienceFromScope(std::string_view scope) {
   // Several space-separated scopes may be sent; the first names the resource.
   std::string_view first = scope.substr(0, scope.find(' '));
   constexpr std::string_view kDefault = "/.default";
-  if (first.size() >= kDefault.size() &&
-      first.substr(first.size() - kDefault.size()) == kDefault) {
+  if (first.size() >= kDefault.size() && first.substr(first.size() - kDefault.size()) == kDefault) {
     first.remove_suffix(kDefault.size());
   }
   return std::string(first);
@@ -100,8 +99,7 @@ std::string audienceFromScope(std::string_view scope) {
 bool scopeIsDefault(std::string_view scope) {
   std::string_view first = scope.substr(0, scope.find(' '));
   constexpr std::string_view kDefault = "/.default";
-  return first.size() > kDefault.size() &&
-         first.substr(first.size() - kDefault.size()) == kDefault;
+  return first.size() > kDefault.size() && first.substr(first.size() - kDefault.size()) == kDefault;
 }
 
 std::optional<std::int64_t> numericClaim(const nlohmann::json& payload, const char* name) {
@@ -126,8 +124,8 @@ std::string randomGuid() {
   std::uint64_t b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
-                     a & 0xffff, b >> 48, b & 0xffffffffffffULL);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
+                     b >> 48, b & 0xffffffffffffULL);
 }
 
 TokenReply aadError(int status, std::string_view error, int aadsts, std::string_view text) {
@@ -415,27 +413,29 @@ TokenReply Auth::tokenV1(std::string_view tenant, std::string_view form_body) {
 TokenReply Auth::imds(const std::map<std::string, std::string>& query,
                       const std::string* metadata_header) {
   if (metadata_header == nullptr || !equalsNoCase(*metadata_header, "true")) {
-    TokenReply r{400, {{"error", "invalid_request"},
-                       {"error_description", "Required metadata header not specified"}}};
+    TokenReply r{400,
+                 {{"error", "invalid_request"},
+                  {"error_description", "Required metadata header not specified"}}};
     return r;
   }
   if (formValue(query, "api-version") == nullptr) {
-    return TokenReply{400, {{"error", "invalid_request"},
-                            {"error_description",
-                             "Required query variable 'api-version' is missing"}}};
+    return TokenReply{400,
+                      {{"error", "invalid_request"},
+                       {"error_description", "Required query variable 'api-version' is missing"}}};
   }
   const std::string* resource = formValue(query, "resource");
   if (resource == nullptr) {
-    return TokenReply{400, {{"error", "invalid_request"},
-                            {"error_description",
-                             "Required query variable 'resource' is missing"}}};
+    return TokenReply{400,
+                      {{"error", "invalid_request"},
+                       {"error_description", "Required query variable 'resource' is missing"}}};
   }
   int ids = (formValue(query, "client_id") ? 1 : 0) + (formValue(query, "object_id") ? 1 : 0) +
             (formValue(query, "msi_res_id") ? 1 : 0) + (formValue(query, "mi_res_id") ? 1 : 0);
   if (ids > 1) {
-    return TokenReply{400, {{"error", "invalid_request"},
-                            {"error_description",
-                             "Only one of client_id, object_id or msi_res_id may be given"}}};
+    return TokenReply{400,
+                      {{"error", "invalid_request"},
+                       {"error_description",
+                        "Only one of client_id, object_id or msi_res_id may be given"}}};
   }
   const std::string* client = formValue(query, "client_id");
   std::string client_id = client ? *client : "kusto-local-system-assigned";
@@ -456,18 +456,18 @@ TokenReply Auth::imds(const std::map<std::string, std::string>& query,
 TokenReply Auth::appService(const std::map<std::string, std::string>& query,
                             const std::string* identity_header) {
   if (identity_header == nullptr || *identity_header != options_.identity_header) {
-    return TokenReply{401, {{"error", "invalid_request"},
-                            {"error_description",
-                             "X-IDENTITY-HEADER is missing or does not match"}}};
+    return TokenReply{401,
+                      {{"error", "invalid_request"},
+                       {"error_description", "X-IDENTITY-HEADER is missing or does not match"}}};
   }
   if (formValue(query, "api-version") == nullptr) {
-    return TokenReply{400, {{"error", "invalid_request"},
-                            {"error_description", "api-version is required"}}};
+    return TokenReply{
+        400, {{"error", "invalid_request"}, {"error_description", "api-version is required"}}};
   }
   const std::string* resource = formValue(query, "resource");
   if (resource == nullptr) {
-    return TokenReply{400, {{"error", "invalid_request"},
-                            {"error_description", "resource is required"}}};
+    return TokenReply{
+        400, {{"error", "invalid_request"}, {"error_description", "resource is required"}}};
   }
   const std::string* client = formValue(query, "client_id");
   std::string client_id = client ? *client : "kusto-local-system-assigned";

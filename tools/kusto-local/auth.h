@@ -86,12 +86,11 @@ class Auth {
   // Creates and remembers a token for this audience and client.
   Issued issue(std::string_view tenant, std::string_view audience, std::string_view client_id);
   // Validates client_id + secret/assertion; returns an error reply or nullopt-like status 0.
-  TokenReply checkClient(std::string_view tenant,
-                         const std::map<std::string, std::string>& form);
+  TokenReply checkClient(std::string_view tenant, const std::map<std::string, std::string>& form);
 
   AuthOptions options_;
   Clock now_;
-  mutable std::mutex mu_;  // guards tokens_
+  mutable std::mutex mu_;                                 // guards tokens_
   std::unordered_map<std::string, std::int64_t> tokens_;  // token -> expiry (epoch seconds)
   std::atomic<std::uint64_t> issued_v2_{0};
   std::atomic<std::uint64_t> issued_v1_{0};

@@ -20,8 +20,8 @@ namespace kusto_local {
 
 struct StoredMapping {
   std::string name;
-  std::string kind;  // lowercase: csv, json, ...
-  std::string text;  // the mapping JSON as given (compacted)
+  std::string kind;                             // lowercase: csv, json, ...
+  std::string text;                             // the mapping JSON as given (compacted)
   std::shared_ptr<const ParsedMapping> parsed;  // shared so ingest can snapshot it cheaply
   std::string last_updated;
 };
@@ -44,7 +44,7 @@ struct Table {
   TableStats stats;
 
   std::vector<ColumnSpec> schema() const;
-  std::string cslSchema() const;  // a:string,b:long
+  std::string cslSchema() const;      // a:string,b:long
   nlohmann::json schemaJson() const;  // {"Name","OrderedColumns":[{Name,Type,CslType}]}
   void addColumn(std::string name, ColumnType type);  // existing rows get nulls
 };

@@ -10,14 +10,14 @@
 namespace kusto_local {
 namespace {
 
-constexpr std::array<std::string_view, 8> kMappingKinds = {
-    "csv", "json", "avro", "apacheavro", "parquet", "orc", "w3clogfile", "sstream"};
+constexpr std::array<std::string_view, 8> kMappingKinds = {"csv",        "json",    "avro",
+                                                           "apacheavro", "parquet", "orc",
+                                                           "w3clogfile", "sstream"};
 
 
 class Parser : private TokenCursor {
  public:
-  explicit Parser(std::vector<Token> tokens)
-      : TokenCursor(std::move(tokens), "end of command") {}
+  explicit Parser(std::vector<Token> tokens) : TokenCursor(std::move(tokens), "end of command") {}
 
   CommandParse run() {
     CommandParse out;
@@ -31,8 +31,6 @@ class Parser : private TokenCursor {
   }
 
  private:
-
-
   bool expectEnd() {
     acceptPunct(";");
     return cur().kind == TokenKind::kEnd || fail("unexpected text after the command");
@@ -174,8 +172,8 @@ class Parser : private TokenCursor {
   bool createMapping(Command& cmd, MappingMode mode) {
     cmd.kind = CommandKind::kCreateMapping;
     cmd.mapping_mode = mode;
-    if (!mappingKind(cmd, true) || !expectWord("mapping") ||
-        !name(cmd.mapping_name, "mapping") || !stringLiteral(cmd.literal, "the mapping")) {
+    if (!mappingKind(cmd, true) || !expectWord("mapping") || !name(cmd.mapping_name, "mapping") ||
+        !stringLiteral(cmd.literal, "the mapping")) {
       return false;
     }
     return withClause(cmd);
@@ -258,8 +256,7 @@ class Parser : private TokenCursor {
     }
     if (acceptWord("ingestion")) {
       cmd.kind = CommandKind::kDropMapping;
-      return mappingKind(cmd, true) && expectWord("mapping") &&
-             name(cmd.mapping_name, "mapping");
+      return mappingKind(cmd, true) && expectWord("mapping") && name(cmd.mapping_name, "mapping");
     }
     cmd.kind = is_table ? CommandKind::kDropTable : CommandKind::kDropDatabase;
     cmd.if_exists = acceptWord("ifexists");
@@ -351,8 +348,7 @@ class Parser : private TokenCursor {
     }
     if (verb == "create-merge") {
       cmd.kind = CommandKind::kCreateMergeTable;
-      return expectWord("table") && name(cmd.name, "table") && columnList(cmd) &&
-             withClause(cmd);
+      return expectWord("table") && name(cmd.name, "table") && columnList(cmd) && withClause(cmd);
     }
     if (verb == "create-or-alter") {
       return entity(cmd) && expectWord("ingestion") &&
@@ -380,7 +376,6 @@ class Parser : private TokenCursor {
     --pos_;
     return fail(fmt::format("unknown or unsupported command '.{}'", verb));
   }
-
 };
 
 }  // namespace

@@ -14,25 +14,25 @@
 namespace kusto_local {
 
 enum class CommandKind {
-  kCreateDatabase,     // .create database D [volatile | persist (...)] [ifnotexists]
-  kDropDatabase,       // .drop database D [ifexists]
-  kShowDatabases,      // .show databases
-  kCreateTable,        // .create table T (c:type, ...) [with (...)]
-  kCreateMergeTable,   // .create-merge table T (c:type, ...) [with (...)]
-  kDropTable,          // .drop table T [ifexists]
-  kShowTables,         // .show tables
-  kShowTableSchema,    // .show table T schema as json | .show table T cslschema
-  kCreateMapping,      // .create[-or-alter]|.alter table|database X ingestion K mapping "m" '..'
-  kShowMappings,       // .show table|database X ingestion [K] mappings | mapping "m"
-  kDropMapping,        // .drop table|database X ingestion K mapping "m"
-  kAlterPolicy,        // .alter table|database X policy streamingingestion enable|disable|'{..}'
-  kAlterMergePolicy,   // .alter-merge table|database X policy streamingingestion '{..}'
-  kDeletePolicy,       // .delete table|database X policy streamingingestion
-  kShowPolicy,         // .show table|database X policy streamingingestion
-  kShowFailures,       // .show streamingingestion failures
-  kShowVersion,        // .show version
-  kClearSchemaCache,   // .clear table T | database cache streamingingestion schema
-  kIngestInline,       // .ingest inline into table T [with (...)] <| data
+  kCreateDatabase,    // .create database D [volatile | persist (...)] [ifnotexists]
+  kDropDatabase,      // .drop database D [ifexists]
+  kShowDatabases,     // .show databases
+  kCreateTable,       // .create table T (c:type, ...) [with (...)]
+  kCreateMergeTable,  // .create-merge table T (c:type, ...) [with (...)]
+  kDropTable,         // .drop table T [ifexists]
+  kShowTables,        // .show tables
+  kShowTableSchema,   // .show table T schema as json | .show table T cslschema
+  kCreateMapping,     // .create[-or-alter]|.alter table|database X ingestion K mapping "m" '..'
+  kShowMappings,      // .show table|database X ingestion [K] mappings | mapping "m"
+  kDropMapping,       // .drop table|database X ingestion K mapping "m"
+  kAlterPolicy,       // .alter table|database X policy streamingingestion enable|disable|'{..}'
+  kAlterMergePolicy,  // .alter-merge table|database X policy streamingingestion '{..}'
+  kDeletePolicy,      // .delete table|database X policy streamingingestion
+  kShowPolicy,        // .show table|database X policy streamingingestion
+  kShowFailures,      // .show streamingingestion failures
+  kShowVersion,       // .show version
+  kClearSchemaCache,  // .clear table T | database cache streamingingestion schema
+  kIngestInline,      // .ingest inline into table T [with (...)] <| data
 };
 
 enum class EntityKind { kTable, kDatabase };

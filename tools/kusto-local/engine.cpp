@@ -92,7 +92,7 @@ void EngineCore::persistMetadata() {
 }
 
 void EngineCore::recordFailure(const IngestRequest& request, std::string_view code,
-                                 std::string_view details) {
+                               std::string_view details) {
   std::string now = nowDateTime();
   std::lock_guard lock(failures_mu);
   for (auto& f : failures) {
@@ -131,8 +131,7 @@ struct IngestSnapshot {
 };
 
 std::optional<IngestFailureInfo> EngineCore::snapshotForIngest(const IngestRequest& request,
-                                                               DataFormat format,
-                                                               bool check_policy,
+                                                               DataFormat format, bool check_policy,
                                                                IngestSnapshot& out) const {
   std::shared_lock lock(mu);
   auto db = catalog.databases.find(request.database);
@@ -190,8 +189,7 @@ std::optional<IngestFailureInfo> EngineCore::appendDecoded(const IngestRequest& 
   }
   if (target == nullptr) {
     return IngestFailureInfo{400, "BadRequest_TableNotExist",
-                             fmt::format("Table '{}' was dropped during ingestion",
-                                         request.table)};
+                             fmt::format("Table '{}' was dropped during ingestion", request.table)};
   }
   Table& t = *target;
   if (persistence.enabled()) {

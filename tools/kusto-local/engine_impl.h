@@ -7,8 +7,8 @@
 
 #include "catalog.h"
 #include "commands.h"
-#include "ingest_formats.h"
 #include "engine.h"
+#include "ingest_formats.h"
 #include "kql.h"
 #include "persistence.h"
 
@@ -76,8 +76,7 @@ struct EngineCore {
   std::deque<IngestFailure> failures;
   Persistence persistence;
 
-  void recordFailure(const IngestRequest& request, std::string_view code,
-                     std::string_view details);
+  void recordFailure(const IngestRequest& request, std::string_view code, std::string_view details);
   // Shared by streaming ingest and `.ingest inline`; check_policy=false for the latter.
   EngineResult ingest(const IngestRequest& request, bool check_policy);
   // Validates the request against the catalog (shared lock) and copies the schema and mapping.

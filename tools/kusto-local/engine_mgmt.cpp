@@ -19,37 +19,45 @@ const std::vector<ColumnSpec> kTablesColumns = {{"TableName", CT::kString},
                                                 {"DatabaseName", CT::kString},
                                                 {"Folder", CT::kString},
                                                 {"DocString", CT::kString}};
-const std::vector<ColumnSpec> kDatabaseColumns = {
-    {"DatabaseName", CT::kString}, {"PersistentStorage", CT::kString},
-    {"Version", CT::kString},      {"IsCurrent", CT::kBool},
-    {"DatabaseAccessMode", CT::kString}, {"PrettyName", CT::kString},
-    {"ReservedSlot1", CT::kBool},  {"DatabaseId", CT::kString},
-    {"InTransitionTo", CT::kString}};
+const std::vector<ColumnSpec> kDatabaseColumns = {{"DatabaseName", CT::kString},
+                                                  {"PersistentStorage", CT::kString},
+                                                  {"Version", CT::kString},
+                                                  {"IsCurrent", CT::kBool},
+                                                  {"DatabaseAccessMode", CT::kString},
+                                                  {"PrettyName", CT::kString},
+                                                  {"ReservedSlot1", CT::kBool},
+                                                  {"DatabaseId", CT::kString},
+                                                  {"InTransitionTo", CT::kString}};
 const std::vector<ColumnSpec> kMappingColumns = {
-    {"Name", CT::kString},     {"Kind", CT::kString},     {"Mapping", CT::kString},
-    {"LastUpdatedOn", CT::kDateTime}, {"Database", CT::kString}, {"Table", CT::kString}};
+    {"Name", CT::kString},     {"Kind", CT::kString},
+    {"Mapping", CT::kString},  {"LastUpdatedOn", CT::kDateTime},
+    {"Database", CT::kString}, {"Table", CT::kString}};
 const std::vector<ColumnSpec> kPolicyColumns = {{"PolicyName", CT::kString},
                                                 {"EntityName", CT::kString},
                                                 {"Policy", CT::kString},
                                                 {"ChildEntities", CT::kString},
                                                 {"EntityType", CT::kString}};
-const std::vector<ColumnSpec> kFailureColumns = {
-    {"Database", CT::kString},        {"Table", CT::kString},
-    {"Principal", CT::kString},       {"RootActivityId", CT::kGuid},
-    {"IngestionProperties", CT::kString}, {"Count", CT::kLong},
-    {"FirstFailureOn", CT::kDateTime}, {"LastFailureOn", CT::kDateTime},
-    {"FailureKind", CT::kString},     {"ErrorCode", CT::kString},
-    {"Details", CT::kString}};
+const std::vector<ColumnSpec> kFailureColumns = {{"Database", CT::kString},
+                                                 {"Table", CT::kString},
+                                                 {"Principal", CT::kString},
+                                                 {"RootActivityId", CT::kGuid},
+                                                 {"IngestionProperties", CT::kString},
+                                                 {"Count", CT::kLong},
+                                                 {"FirstFailureOn", CT::kDateTime},
+                                                 {"LastFailureOn", CT::kDateTime},
+                                                 {"FailureKind", CT::kString},
+                                                 {"ErrorCode", CT::kString},
+                                                 {"Details", CT::kString}};
 
 nlohmann::json schemaRow(const Database& db, const Table& t, bool csl) {
   return {t.name, csl ? t.cslSchema() : t.schemaJson().dump(), db.name, t.folder, t.docstring};
 }
 
 nlohmann::json databaseRow(const Database& db, std::string_view current) {
-  return {db.name,  db.is_volatile ? "" : "kusto-local://" + db.name,
-          "v1.0",   db.name == current,
+  return {db.name,     db.is_volatile ? "" : "kusto-local://" + db.name,
+          "v1.0",      db.name == current,
           "ReadWrite", nullptr,
-          false,    "",
+          false,       "",
           ""};
 }
 
@@ -284,8 +292,8 @@ MgmtOutcome Handler::createTable() {
     }
     // `.create table` on an existing table succeeds and changes nothing, even on a different
     // schema (documented Kusto behaviour).
-    return MgmtOutcome::ok(kSchemaColumns, nlohmann::json::array({schemaRow(*db, it->second,
-                                                                             false)}));
+    return MgmtOutcome::ok(kSchemaColumns,
+                           nlohmann::json::array({schemaRow(*db, it->second, false)}));
   }
   Table t;
   t.id = catalog().next_table_id++;
@@ -307,9 +315,9 @@ MgmtOutcome Handler::mergeColumns(Database& db, Table& t) {
   for (const auto& c : cmd_.columns) {
     for (const auto& existing : t.columns) {
       if (existing.name == c.name && existing.type != c.type) {
-        return MgmtOutcome::fail(badRequest(fmt::format(
-            "Column '{}' already exists in table '{}' with type '{}' (requested '{}')", c.name,
-            t.name, cslTypeName(existing.type), cslTypeName(c.type))));
+        return MgmtOutcome::fail(badRequest(
+            fmt::format("Column '{}' already exists in table '{}' with type '{}' (requested '{}')",
+                        c.name, t.name, cslTypeName(existing.type), cslTypeName(c.type))));
       }
     }
   }
@@ -341,10 +349,10 @@ MgmtOutcome Handler::mergeColumns(Database& db, Table& t) {
 MgmtOutcome Handler::createMapping() {
   auto parsed = parseMapping(cmd_.mapping_kind, cmd_.literal);
   if (!parsed.mapping) {
-    return MgmtOutcome::fail(errorResult(
-        400, "BadRequest_InvalidMapping",
-        fmt::format("Invalid ingestion mapping '{}': {}", cmd_.mapping_name, parsed.error),
-        kBadRequestType, true));
+    return MgmtOutcome::fail(errorResult(400, "BadRequest_InvalidMapping",
+                                         fmt::format("Invalid ingestion mapping '{}': {}",
+                                                     cmd_.mapping_name, parsed.error),
+                                         kBadRequestType, true));
   }
   std::unique_lock lock(e_.mu);
   MgmtOutcome error;
@@ -364,12 +372,12 @@ MgmtOutcome Handler::createMapping() {
     return x.name == m.name && x.kind == m.kind;
   });
   if (it != list->end() && cmd_.mapping_mode == MappingMode::kCreate) {
-    return MgmtOutcome::fail(errorResult(
-        400, "BadRequest_EntityAlreadyExists",
-        fmt::format("Ingestion mapping '{}' of kind '{}' already exists (use "
-                    ".create-or-alter)",
-                    m.name, m.kind),
-        kBadRequestType, true));
+    return MgmtOutcome::fail(
+        errorResult(400, "BadRequest_EntityAlreadyExists",
+                    fmt::format("Ingestion mapping '{}' of kind '{}' already exists (use "
+                                ".create-or-alter)",
+                                m.name, m.kind),
+                    kBadRequestType, true));
   }
   if (it == list->end() && cmd_.mapping_mode == MappingMode::kAlter) {
     return MgmtOutcome::fail(entityNotFound("Mapping", m.name));
@@ -455,8 +463,7 @@ std::optional<nlohmann::json>* Handler::policySlot(MgmtOutcome& error, std::stri
 
 nlohmann::json policyRow(const std::string& entity_name, const std::optional<nlohmann::json>& p,
                          const nlohmann::json& children, bool database) {
-  return {"StreamingIngestionPolicy", entity_name,
-          p ? nlohmann::json(p->dump()) : nlohmann::json(),
+  return {"StreamingIngestionPolicy", entity_name, p ? nlohmann::json(p->dump()) : nlohmann::json(),
           children.is_null() ? nlohmann::json() : nlohmann::json(children.dump()),
           database ? "Database" : "Table"};
 }
@@ -523,8 +530,7 @@ MgmtOutcome Handler::showPolicy() {
     }
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& [name, t] : db->tables) {
-      rows.push_back(policyRow(fmt::format("[{}].[{}]", db->name, name), t.policy, nullptr,
-                               false));
+      rows.push_back(policyRow(fmt::format("[{}].[{}]", db->name, name), t.policy, nullptr, false));
     }
     return MgmtOutcome::ok(kPolicyColumns, std::move(rows));
   }
@@ -544,9 +550,8 @@ MgmtOutcome Handler::showFailures() {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& f : e_.failures) {
     bool transient = f.error_code == "General_InternalServerError";
-    rows.push_back({f.database, f.table, "", f.root_activity_id, f.properties, f.count,
-                    f.first_on, f.last_on, transient ? "Transient" : "Permanent", f.error_code,
-                    f.details});
+    rows.push_back({f.database, f.table, "", f.root_activity_id, f.properties, f.count, f.first_on,
+                    f.last_on, transient ? "Transient" : "Permanent", f.error_code, f.details});
   }
   return MgmtOutcome::ok(kFailureColumns, std::move(rows));
 }
@@ -581,8 +586,8 @@ MgmtOutcome Handler::ingestInline() {
   if (request.format.empty()) {
     request.format = "csv";
   }
-  for (const char* key : {"ingestionmappingreference", "jsonmappingreference",
-                          "csvmappingreference"}) {
+  for (const char* key :
+       {"ingestionmappingreference", "jsonmappingreference", "csvmappingreference"}) {
     if (request.mapping_name.empty()) {
       request.mapping_name = withValue(cmd_, key);
     }

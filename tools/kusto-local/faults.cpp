@@ -55,8 +55,10 @@ nlohmann::json FaultSettings::toJson() const {
 
 std::string FaultSettings::validate() const {
   const std::pair<const char*, double> probs[] = {
-      {"throttle_429", throttle_429},       {"error_500", error_500},
-      {"error_503", error_503},             {"drop_before_store", drop_before_store},
+      {"throttle_429", throttle_429},
+      {"error_500", error_500},
+      {"error_503", error_503},
+      {"drop_before_store", drop_before_store},
       {"drop_after_store", drop_after_store},
   };
   double sum = 0;
@@ -160,8 +162,8 @@ FaultAction Faults::decide(std::string_view database, std::string_view table) {
     }
   }
   const FaultSettings& s = settings_;
-  double total = s.throttle_429 + s.error_500 + s.error_503 + s.drop_before_store +
-                 s.drop_after_store;
+  double total =
+      s.throttle_429 + s.error_500 + s.error_503 + s.drop_before_store + s.drop_after_store;
   if (total <= 0) {
     return FaultAction::kNone;
   }

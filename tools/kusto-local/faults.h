@@ -15,13 +15,13 @@ namespace kusto_local {
 
 struct FaultSettings {
   std::uint64_t seed = 0;
-  double throttle_429 = 0;       // probability of 429 Too Many Requests
-  int retry_after_seconds = -1;  // Retry-After on 429s; -1: no header
-  double error_500 = 0;          // probability of 500 General_InternalServerError
-  double error_503 = 0;          // probability of 503 ServiceUnavailable
-  double drop_before_store = 0;  // probability of closing the connection, nothing stored
-  double drop_after_store = 0;   // probability of storing, then closing without a response
-  int latency_ms = 0;            // added before every ingest request is handled
+  double throttle_429 = 0;            // probability of 429 Too Many Requests
+  int retry_after_seconds = -1;       // Retry-After on 429s; -1: no header
+  double error_500 = 0;               // probability of 500 General_InternalServerError
+  double error_503 = 0;               // probability of 503 ServiceUnavailable
+  double drop_before_store = 0;       // probability of closing the connection, nothing stored
+  double drop_after_store = 0;        // probability of storing, then closing without a response
+  int latency_ms = 0;                 // added before every ingest request is handled
   std::set<std::string> fail_tables;  // "db.table": always a permanent 400
 
   nlohmann::json toJson() const;
@@ -35,12 +35,12 @@ struct FaultSettings {
 
 enum class FaultAction {
   kNone,
-  kThrottle,         // 429
+  kThrottle,  // 429
   kError500,
   kError503,
   kDropBeforeStore,
   kDropAfterStore,
-  kFailTable,        // permanent 400
+  kFailTable,  // permanent 400
 };
 
 const char* faultName(FaultAction action);

@@ -97,8 +97,9 @@ InflateStatus GzipInflater::Impl::run(std::string_view in, std::size_t limit) {
   while (true) {
     std::size_t in_used = 0;
     std::size_t out_made = 0;
-    libdeflate_result r = libdeflate_gzip_decompress_ex(
-        d, in.data() + pos, in.size() - pos, buf.get() + size, cap - size, &in_used, &out_made);
+    libdeflate_result r =
+        libdeflate_gzip_decompress_ex(d, in.data() + pos, in.size() - pos, buf.get() + size,
+                                      cap - size, &in_used, &out_made);
     if (r == LIBDEFLATE_INSUFFICIENT_SPACE) {
       if (cap > limit) {
         return InflateStatus::kTooLarge;

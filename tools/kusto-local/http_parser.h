@@ -21,16 +21,16 @@ struct HttpLimits {
 };
 
 struct HttpHeader {
-  std::string name;  // lower case
+  std::string name;   // lower case
   std::string value;  // without surrounding whitespace
 };
 
 struct HttpRequest {
-  std::string method;  // as sent, e.g. "POST"
-  std::string target;  // request target as sent
-  std::string path;    // target up to '?', still percent-encoded
-  std::string query;   // target after '?', still percent-encoded ("" when absent)
-  int version_minor = 1;  // HTTP/1.<minor>
+  std::string method;               // as sent, e.g. "POST"
+  std::string target;               // request target as sent
+  std::string path;                 // target up to '?', still percent-encoded
+  std::string query;                // target after '?', still percent-encoded ("" when absent)
+  int version_minor = 1;            // HTTP/1.<minor>
   std::vector<HttpHeader> headers;  // includes trailers of a chunked body
   std::string body;                 // de-chunked body bytes
   bool keep_alive = true;           // false: close the connection after the response
@@ -99,12 +99,12 @@ class HttpRequestParser {
   HttpLimits limits_;
   ParseState state_ = ParseState::kHead;
   HttpRequest request_;
-  std::string head_;             // raw head bytes collected so far
-  std::size_t head_scan_ = 0;    // where to resume looking for the blank line
+  std::string head_;           // raw head bytes collected so far
+  std::size_t head_scan_ = 0;  // where to resume looking for the blank line
   BodyMode body_mode_ = BodyMode::kNone;
   std::uint64_t remaining_ = 0;  // bytes left of the Content-Length body or current chunk
   ChunkState chunk_state_ = ChunkState::kSize;
-  std::string line_;             // partial chunk-size or trailer line
+  std::string line_;  // partial chunk-size or trailer line
   std::size_t trailer_bytes_ = 0;
   bool body_started_ = false;
   int error_status_ = 0;

@@ -85,8 +85,8 @@ bool sendText(int fd, std::string_view text) {
   return sendAll(fd, &iov, 1);
 }
 
-bool sendResponse(int fd, const HttpResponse& r, bool head_only, bool close,
-                  bool http10_keep_alive, std::string& head) {
+bool sendResponse(int fd, const HttpResponse& r, bool head_only, bool close, bool http10_keep_alive,
+                  std::string& head) {
   head.clear();
   fmt::format_to(std::back_inserter(head), "HTTP/1.1 {} {}\r\n", r.status, reasonPhrase(r.status));
   for (const auto& [name, value] : r.headers) {
@@ -192,7 +192,9 @@ std::string HttpServer::listen(const std::string& host, std::uint16_t port) {
   return "";
 }
 
-void HttpServer::start() { accept_thread_ = std::thread([this] { acceptLoop(); }); }
+void HttpServer::start() {
+  accept_thread_ = std::thread([this] { acceptLoop(); });
+}
 
 void HttpServer::acceptLoop() {
   while (!stopping_.load()) {

@@ -36,8 +36,8 @@ class HttpHandler {
   virtual void handle(HttpRequest& request, HttpResponse& response) = 0;
   // The request could not be parsed (status is 400, 413, 431, 501 or 505). partial holds
   // whatever was parsed (headers when the head was complete). The connection closes after.
-  virtual void handleParseError(int status, const std::string& message,
-                                const HttpRequest& partial, HttpResponse& response) = 0;
+  virtual void handleParseError(int status, const std::string& message, const HttpRequest& partial,
+                                HttpResponse& response) = 0;
   // The client sent "Expect: 100-continue" and waits before sending its body. Return false and
   // fill `response` to answer at once (e.g. 401) instead of inviting the upload; the connection
   // then closes, since the body was never read.

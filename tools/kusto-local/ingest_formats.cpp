@@ -19,11 +19,16 @@ struct FormatName {
 };
 
 constexpr FormatName kFormats[] = {
-    {"csv", DataFormat::kCsv},          {"tsv", DataFormat::kTsv},
-    {"tsve", DataFormat::kTsve},        {"psv", DataFormat::kPsv},
-    {"scsv", DataFormat::kScsv},        {"sohsv", DataFormat::kSohsv},
-    {"json", DataFormat::kJson},        {"multijson", DataFormat::kMultiJson},
-    {"singlejson", DataFormat::kSingleJson}, {"txt", DataFormat::kTxt},
+    {"csv", DataFormat::kCsv},
+    {"tsv", DataFormat::kTsv},
+    {"tsve", DataFormat::kTsve},
+    {"psv", DataFormat::kPsv},
+    {"scsv", DataFormat::kScsv},
+    {"sohsv", DataFormat::kSohsv},
+    {"json", DataFormat::kJson},
+    {"multijson", DataFormat::kMultiJson},
+    {"singlejson", DataFormat::kSingleJson},
+    {"txt", DataFormat::kTxt},
     {"raw", DataFormat::kRaw},
 };
 
@@ -106,8 +111,8 @@ class DelimitedReader {
     }
     while (pos_ < s_.size()) {
       char c = s_[pos_];
-      if (c == delim_ || c == '\n' || (c == '\r' && (pos_ + 1 == s_.size() ||
-                                                      s_[pos_ + 1] == '\n'))) {
+      if (c == delim_ || c == '\n' ||
+          (c == '\r' && (pos_ + 1 == s_.size() || s_[pos_ + 1] == '\n'))) {
         break;
       }
       if (escapes_ && c == '\\' && pos_ + 1 < s_.size()) {
@@ -144,9 +149,10 @@ class DelimitedReader {
       }
       field += c;
     }
-    error_ = fmt::format("Invalid CSV format: closing quote missing for the field that starts "
-                         "on line {}",
-                         start_line + 1);
+    error_ = fmt::format(
+        "Invalid CSV format: closing quote missing for the field that starts "
+        "on line {}",
+        start_line + 1);
     return false;
   }
 
@@ -278,8 +284,8 @@ RowBuilder::RowBuilder(const std::vector<ColumnSpec>& schema, const ParsedMappin
       }
     }
     if (idx == schema.size()) {
-      mapping_error_ = fmt::format("Mapping column '{}' does not exist in the table schema",
-                                   mc.column);
+      mapping_error_ =
+          fmt::format("Mapping column '{}' does not exist in the table schema", mc.column);
       return;
     }
     targets_.push_back(idx);

@@ -10,10 +10,13 @@ namespace {
 
 
 bool isTimespanUnit(std::string_view w) {
-  static constexpr std::string_view kUnits[] = {
-      "d", "h", "m", "s", "ms", "min", "sec", "microsecond", "microseconds", "tick", "ticks",
-      "day", "days", "hour", "hours", "minute", "minutes", "second", "seconds", "millisecond",
-      "milliseconds"};
+  static constexpr std::string_view kUnits[] = {"d",       "h",           "m",
+                                                "s",       "ms",          "min",
+                                                "sec",     "microsecond", "microseconds",
+                                                "tick",    "ticks",       "day",
+                                                "days",    "hour",        "hours",
+                                                "minute",  "minutes",     "second",
+                                                "seconds", "millisecond", "milliseconds"};
   for (auto u : kUnits) {
     if (iequals(u, w)) {
       return true;
@@ -79,8 +82,6 @@ class KqlParser : private TokenCursor {
   }
 
  private:
-
-
   bool identifier(std::string& out, std::string_view what) {
     if (cur().kind != TokenKind::kWord) {
       return fail(fmt::format("expected a {} name", what));
@@ -216,8 +217,10 @@ class KqlParser : private TokenCursor {
 
   bool predicate(Predicate& p) {
     static constexpr std::pair<std::string_view, CompareOp> kFuncs[] = {
-        {"isnull", CompareOp::kIsNull}, {"isnotnull", CompareOp::kIsNotNull},
-        {"isempty", CompareOp::kIsEmpty}, {"isnotempty", CompareOp::kIsNotEmpty}};
+        {"isnull", CompareOp::kIsNull},
+        {"isnotnull", CompareOp::kIsNotNull},
+        {"isempty", CompareOp::kIsEmpty},
+        {"isnotempty", CompareOp::kIsNotEmpty}};
     for (auto [name, op] : kFuncs) {
       if (isWord(name) && peek(1).kind == TokenKind::kPunct && peek(1).text == "(") {
         pos_ += 2;
@@ -229,12 +232,14 @@ class KqlParser : private TokenCursor {
       return false;
     }
     static constexpr std::pair<std::string_view, CompareOp> kOps[] = {
-        {"==", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"=~", CompareOp::kEqCi},
-        {"!~", CompareOp::kNeCi}, {"<", CompareOp::kLt}, {"<=", CompareOp::kLe},
-        {">", CompareOp::kGt}, {">=", CompareOp::kGe}};
+        {"==", CompareOp::kEq},   {"!=", CompareOp::kNe}, {"=~", CompareOp::kEqCi},
+        {"!~", CompareOp::kNeCi}, {"<", CompareOp::kLt},  {"<=", CompareOp::kLe},
+        {">", CompareOp::kGt},    {">=", CompareOp::kGe}};
     static constexpr std::pair<std::string_view, CompareOp> kWords[] = {
-        {"contains", CompareOp::kContains}, {"has", CompareOp::kHas},
-        {"startswith", CompareOp::kStartsWith}, {"endswith", CompareOp::kEndsWith}};
+        {"contains", CompareOp::kContains},
+        {"has", CompareOp::kHas},
+        {"startswith", CompareOp::kStartsWith},
+        {"endswith", CompareOp::kEndsWith}};
     bool found = false;
     for (auto [text, op] : kOps) {
       if (isPunct(text)) {

@@ -39,19 +39,19 @@ enum class CompareOp {
 struct Predicate {
   std::string column;
   CompareOp op = CompareOp::kEq;
-  nlohmann::json literal;      // string, number, bool or null
-  bool literal_text = false;   // literal came as text (string, datetime(...), timespan(...))
+  nlohmann::json literal;     // string, number, bool or null
+  bool literal_text = false;  // literal came as text (string, datetime(...), timespan(...))
 };
 
 struct KqlOp {
   enum class Kind { kWhere, kTake, kCount, kSummarizeCount, kProject, kSort, kDistinct };
   Kind kind = Kind::kTake;
-  std::vector<Predicate> predicates;  // where: all must hold (`and`)
-  std::uint64_t n = 0;                // take / limit
-  std::string count_name = "count_";  // summarize [Name=]count()
-  std::vector<std::string> columns;   // summarize by / distinct / sort key
+  std::vector<Predicate> predicates;                         // where: all must hold (`and`)
+  std::uint64_t n = 0;                                       // take / limit
+  std::string count_name = "count_";                         // summarize [Name=]count()
+  std::vector<std::string> columns;                          // summarize by / distinct / sort key
   std::vector<std::pair<std::string, std::string>> project;  // (output name, source column)
-  bool descending = true;             // sort: Kusto's default is desc
+  bool descending = true;                                    // sort: Kusto's default is desc
 };
 
 struct KqlQuery {

@@ -88,9 +88,10 @@ class Executor {
   }
 
   std::string unresolved(std::string_view op, std::string_view name) const {
-    return fmt::format("Semantic error: '{}' operator: Failed to resolve scalar expression named "
-                       "'{}'",
-                       op, name);
+    return fmt::format(
+        "Semantic error: '{}' operator: Failed to resolve scalar expression named "
+        "'{}'",
+        op, name);
   }
 
   // Replaces the current columns with freshly computed ones.

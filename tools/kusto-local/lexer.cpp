@@ -301,8 +301,7 @@ class Lexer {
     char c = s_[pos_];
     if (kOne.find(c) == std::string_view::npos) {
       return fail(fmt::format("unexpected character '{}' at offset {}",
-                              c >= 0x20 && c < 0x7f ? std::string(1, c) : std::string("?"),
-                              pos_));
+                              c >= 0x20 && c < 0x7f ? std::string(1, c) : std::string("?"), pos_));
     }
     token.text = std::string(1, c);
     ++pos_;
@@ -317,9 +316,7 @@ class Lexer {
 
 }  // namespace
 
-LexResult tokenize(std::string_view text, bool dash_words) {
-  return Lexer(text, dash_words).run();
-}
+LexResult tokenize(std::string_view text, bool dash_words) { return Lexer(text, dash_words).run(); }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {

@@ -189,12 +189,23 @@ std::string applyValueFlag(const std::string& name, const std::string& v, Flags&
 
 // Returns an error message, or "" when every flag was understood.
 std::string parseFlags(int argc, char** argv, Flags& f, bool& help) {
-  static const std::set<std::string> kValueFlags = {
-      "--listen",           "--database",         "--data-dir",         "--max-ingest-bytes",
-      "--auth",             "--client",           "--token-lifetime",   "--identity-header",
-      "--seed",             "--fault-429",        "--fault-500",        "--fault-503",
-      "--fault-drop-before", "--fault-drop-after", "--fault-retry-after", "--fault-latency",
-      "--fault-fail-table"};
+  static const std::set<std::string> kValueFlags = {"--listen",
+                                                    "--database",
+                                                    "--data-dir",
+                                                    "--max-ingest-bytes",
+                                                    "--auth",
+                                                    "--client",
+                                                    "--token-lifetime",
+                                                    "--identity-header",
+                                                    "--seed",
+                                                    "--fault-429",
+                                                    "--fault-500",
+                                                    "--fault-503",
+                                                    "--fault-drop-before",
+                                                    "--fault-drop-after",
+                                                    "--fault-retry-after",
+                                                    "--fault-latency",
+                                                    "--fault-fail-table"};
   std::vector<std::string> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i];

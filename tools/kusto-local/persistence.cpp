@@ -35,7 +35,9 @@ std::string writeAll(int fd, std::string_view data) {
 nlohmann::json mappingsToJson(const std::vector<StoredMapping>& mappings) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : mappings) {
-    out.push_back({{"name", m.name}, {"kind", m.kind}, {"mapping", m.text},
+    out.push_back({{"name", m.name},
+                   {"kind", m.kind},
+                   {"mapping", m.text},
                    {"last_updated", m.last_updated}});
   }
   return out;
@@ -74,9 +76,12 @@ nlohmann::json tableToJson(const Table& t) {
   for (const auto& c : t.columns) {
     cols.push_back({c.name, cslTypeName(c.type)});
   }
-  return {{"id", t.id},           {"name", t.name},
-          {"folder", t.folder},   {"docstring", t.docstring},
-          {"columns", cols},      {"policy", policyJson(t.policy)},
+  return {{"id", t.id},
+          {"name", t.name},
+          {"folder", t.folder},
+          {"docstring", t.docstring},
+          {"columns", cols},
+          {"policy", policyJson(t.policy)},
           {"mappings", mappingsToJson(t.mappings)}};
 }
 

@@ -22,12 +22,24 @@ std::string hostName() {
 }
 
 nlohmann::json visualizationProperties() {
-  return {{"Visualization", nullptr}, {"Title", nullptr},   {"XColumn", nullptr},
-          {"Series", nullptr},        {"YColumns", nullptr}, {"AnomalyColumns", nullptr},
-          {"XTitle", nullptr},        {"YTitle", nullptr},  {"XAxis", nullptr},
-          {"YAxis", nullptr},         {"Legend", nullptr},  {"YSplit", nullptr},
-          {"Accumulate", false},      {"IsQuerySorted", false}, {"Kind", nullptr},
-          {"Ymin", "NaN"},            {"Ymax", "NaN"},      {"Xmin", nullptr},
+  return {{"Visualization", nullptr},
+          {"Title", nullptr},
+          {"XColumn", nullptr},
+          {"Series", nullptr},
+          {"YColumns", nullptr},
+          {"AnomalyColumns", nullptr},
+          {"XTitle", nullptr},
+          {"YTitle", nullptr},
+          {"XAxis", nullptr},
+          {"YAxis", nullptr},
+          {"Legend", nullptr},
+          {"YSplit", nullptr},
+          {"Accumulate", false},
+          {"IsQuerySorted", false},
+          {"Kind", nullptr},
+          {"Ymin", "NaN"},
+          {"Ymax", "NaN"},
+          {"Xmin", nullptr},
           {"Xmax", nullptr}};
 }
 
@@ -41,9 +53,12 @@ nlohmann::json v2Columns(const std::vector<ColumnSpec>& columns) {
 
 nlohmann::json v2DataTable(int id, std::string_view kind, std::string_view name,
                            const std::vector<ColumnSpec>& columns, nlohmann::json rows) {
-  return {{"FrameType", "DataTable"}, {"TableId", id},
-          {"TableKind", kind},        {"TableName", name},
-          {"Columns", v2Columns(columns)}, {"Rows", std::move(rows)}};
+  return {{"FrameType", "DataTable"},
+          {"TableId", id},
+          {"TableKind", kind},
+          {"TableName", name},
+          {"Columns", v2Columns(columns)},
+          {"Rows", std::move(rows)}};
 }
 
 }  // namespace
@@ -132,9 +147,9 @@ void addErrorContext(nlohmann::json& body, std::string_view client_request_id,
   context["activityId"] = activity_id;
   context["subActivityId"] = activity_id;
   context["parentActivityId"] = activity_id;
-  context["activityStack"] = sanitizeUtf8(
-      fmt::format("(Activity stack: CRID={} ARID={} > KL.RestApi.Execute/{})", client_request_id,
-                  activity_id, activity_id));
+  context["activityStack"] =
+      sanitizeUtf8(fmt::format("(Activity stack: CRID={} ARID={} > KL.RestApi.Execute/{})",
+                               client_request_id, activity_id, activity_id));
 }
 
 std::string serializeV2Frames(const nlohmann::json& frames) {
@@ -204,8 +219,9 @@ nlohmann::json v1QueryDataset(const std::vector<ColumnSpec>& columns, nlohmann::
   tables.push_back(v1Table("Table_1", {{"Value", CT::kString}},
                            nlohmann::json::array({std::move(properties_row)})));
   std::string activity = newGuid();
-  nlohmann::json status_row = {nowDateTime(), 4, "Info", 0, "Query completed successfully",
-                               1, newGuid(), activity, activity, ""};
+  nlohmann::json status_row = {
+      nowDateTime(), 4,        "Info",   0, "Query completed successfully", 1,
+      newGuid(),     activity, activity, ""};
   tables.push_back(v1Table("Table_2",
                            {{"Timestamp", CT::kDateTime},
                             {"Severity", CT::kInt},
@@ -241,15 +257,16 @@ nlohmann::json v2QueryFrames(const std::vector<ColumnSpec>& columns, nlohmann::j
                     {"Version", "v2.0"},
                     {"IsFragmented", false},
                     {"ErrorReportingPlacement", "EndOfTable"}});
-  frames.push_back(v2DataTable(
-      0, "QueryProperties", "@ExtendedProperties",
-      {{"TableId", CT::kInt}, {"Key", CT::kString}, {"Value", CT::kDynamic}},
-      nlohmann::json::array({{1, "Visualization", visualizationProperties().dump()}})));
+  frames.push_back(
+      v2DataTable(0, "QueryProperties", "@ExtendedProperties",
+                  {{"TableId", CT::kInt}, {"Key", CT::kString}, {"Value", CT::kDynamic}},
+                  nlohmann::json::array({{1, "Visualization", visualizationProperties().dump()}})));
   frames.push_back(v2DataTable(1, "PrimaryResult", "PrimaryResult", columns, std::move(rows)));
   std::string activity = newGuid();
   nlohmann::json info_row = {
-      nowDateTime(), "", activity, activity, activity, 4, "Info", 0, "S_OK (0)", 4, "QueryInfo",
-      R"({"Count":1,"Text":"Query completed successfully"})"};
+      nowDateTime(), "", activity,    activity,
+      activity,      4,  "Info",      0,
+      "S_OK (0)",    4,  "QueryInfo", R"({"Count":1,"Text":"Query completed successfully"})"};
   frames.push_back(v2DataTable(2, "QueryCompletionInformation", "QueryCompletionInformation",
                                {{"Timestamp", CT::kDateTime},
                                 {"ClientRequestId", CT::kString},

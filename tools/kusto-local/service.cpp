@@ -55,8 +55,8 @@ struct Service::Call {
   HttpResponse& response;
   std::string activity_id;
   const std::string* client_request_id = nullptr;
-  std::vector<std::string> segments;          // decoded path segments
-  std::map<std::string, std::string> query;   // decoded query parameters
+  std::vector<std::string> segments;         // decoded path segments
+  std::map<std::string, std::string> query;  // decoded query parameters
 };
 
 Service::Service(Engine& engine, Auth& auth, Faults& faults, ServiceOptions options)
@@ -108,8 +108,8 @@ void Service::handle(HttpRequest& request, HttpResponse& response) {
   }
 }
 
-void Service::handleParseError(int status, const std::string& message,
-                               const HttpRequest& partial, HttpResponse& response) {
+void Service::handleParseError(int status, const std::string& message, const HttpRequest& partial,
+                               HttpResponse& response) {
   Call call{partial, response, randomGuid()};
   call.client_request_id = partial.header("x-ms-client-request-id");
   response.setHeader("x-ms-activity-id", call.activity_id);
@@ -180,8 +180,8 @@ void Service::route(Call& call) {
                : sendMethodNotAllowed(call, "GET");
   }
   if (is({"msi", "token"})) {
-    return get ? tokenReply(call, auth_.appService(call.query,
-                                                   call.request.header("x-identity-header")))
+    return get ? tokenReply(call,
+                            auth_.appService(call.query, call.request.header("x-identity-header")))
                : sendMethodNotAllowed(call, "GET");
   }
   if (is({"common", "discovery", "instance"})) {
@@ -195,8 +195,7 @@ void Service::route(Call& call) {
     return post ? tokenReply(call, auth_.tokenV1(s[0], call.request.body))
                 : sendMethodNotAllowed(call, "POST");
   }
-  if (s.size() == 4 && s[1] == "v2.0" && s[2] == ".well-known" &&
-      s[3] == "openid-configuration") {
+  if (s.size() == 4 && s[1] == "v2.0" && s[2] == ".well-known" && s[3] == "openid-configuration") {
     return get ? openIdConfiguration(call, s[0]) : sendMethodNotAllowed(call, "GET");
   }
   sendNotFound(call);
@@ -205,13 +204,11 @@ void Service::route(Call& call) {
 bool Service::beforeContinue(const HttpRequest& head, HttpResponse& response) {
   // Refuse an unauthenticated upload before the client sends its body, as the service does.
   auto segments = splitPath(head.path);
-  const bool protected_route = segments && segments->size() >= 3 &&
-                               ((*segments)[0] == "v1" || (*segments)[0] == "v2") &&
-                               (*segments)[1] == "rest" &&
-                               ((*segments)[2] == "ingest" || (*segments)[2] == "mgmt" ||
-                                (*segments)[2] == "query");
-  if (!protected_route || !auth_.required() ||
-      auth_.checkBearer(head.header("authorization"))) {
+  const bool protected_route =
+      segments && segments->size() >= 3 && ((*segments)[0] == "v1" || (*segments)[0] == "v2") &&
+      (*segments)[1] == "rest" &&
+      ((*segments)[2] == "ingest" || (*segments)[2] == "mgmt" || (*segments)[2] == "query");
+  if (!protected_route || !auth_.required() || auth_.checkBearer(head.header("authorization"))) {
     return true;
   }
   response.setHeader("x-ms-activity-id", randomGuid());
@@ -244,8 +241,8 @@ void Service::ingest(Call& call) {
   const auto& s = call.segments;
   if (s.size() != 5) {
     return sendError(call, 400, "General_BadRequest",
-                     "The ingest URL must be /v1/rest/ingest/{database}/{table}.",
-                     kBadRequestType, true);
+                     "The ingest URL must be /v1/rest/ingest/{database}/{table}.", kBadRequestType,
+                     true);
   }
   const std::string* format = findParam(call.query, "streamFormat");
   if (format == nullptr || format->empty()) {
@@ -285,9 +282,7 @@ void Service::ingest(Call& call) {
       return sendError(call, 503, "ServiceUnavailable",
                        "The service is temporarily unavailable (kusto-local injected fault).",
                        "Kusto.Common.Svc.Exceptions.ServiceUnavailableException", false);
-    case FaultAction::kDropBeforeStore:
-      call.response.drop = true;
-      return;
+    case FaultAction::kDropBeforeStore: call.response.drop = true; return;
     case FaultAction::kFailTable:
       return sendError(call, 400, "BadRequest_InjectedPermanentFailure",
                        fmt::format("Ingestion into '{}.{}' fails permanently (kusto-local "
@@ -295,15 +290,13 @@ void Service::ingest(Call& call) {
                                    db, table),
                        kStreamingType, true);
     case FaultAction::kNone:
-    case FaultAction::kDropAfterStore:
-      break;
+    case FaultAction::kDropAfterStore: break;
   }
   ingestBody(call, db, table, *format, mapping ? *mapping : std::string(), fault);
 }
 
 void Service::ingestBody(Call& call, const std::string& db, const std::string& table,
-                         const std::string& format, const std::string& mapping,
-                         FaultAction fault) {
+                         const std::string& format, const std::string& mapping, FaultAction fault) {
   // One inflater per connection thread: its buffers are reused by every request.
   thread_local GzipInflater inflater;
   const std::string& body = call.request.body;
@@ -335,8 +328,7 @@ void Service::ingestBody(Call& call, const std::string& db, const std::string& t
   if (options_.discard) {
     if (data.empty()) {
       return sendError(call, 400, "Stream_NoDataToIngest",
-                       "The input stream contains no records to ingest",
-                       kStreamingType, true);
+                       "The input stream contains no records to ingest", kStreamingType, true);
     }
     std::uint64_t records = countRecordsForDiscard(format, data);
     stats_.countIngest(body.size(), data.size(), records);
@@ -391,8 +383,8 @@ void Service::kustoJson(Call& call, std::string_view kind) {
     }
     auto csl_it = j.find("csl");
     if (csl_it == j.end() || !csl_it->is_string()) {
-      return sendError(call, 400, "General_BadRequest",
-                       "The request body has no \"csl\" string.", kBadRequestType, true);
+      return sendError(call, 400, "General_BadRequest", "The request body has no \"csl\" string.",
+                       kBadRequestType, true);
     }
     csl = csl_it->get<std::string>();
     // "properties" may be a JSON string or an object (spec 4.1); kusto-local reads no
@@ -412,8 +404,8 @@ void Service::kustoJson(Call& call, std::string_view kind) {
     db = d ? *d : std::string();
     csl = *c;
   }
-  EngineResult result = kind == "mgmt" ? engine_.mgmt(db, csl)
-                                       : engine_.query(db, csl, /*v2=*/kind == "v2");
+  EngineResult result =
+      kind == "mgmt" ? engine_.mgmt(db, csl) : engine_.query(db, csl, /*v2=*/kind == "v2");
   if (kind == "v2" && result.status == 200 && result.body.is_array()) {
     // Frames one per line with FrameType first: the Go SDK reads them line by line.
     call.response.status = 200;
@@ -445,8 +437,8 @@ void Service::authMetadata(Call& call) {
        {{"CloudEndpointSuffix", "windows.net"},
         {"DstsRealm", "realm://dsts.core.windows.net"},
         {"DstsInstance", "prod-dsts.dsts.core.windows.net"},
-        {"KustoDnsHostName", call.request.header("host") ? *call.request.header("host")
-                                                         : std::string("localhost")},
+        {"KustoDnsHostName",
+         call.request.header("host") ? *call.request.header("host") : std::string("localhost")},
         {"ServiceName", "kusto"}}}};
   sendJson(call, 200, std::move(body));
 }
@@ -504,8 +496,7 @@ void Service::faultsEndpoint(Call& call) {
     }
     if (!error.empty()) {
       return sendError(call, 400, "General_BadRequest",
-                       fmt::format("Bad fault settings: {}.", error),
-                       kBadRequestType, true);
+                       fmt::format("Bad fault settings: {}.", error), kBadRequestType, true);
     }
     faults_.configure(std::move(settings));
   }
@@ -513,8 +504,8 @@ void Service::faultsEndpoint(Call& call) {
 }
 
 nlohmann::json Service::statsJson() const {
-  nlohmann::json j = stats_.toJson(options_.discard ? std::map<std::string, TableStats>{}
-                                                    : engine_.tableStats());
+  nlohmann::json j =
+      stats_.toJson(options_.discard ? std::map<std::string, TableStats>{} : engine_.tableStats());
   std::uint64_t total = 0;
   nlohmann::json by_endpoint = nlohmann::json::object();
   for (const auto& [endpoint, n] : auth_.tokensIssued()) {
@@ -552,8 +543,7 @@ void Service::sendNotFound(Call& call) {
 void Service::sendMethodNotAllowed(Call& call, std::string_view allow) {
   call.response.setHeader("Allow", std::string(allow));
   sendError(call, 405, "General_BadRequest",
-            fmt::format("Method {} is not allowed on {}.", call.request.method,
-                        call.request.path),
+            fmt::format("Method {} is not allowed on {}.", call.request.method, call.request.path),
             kBadRequestType, true);
 }
 

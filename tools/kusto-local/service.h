@@ -21,7 +21,7 @@
 namespace kusto_local {
 
 struct ServiceOptions {
-  bool discard = false;  // count ingest requests, store nothing
+  bool discard = false;                  // count ingest requests, store nothing
   std::uint64_t default_fault_seed = 0;  // seed used when POST /kusto-local/faults has none
   std::size_t max_ingest_raw_bytes = std::size_t{4} * 1024 * 1024;  // same value as EngineOptions
   std::string base_url;  // "http://127.0.0.1:port"; used when a request has no Host header

@@ -9,8 +9,7 @@ void Stats::countStatus(int status) {
   }
 }
 
-void Stats::countIngest(std::uint64_t wire_bytes, std::uint64_t raw_bytes,
-                        std::uint64_t records) {
+void Stats::countIngest(std::uint64_t wire_bytes, std::uint64_t raw_bytes, std::uint64_t records) {
   ingest_requests_.fetch_add(1, std::memory_order_relaxed);
   wire_bytes_.fetch_add(wire_bytes, std::memory_order_relaxed);
   raw_bytes_.fetch_add(raw_bytes, std::memory_order_relaxed);
@@ -42,9 +41,9 @@ nlohmann::json Stats::toJson(const std::map<std::string, TableStats>& engine_tab
     }
   }
   nlohmann::json faults = nlohmann::json::object();
-  for (FaultAction a : {FaultAction::kThrottle, FaultAction::kError500, FaultAction::kError503,
-                        FaultAction::kDropBeforeStore, FaultAction::kDropAfterStore,
-                        FaultAction::kFailTable}) {
+  for (FaultAction a :
+       {FaultAction::kThrottle, FaultAction::kError500, FaultAction::kError503,
+        FaultAction::kDropBeforeStore, FaultAction::kDropAfterStore, FaultAction::kFailTable}) {
     faults[faultName(a)] = faults_[static_cast<std::size_t>(a)].load(std::memory_order_relaxed);
   }
   std::map<std::string, TableStats> tables = engine_tables;

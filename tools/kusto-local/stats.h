@@ -23,8 +23,8 @@ class Stats {
   // A finished ingest request: bytes on the wire, bytes after decompression, records stored.
   void countIngest(std::uint64_t wire_bytes, std::uint64_t raw_bytes, std::uint64_t records);
   // --discard mode keeps per-table counters here (the engine sees nothing).
-  void countDiscardTable(std::string_view database, std::string_view table,
-                         std::uint64_t raw_bytes, std::uint64_t records);
+  void countDiscardTable(std::string_view database, std::string_view table, std::uint64_t raw_bytes,
+                         std::uint64_t records);
   void countFault(FaultAction action);
 
   // {"requests_by_status", "ingest", "faults_injected"} plus "tables" from the given map
@@ -39,7 +39,7 @@ class Stats {
   std::atomic<std::uint64_t> raw_bytes_{0};
   std::atomic<std::uint64_t> records_{0};
   std::array<std::atomic<std::uint64_t>, 7> faults_{};  // indexed by FaultAction
-  mutable std::mutex mu_;  // guards discard_tables_
+  mutable std::mutex mu_;                               // guards discard_tables_
   std::map<std::string, TableStats, std::less<>> discard_tables_;
 };
 

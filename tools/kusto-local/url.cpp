@@ -56,8 +56,9 @@ std::optional<std::map<std::string, std::string>> parseQuery(std::string_view qu
     }
     std::size_t eq = pair.find('=');
     auto key = percentDecode(pair.substr(0, eq), true);
-    auto value = percentDecode(
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    auto value =
+        percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                      true);
     if (!key || !value) {
       return std::nullopt;
     }

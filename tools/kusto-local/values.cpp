@@ -16,8 +16,8 @@ namespace {
 constexpr std::int64_t kTicksPerDay = 86400 * kTicksPerSecond;
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
   while (!s.empty() &&
@@ -331,19 +331,32 @@ std::optional<ColumnType> parseColumnType(std::string_view name) {
     ColumnType type;
   };
   static constexpr std::array<Alias, 28> kAliases{{
-      {"string", ColumnType::kString},     {"system.string", ColumnType::kString},
-      {"long", ColumnType::kLong},         {"int64", ColumnType::kLong},
-      {"system.int64", ColumnType::kLong}, {"int", ColumnType::kInt},
-      {"int32", ColumnType::kInt},         {"system.int32", ColumnType::kInt},
-      {"real", ColumnType::kReal},         {"double", ColumnType::kReal},
-      {"system.double", ColumnType::kReal}, {"bool", ColumnType::kBool},
-      {"boolean", ColumnType::kBool},      {"system.boolean", ColumnType::kBool},
-      {"datetime", ColumnType::kDateTime}, {"date", ColumnType::kDateTime},
-      {"system.datetime", ColumnType::kDateTime}, {"timespan", ColumnType::kTimeSpan},
-      {"time", ColumnType::kTimeSpan},     {"system.timespan", ColumnType::kTimeSpan},
-      {"guid", ColumnType::kGuid},         {"uniqueid", ColumnType::kGuid},
-      {"system.guid", ColumnType::kGuid},  {"dynamic", ColumnType::kDynamic},
-      {"system.object", ColumnType::kDynamic}, {"object", ColumnType::kDynamic},
+      {"string", ColumnType::kString},
+      {"system.string", ColumnType::kString},
+      {"long", ColumnType::kLong},
+      {"int64", ColumnType::kLong},
+      {"system.int64", ColumnType::kLong},
+      {"int", ColumnType::kInt},
+      {"int32", ColumnType::kInt},
+      {"system.int32", ColumnType::kInt},
+      {"real", ColumnType::kReal},
+      {"double", ColumnType::kReal},
+      {"system.double", ColumnType::kReal},
+      {"bool", ColumnType::kBool},
+      {"boolean", ColumnType::kBool},
+      {"system.boolean", ColumnType::kBool},
+      {"datetime", ColumnType::kDateTime},
+      {"date", ColumnType::kDateTime},
+      {"system.datetime", ColumnType::kDateTime},
+      {"timespan", ColumnType::kTimeSpan},
+      {"time", ColumnType::kTimeSpan},
+      {"system.timespan", ColumnType::kTimeSpan},
+      {"guid", ColumnType::kGuid},
+      {"uniqueid", ColumnType::kGuid},
+      {"system.guid", ColumnType::kGuid},
+      {"dynamic", ColumnType::kDynamic},
+      {"system.object", ColumnType::kDynamic},
+      {"object", ColumnType::kDynamic},
       {"decimal", ColumnType::kDecimal},
       {"system.data.sqltypes.sqldecimal", ColumnType::kDecimal},
   }};
@@ -619,8 +632,7 @@ Value valueFromJson(ColumnType type, const nlohmann::json& json) {
         return integralFromDouble(json.get<double>(), type == ColumnType::kInt);
       }
       return {};
-    case ColumnType::kReal:
-      return json.is_number() ? Value(json.get<double>()) : Value();
+    case ColumnType::kReal: return json.is_number() ? Value(json.get<double>()) : Value();
     case ColumnType::kBool:
       if (json.is_boolean()) {
         return json.get<bool>();
@@ -628,8 +640,7 @@ Value valueFromJson(ColumnType type, const nlohmann::json& json) {
       return json.is_number() ? Value(json.get<double>() != 0) : Value();
     case ColumnType::kTimeSpan:
       return json.is_number_integer() ? Value(json.get<std::int64_t>()) : Value();
-    case ColumnType::kDecimal:
-      return json.is_number() ? Value(json.dump()) : Value();
+    case ColumnType::kDecimal: return json.is_number() ? Value(json.dump()) : Value();
     case ColumnType::kDateTime:
     case ColumnType::kGuid: return {};
   }

@@ -21,9 +21,10 @@ std::string badPathPattern(const std::string& p) {
     return fmt::format("path \"{}\" must be absolute (e.g. /var/log/app/*.log)", p);
   }
   if (p.back() == '/') {
-    return fmt::format("path \"{}\" names a directory, not files: add a file name or glob "
-                       "(e.g. {}*.log)",
-                       p, p);
+    return fmt::format(
+        "path \"{}\" names a directory, not files: add a file name or glob "
+        "(e.g. {}*.log)",
+        p, p);
   }
   return {};
 }
@@ -60,9 +61,8 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   auto parser = r.oneOf("parser", "none",
                         {"none", "json", "logfmt", "regex", "syslog-rfc3164", "syslog-rfc5424"});
   if (parser != "none" && parser != "json") {
-    r.fail(node["parser"].error(
-        fmt::format("parser \"{}\" is not available yet in the tail input (use none or json)",
-                    parser)));
+    r.fail(node["parser"].error(fmt::format(
+        "parser \"{}\" is not available yet in the tail input (use none or json)", parser)));
   }
   s.parser_json = parser == "json";
   // detect_copies: a new file whose first 256 bytes equal a followed (or just truncated) file's
@@ -102,8 +102,8 @@ Status TailInput::validate(const ConfigNode&, const Settings& s, ValidationRepor
               : fmt::format("cannot look into the directory \"{}\" of path \"{}\": {}.", dir,
                             pattern, std::strerror(err)));
     } else if (!S_ISDIR(st.st_mode)) {
-      report.warnings.push_back(fmt::format(
-          "\"{}\" is not a directory, so path \"{}\" matches nothing.", dir, pattern));
+      report.warnings.push_back(
+          fmt::format("\"{}\" is not a directory, so path \"{}\" matches nothing.", dir, pattern));
     }
   }
   return Status::ok();
@@ -126,4 +126,3 @@ std::string TailInput::describe(const Settings& s) {
 }
 
 }  // namespace ingestd::inputs
-

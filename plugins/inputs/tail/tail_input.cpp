@@ -36,11 +36,11 @@ struct TailFile {
   bool want_read = false;  // woken while reading or paused: read again
   bool at_eof = false;
   bool deleted = false;
-  bool moved = false;     // no longer at its path (rotated or deleted): counted once
+  bool moved = false;              // no longer at its path (rotated or deleted): counted once
   bool move_unclassified = false;  // gone from the globs; the next probe says rotated or deleted
-  bool released = false;  // read to the end and closed; kept until every range is acked
-  int orphan_scans = 0;   // scans in a row that did not find it while it sat at EOF
-  bool release_on_eof = false;  // orphaned long enough: release if the next read finds nothing
+  bool released = false;           // read to the end and closed; kept until every range is acked
+  int orphan_scans = 0;            // scans in a row that did not find it while it sat at EOF
+  bool release_on_eof = false;     // orphaned long enough: release if the next read finds nothing
   std::optional<Clock::Monotonic> partial_since;
   std::int64_t last_seen_ms = 0;
   std::uint64_t next_read_len = 0;  // grows while reads come back full
@@ -300,10 +300,9 @@ void TailInput::startScan() {
   const bool first_scan = !first_scan_done_;
   const bool want_tail = first_scan && !settings_.read_from_head;
   auto result = std::make_shared<ScanResult>();
-  queueWork(
-      [result, paths = settings_.paths, exclude = settings_.exclude, known = std::move(known),
-       want_tail] { *result = scanAndOpen(paths, exclude, known, want_tail); },
-      [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
+  queueWork([result, paths = settings_.paths, exclude = settings_.exclude, known = std::move(known),
+             want_tail] { *result = scanAndOpen(paths, exclude, known, want_tail); },
+            [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
 }
 
 void TailInput::onScanDone(ScanResult result, bool first_scan) {
@@ -451,8 +450,8 @@ std::optional<std::uint64_t> TailInput::resumeOffset(const OpenedFile& opened,
     ctx_.log.debug(component, "\"{}\" reuses the inode of a checkpointed file; it is new.", path);
     // Truncated while we were down (copytruncate): its copy may turn up under another name.
     if (saved_fp.len == kFingerprintBytes) {
-      rememberCopySource(CopySource{saved_fp, "", s->second.offset, false, path,
-                                    toUnixMs(ctx_.clock.wallNow())});
+      rememberCopySource(
+          CopySource{saved_fp, "", s->second.offset, false, path, toUnixMs(ctx_.clock.wallNow())});
     }
   }
   saved_.erase(s);
@@ -516,8 +515,8 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
 
 // --- copytruncate ------------------------------------------------------------------------------
 
-std::optional<std::uint64_t> TailInput::copyStart(const OpenedFile& opened,
-                                                  const std::string& path, bool& defer) {
+std::optional<std::uint64_t> TailInput::copyStart(const OpenedFile& opened, const std::string& path,
+                                                  bool& defer) {
   const std::string component = "input " + ctx_.instance;
   // A copy being written right now (logrotate copies, then truncates) may be shorter than its
   // fingerprint or than what was read of the original: wait for it rather than guess.
@@ -558,20 +557,15 @@ std::optional<std::uint64_t> TailInput::copyStart(const OpenedFile& opened,
       continue;
     }
     switch (match(g->fingerprint, g->head, g->acks.end())) {
-      case Match::kNo:
-        continue;
-      case Match::kMaybe:
-        return undecided();
-      case Match::kYes:
-        return take(g->acks.end(), g->current_path);
+      case Match::kNo: continue;
+      case Match::kMaybe: return undecided();
+      case Match::kYes: return take(g->acks.end(), g->current_path);
     }
   }
   for (auto it = copy_sources_.begin(); it != copy_sources_.end(); ++it) {
     switch (match(it->fingerprint, it->head, it->complete_end)) {
-      case Match::kNo:
-        continue;
-      case Match::kMaybe:
-        return undecided();
+      case Match::kNo: continue;
+      case Match::kMaybe: return undecided();
       case Match::kYes: {
         auto start = take(it->complete_end, it->path);
         copy_sources_.erase(it);
@@ -865,9 +859,13 @@ void TailInput::retireDrained() {
       if (!f->deleted) {
         // Still on disk under another name: remember where it ended, in case a restart finds
         // it under a matched name.
-        saved_[Key{f->dev, f->ino}] =
-            CheckpointEntry{f->dev,           f->ino, f->fingerprint.len, f->fingerprint.hash,
-                            f->acks.committed(), f->current_path, f->last_seen_ms};
+        saved_[Key{f->dev, f->ino}] = CheckpointEntry{f->dev,
+                                                      f->ino,
+                                                      f->fingerprint.len,
+                                                      f->fingerprint.hash,
+                                                      f->acks.committed(),
+                                                      f->current_path,
+                                                      f->last_seen_ms};
       }
       it = files_.erase(it);
     } else {
@@ -887,9 +885,13 @@ CheckpointData TailInput::snapshot() {
     if (f->deleted && f->released) {
       continue;
     }
-    all[Key{f->dev, f->ino}] =
-        CheckpointEntry{f->dev,           f->ino, f->fingerprint.len, f->fingerprint.hash,
-                        f->acks.committed(), f->current_path, f->last_seen_ms};
+    all[Key{f->dev, f->ino}] = CheckpointEntry{f->dev,
+                                               f->ino,
+                                               f->fingerprint.len,
+                                               f->fingerprint.hash,
+                                               f->acks.committed(),
+                                               f->current_path,
+                                               f->last_seen_ms};
   }
   data.entries.reserve(all.size());
   for (auto& [key, e] : all) {

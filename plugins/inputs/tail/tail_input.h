@@ -35,12 +35,12 @@ class TailInput final : public Input {
     bool read_from_head = false;              // read_from: head|tail, for files first seen
     std::uint64_t max_line_bytes = 1u << 20;  // longer lines are truncated or split
     LongLineMode long_lines = LongLineMode::kTruncate;
-    bool parser_json = false;                 // parser: json -> records are JSON lines
-    bool detect_copies = true;                // copytruncate copies resume, not re-read
+    bool parser_json = false;   // parser: json -> records are JSON lines
+    bool detect_copies = true;  // copytruncate copies resume, not re-read
     std::chrono::milliseconds scan_interval{1000};
-    std::uint64_t read_chunk_bytes = 1u << 20;  // at most this much per read per file
+    std::uint64_t read_chunk_bytes = 1u << 20;             // at most this much per read per file
     std::chrono::milliseconds partial_line_timeout{5000};  // 0: wait for the newline forever
-    std::string state_file;                   // "" = <state_dir>/tail-<name>.json
+    std::string state_file;                                // "" = <state_dir>/tail-<name>.json
     std::chrono::milliseconds forget_after{std::chrono::hours(1)};  // prune unseen entries
   };
 
@@ -119,17 +119,17 @@ class TailInput final : public Input {
   bool scan_in_flight_ = false;
   bool rescan_pending_ = false;
   LoadedCheckpoint::State checkpoint_state_ = LoadedCheckpoint::State::kMissing;
-  std::int64_t saved_at_ms_ = 0;        // from the loaded checkpoint
-  std::int64_t scan_started_ms_ = 0;    // wall time the scan in flight started
-  std::int64_t known_until_ms_ = 0;     // every matched file older than this is in files_/saved_
-  std::size_t in_flight_ = 0;       // queued work and fs requests that call back into this
-  std::size_t open_handles_ = 0;    // fs event handles not yet closed
+  std::int64_t saved_at_ms_ = 0;      // from the loaded checkpoint
+  std::int64_t scan_started_ms_ = 0;  // wall time the scan in flight started
+  std::int64_t known_until_ms_ = 0;   // every matched file older than this is in files_/saved_
+  std::size_t in_flight_ = 0;         // queued work and fs requests that call back into this
+  std::size_t open_handles_ = 0;      // fs event handles not yet closed
   std::function<void()> stop_done_;
 
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<TailFile>> files_;  // by id: open and draining files
   std::map<Key, std::uint64_t> by_inode_;                     // open files only
-  std::map<Key, CheckpointEntry> saved_;  // entries of files that are not open
+  std::map<Key, CheckpointEntry> saved_;                      // entries of files that are not open
   std::map<std::string, uv_fs_event_t*> dir_watches_;
   std::set<std::string> open_failed_;  // paths that could not be opened (counted once each)
 
@@ -137,7 +137,7 @@ class TailInput final : public Input {
   // changed while we were down) and where its complete lines ended. A new file whose first
   // kFingerprintBytes match is a copy of it and is read from there, not from its head.
   struct CopySource {
-    Fingerprint fingerprint;        // always kFingerprintBytes long
+    Fingerprint fingerprint;         // always kFingerprintBytes long
     std::string head;                // those bytes, when known (empty for checkpoint entries)
     std::uint64_t complete_end = 0;  // offset just past the last complete line handed out
     bool partial = false;            // a partial line was held back at the truncation

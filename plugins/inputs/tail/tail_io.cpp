@@ -146,8 +146,8 @@ OpenedFile openForTail(const std::string& path, bool want_tail_boundary) {
     if (got > 0) {
       const void* nl = ::memrchr(window.data(), '\n', static_cast<std::size_t>(got));
       if (nl != nullptr) {
-        out.tail_boundary = from + static_cast<std::uint64_t>(
-                                       static_cast<const char*>(nl) - window.data()) + 1;
+        out.tail_boundary =
+            from + static_cast<std::uint64_t>(static_cast<const char*>(nl) - window.data()) + 1;
       } else if (from == 0) {
         out.tail_boundary = 0;  // one incomplete line: it is being written, read it whole
       }
@@ -182,8 +182,8 @@ ReadOutcome readAt(int fd, std::uint64_t offset, char* buf, std::size_t len,
     char head[kFingerprintBytes];
     ssize_t got = preadFull(fd, head, fingerprint.len, 0);
     out.fingerprint_ok =
-        got >= 0 && fingerprintMatches(fingerprint,
-                                       std::string_view(head, static_cast<std::size_t>(got)));
+        got >= 0 &&
+        fingerprintMatches(fingerprint, std::string_view(head, static_cast<std::size_t>(got)));
   }
   return out;
 }
@@ -218,8 +218,8 @@ ScanResult scanAndOpen(const std::vector<std::string>& paths,
   ScanResult out;
   out.found = scanPaths(paths, exclude);
   std::set<std::pair<std::uint64_t, std::uint64_t>> opened;
-  auto open = [&](const std::string& path) -> std::optional<std::pair<std::uint64_t,
-                                                                       std::uint64_t>> {
+  auto open =
+      [&](const std::string& path) -> std::optional<std::pair<std::uint64_t, std::uint64_t>> {
     OpenedFile f = openForTail(path, want_tail_boundary);
     if (f.fd < 0) {
       if (f.err != ENOENT) {

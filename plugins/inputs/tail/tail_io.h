@@ -43,8 +43,8 @@ struct OpenedFile {
   std::uint64_t ino = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_ms = 0;
-  std::string head;                // first min(kFingerprintBytes, size) bytes
-  std::uint64_t tail_boundary = 0; // offset just after the last '\n' in the last 64 KiB (or size)
+  std::string head;                 // first min(kFingerprintBytes, size) bytes
+  std::uint64_t tail_boundary = 0;  // offset just after the last '\n' in the last 64 KiB (or size)
 };
 
 // Blocking: open read-only, fstat, read the first bytes for the fingerprint and, when asked, find

@@ -97,8 +97,7 @@ std::string tokenEndpoint(std::string_view authority_host, std::string_view tena
 std::string clientCredentialsBody(std::string_view client_id, std::string_view client_secret,
                                   std::string_view scope) {
   return fmt::format("grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
-                     percentEncode(client_id), percentEncode(client_secret),
-                     percentEncode(scope));
+                     percentEncode(client_id), percentEncode(client_secret), percentEncode(scope));
 }
 
 std::string trimTokenText(std::string_view text) {
@@ -163,8 +162,8 @@ void readSmallFileAsync(Loop& loop, std::string path, std::size_t max_bytes,
         auto* r = static_cast<Req*>(w->data);
         int fd = ::open(r->path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-          r->result = makeError(ErrorCode::kIo, "cannot open '{}': {}", r->path,
-                                std::strerror(errno));
+          r->result =
+              makeError(ErrorCode::kIo, "cannot open '{}': {}", r->path, std::strerror(errno));
           return;
         }
         std::string data;
@@ -175,8 +174,8 @@ void readSmallFileAsync(Loop& loop, std::string path, std::size_t max_bytes,
             continue;
           }
           if (n < 0) {
-            r->result = makeError(ErrorCode::kIo, "cannot read '{}': {}", r->path,
-                                  std::strerror(errno));
+            r->result =
+                makeError(ErrorCode::kIo, "cannot read '{}': {}", r->path, std::strerror(errno));
             ::close(fd);
             return;
           }
@@ -210,8 +209,8 @@ void readSmallFileAsync(Loop& loop, std::string path, std::size_t max_bytes,
       });
   if (rc != 0) {
     std::unique_ptr<Req> r(req);
-    auto result = makeError(ErrorCode::kIo, "cannot queue a read of '{}': {}", r->path,
-                            uv_strerror(rc));
+    auto result =
+        makeError(ErrorCode::kIo, "cannot queue a read of '{}': {}", r->path, uv_strerror(rc));
     auto fn = std::move(r->cb);
     loop.post([fn = std::move(fn), result, alive = r->alive]() mutable {
       if (!alive.expired()) {
@@ -414,8 +413,8 @@ class TokenFileProvider final : public CachingProvider {
       last_error_ = scrub(r ? fmt::format("token_file '{}' is empty", path_)
                             : fmt::format("token_file: {}", r.error().message));
       countRefresh(false);
-      env_.log.logLimited(LogLevel::kWarn, env_.component + "/token_file",
-                          std::chrono::seconds(60), env_.component,
+      env_.log.logLimited(LogLevel::kWarn, env_.component + "/token_file", std::chrono::seconds(60),
+                          env_.component,
                           fmt::format("Cannot use the token file: {}.", last_error_));
       if (!has_token_ && !previous_.empty()) {
         setToken(std::exchange(previous_, {}), Clock::Monotonic::max());
@@ -509,8 +508,8 @@ class ClientSecretProvider final : public CachingProvider {
     last_attempt_ = env_.clock.now();
     if (!settings_.client_secret.file.empty()) {
       // Re-read the secret file each time: a rotated secret is picked up without a restart.
-      readSmallFileAsync(env_.loop, settings_.client_secret.file, kMaxSecretFileBytes,
-                         aliveToken(), [this](Result<std::string> r) {
+      readSmallFileAsync(env_.loop, settings_.client_secret.file, kMaxSecretFileBytes, aliveToken(),
+                         [this](Result<std::string> r) {
                            if (!r) {
                              fail(fmt::format("client_secret_file: {}", r.error().message));
                              return;
@@ -551,10 +550,9 @@ class ClientSecretProvider final : public CachingProvider {
       return;
     }
     if (resp.status != 200) {
-      fail(resp.status == 0
-               ? fmt::format("token request to '{}' failed: {}", endpoint_, resp.error)
-               : fmt::format("token request to '{}' failed: {}", endpoint_,
-                             tokenErrorSummary(resp.status, resp.body, secrets())));
+      fail(resp.status == 0 ? fmt::format("token request to '{}' failed: {}", endpoint_, resp.error)
+                            : fmt::format("token request to '{}' failed: {}", endpoint_,
+                                          tokenErrorSummary(resp.status, resp.body, secrets())));
       return;
     }
     auto parsed = parseTokenResponse(resp.body);
@@ -570,12 +568,13 @@ class ClientSecretProvider final : public CachingProvider {
       env_.log.warn(env_.component,
                     "The token endpoint did not say when the token expires; assuming one hour.");
     }
-    env_.log.debug(env_.component, "Got an access token valid for {} s; refreshing in {} s.",
-                   parsed->expires_in.count(),
-                   std::chrono::duration_cast<std::chrono::seconds>(sched.refresh_at - now).count());
-    refresh_timer_.start(
-        std::chrono::duration_cast<std::chrono::milliseconds>(sched.refresh_at - now),
-        [this] { refresh(); });
+    env_.log.debug(
+        env_.component, "Got an access token valid for {} s; refreshing in {} s.",
+        parsed->expires_in.count(),
+        std::chrono::duration_cast<std::chrono::seconds>(sched.refresh_at - now).count());
+    refresh_timer_.start(std::chrono::duration_cast<std::chrono::milliseconds>(sched.refresh_at -
+                                                                               now),
+                         [this] { refresh(); });
     setToken(std::move(parsed->access_token), sched.usable_until);
   }
 
@@ -586,13 +585,12 @@ class ClientSecretProvider final : public CachingProvider {
     countRefresh(false);
     const auto delay = refreshRetryDelay(failures_);
     const bool have = usable(env_.clock.now());
-    env_.log.logLimited(have ? LogLevel::kWarn : LogLevel::kError,
-                        env_.component + "/token", std::chrono::seconds(30), env_.component,
-                        fmt::format("Cannot get an access token ({}); {}trying again in {} s.",
-                                    last_error_,
-                                    have ? "the current token is still valid; " : "",
-                                    std::chrono::duration_cast<std::chrono::seconds>(delay)
-                                        .count()));
+    env_.log.logLimited(
+        have ? LogLevel::kWarn : LogLevel::kError, env_.component + "/token",
+        std::chrono::seconds(30), env_.component,
+        fmt::format("Cannot get an access token ({}); {}trying again in {} s.", last_error_,
+                    have ? "the current token is still valid; " : "",
+                    std::chrono::duration_cast<std::chrono::seconds>(delay).count()));
     refresh_timer_.start(delay, [this] { refresh(); });
   }
 

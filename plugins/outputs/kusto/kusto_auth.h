@@ -82,9 +82,9 @@ struct AuthEnv {
   Loop& loop;
   Logger& log;
   const Clock& clock;
-  HttpClient& http;                 // for client_secret; shared with the output
-  std::string component;            // log component, e.g. "output kusto/adx"
-  OutputMetrics* metrics = nullptr; // tokenRefresh("ok"/"error"); may be null in tests
+  HttpClient& http;                  // for client_secret; shared with the output
+  std::string component;             // log component, e.g. "output kusto/adx"
+  OutputMetrics* metrics = nullptr;  // tokenRefresh("ok"/"error"); may be null in tests
 };
 
 class TokenProvider {

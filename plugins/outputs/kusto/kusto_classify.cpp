@@ -54,9 +54,10 @@ std::string explain(std::string_view code, const ClassifyContext& ctx) {
         ctx.mapping, ctx.table, ctx.table, mappingKind(ctx.format), ctx.mapping);
   }
   if (code == "BadRequest_TableNotExist") {
-    return fmt::format("table '{}' does not exist in database '{}': create it with .create table "
-                       "{} (...)",
-                       ctx.table, ctx.database, ctx.table);
+    return fmt::format(
+        "table '{}' does not exist in database '{}': create it with .create table "
+        "{} (...)",
+        ctx.table, ctx.database, ctx.table);
   }
   if (code == "BadRequest_DatabaseNotExist") {
     return fmt::format("database '{}' does not exist on the cluster", ctx.database);
@@ -70,8 +71,8 @@ std::string explain(std::string_view code, const ClassifyContext& ctx) {
                        ctx.format, ctx.table);
   }
   if (code == "BadRequest_InvalidMapping") {
-    return fmt::format("ingestion mapping '{}' of table '{}' is invalid for this data",
-                       ctx.mapping, ctx.table);
+    return fmt::format("ingestion mapping '{}' of table '{}' is invalid for this data", ctx.mapping,
+                       ctx.table);
   }
   return {};
 }
@@ -100,9 +101,9 @@ std::string compose(std::string_view explanation, const std::optional<OneApiErro
   std::string service;
   if (err) {
     service = err->code.empty() ? oneLine(err->message)
-                                : (err->message.empty() ? err->code
-                                                        : fmt::format("{}: {}", err->code,
-                                                                      oneLine(err->message)));
+                                : (err->message.empty()
+                                       ? err->code
+                                       : fmt::format("{}: {}", err->code, oneLine(err->message)));
   } else if (!body.empty()) {
     service = oneLine(body, 200);
   }
@@ -123,8 +124,9 @@ std::string compose(std::string_view explanation, const std::optional<OneApiErro
 }
 
 std::optional<int> monthIndex(std::string_view m) {
-  static constexpr std::array<std::string_view, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr",
+                                                               "May", "Jun", "Jul", "Aug",
+                                                               "Sep", "Oct", "Nov", "Dec"};
   for (std::size_t i = 0; i < kMonths.size(); ++i) {
     if (kMonths[i] == m) {
       return static_cast<int>(i) + 1;
@@ -148,8 +150,8 @@ std::optional<std::chrono::system_clock::time_point> parseHttpDate(std::string_v
     return std::nullopt;
   }
   std::string_view d = v.substr(comma + 2);  // "06 Nov 1994 08:49:37 GMT"
-  if (d[2] != ' ' || d[6] != ' ' || d[11] != ' ' || d[14] != ':' || d[17] != ':' ||
-      d[20] != ' ' || d.substr(21) != "GMT") {
+  if (d[2] != ' ' || d[6] != ' ' || d[11] != ' ' || d[14] != ':' || d[17] != ':' || d[20] != ' ' ||
+      d.substr(21) != "GMT") {
     return std::nullopt;
   }
   int day = 0;
@@ -189,7 +191,8 @@ std::optional<OneApiError> parseOneApiError(std::string_view body) {
   if (auto c = e.find("code"); c != e.end() && c->is_string()) {
     out.code = c->get<std::string>();
   }
-  if (auto m = e.find("@message"); m != e.end() && m->is_string() && !m->get<std::string>().empty()) {
+  if (auto m = e.find("@message");
+      m != e.end() && m->is_string() && !m->get<std::string>().empty()) {
     out.message = m->get<std::string>();
   } else if (auto m2 = e.find("message"); m2 != e.end() && m2->is_string()) {
     out.message = m2->get<std::string>();
@@ -236,27 +239,21 @@ std::optional<std::chrono::milliseconds> parseRetryAfter(std::string_view value,
 
 std::string transportErrorCode(int curl_code) {
   switch (curl_code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return "Timeout";
-    case CURLE_COULDNT_CONNECT:
-      return "ConnectFailed";
+    case CURLE_OPERATION_TIMEDOUT: return "Timeout";
+    case CURLE_COULDNT_CONNECT: return "ConnectFailed";
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return "ResolveFailed";
+    case CURLE_COULDNT_RESOLVE_PROXY: return "ResolveFailed";
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-      return "TlsError";
+    case CURLE_SSL_ISSUER_ERROR: return "TlsError";
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-      return "ConnectionDropped";
-    default:
-      return "NetworkError";
+    case CURLE_PARTIAL_FILE: return "ConnectionDropped";
+    default: return "NetworkError";
   }
 }
 
@@ -308,10 +305,11 @@ SendOutcome classifyResponse(const ResponseView& r, const ClassifyContext& ctx,
   } else if (s == 401) {
     out.delivery = Delivery::kRetry;
     out.error_code = out.error_code.empty() ? "Unauthorized" : out.error_code;
-    out.message = compose("the cluster rejected the credentials even after a token refresh: "
-                          "check auth (tenant, client id, secret, token) and that the principal "
-                          "has the Ingestor role on the database",
-                          err, r.body);
+    out.message = compose(
+        "the cluster rejected the credentials even after a token refresh: "
+        "check auth (tenant, client id, secret, token) and that the principal "
+        "has the Ingestor role on the database",
+        err, r.body);
   } else if (s == 403) {
     out.delivery = Delivery::kRetry;
     out.error_code = out.error_code.empty() ? "Forbidden" : out.error_code;

@@ -23,8 +23,8 @@ struct ClassifyContext {
 
 // The parts of a response the classifier looks at.
 struct ResponseView {
-  long status = 0;                 // 0: no (complete) response
-  int curl_code = 0;               // CURLcode when status is 0
+  long status = 0;    // 0: no (complete) response
+  int curl_code = 0;  // CURLcode when status is 0
   std::string_view transport_error;
   std::string_view body;
   const std::map<std::string, std::string>* headers = nullptr;  // lower-case names
@@ -34,8 +34,8 @@ struct ResponseView {
 // "@permanent", ...}}.
 struct OneApiError {
   std::string code;
-  std::string message;             // "@message" when present, else "message"
-  std::optional<bool> permanent;   // "@permanent"; nullopt when absent or not a boolean
+  std::string message;            // "@message" when present, else "message"
+  std::optional<bool> permanent;  // "@permanent"; nullopt when absent or not a boolean
 };
 // Nullopt when the body is not JSON or has no "error" object.
 std::optional<OneApiError> parseOneApiError(std::string_view body);

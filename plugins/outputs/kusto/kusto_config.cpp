@@ -40,8 +40,8 @@ Status parseAuth(const ConfigNode& node, const kusto::ClusterUrl& cluster, bool 
   }
   MapReader r(node);
   auth.method = r.oneOf("method", "none",
-                        {"none", "token", "client_secret", "managed_identity",
-                         "workload_identity", "certificate"});
+                        {"none", "token", "client_secret", "managed_identity", "workload_identity",
+                         "certificate"});
   auth.token = r.secret("token");
   auth.tenant_id = r.string("tenant_id");
   auth.client_id = r.string("client_id");
@@ -68,8 +68,8 @@ Status parseAuth(const ConfigNode& node, const kusto::ClusterUrl& cluster, bool 
     INGESTD_RETURN_IF_ERROR(unused("token", "token"));
   }
   if (m != "client_secret") {
-    for (std::string_view key : {"tenant_id", "client_id", "client_secret", "authority_host",
-                                 "scope"}) {
+    for (std::string_view key :
+         {"tenant_id", "client_id", "client_secret", "authority_host", "scope"}) {
       INGESTD_RETURN_IF_ERROR(unused(key, "client_secret"));
     }
   }
@@ -180,8 +180,7 @@ Result<KustoOutput::Settings> KustoOutput::parse(const ConfigNode& node) {
   return s;
 }
 
-Status KustoOutput::validate(const ConfigNode& node, const Settings& s,
-                             ValidationReport& report) {
+Status KustoOutput::validate(const ConfigNode& node, const Settings& s, ValidationReport& report) {
   if (!s.ca_file.empty()) {
     auto ca = checkCaFile(node["tls"]["ca_file"], s.ca_file);
     if (!ca) {
@@ -224,7 +223,8 @@ std::string secretSource(const MapReader::Secret& secret, const ValidationReport
 }  // namespace
 
 std::string KustoOutput::describe(const Settings& s, const ValidationReport* checked) {
-  std::string out = fmt::format("      cluster:     {} (requests go to {})\n", s.cluster, s.endpoint);
+  std::string out =
+      fmt::format("      cluster:     {} (requests go to {})\n", s.cluster, s.endpoint);
   out += fmt::format("      table:       {}.{}, format {}, mapping {}\n", s.database, s.table,
                      s.format, s.mapping.empty() ? "(none)" : "\"" + s.mapping + "\"");
   out += fmt::format("      auth:        {}", s.auth.method);

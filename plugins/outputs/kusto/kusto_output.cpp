@@ -53,8 +53,7 @@ HttpClientOptions httpOptions(const KustoOutput::Settings& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<Output>> KustoOutput::create(const Settings& settings,
-                                                    PluginContext& ctx) {
+Result<std::unique_ptr<Output>> KustoOutput::create(const Settings& settings, PluginContext& ctx) {
   return std::unique_ptr<Output>(std::make_unique<KustoOutput>(settings, ctx));
 }
 
@@ -68,16 +67,15 @@ KustoOutput::KustoOutput(const Settings& settings, PluginContext& ctx)
   identity_.request_id_prefix = settings_.request_id_prefix;
   identity_.app = settings_.app_name;
   identity_.user = osUser();
-  identity_.client_version =
-      kusto::clientVersionHeader(INGESTD_VERSION, kusto::compilerRuntime());
+  identity_.client_version = kusto::clientVersionHeader(INGESTD_VERSION, kusto::compilerRuntime());
   classify_.database = settings_.database;
   classify_.table = settings_.table;
   classify_.mapping = settings_.mapping;
   classify_.format = settings_.format;
   classify_.max_retry_after = settings_.retry_after_max;
-  provider_ = kusto::makeTokenProvider(
-      settings_.auth,
-      kusto::AuthEnv{ctx.loop, ctx.log, ctx.clock, http_, component_, ctx.output_metrics});
+  provider_ =
+      kusto::makeTokenProvider(settings_.auth, kusto::AuthEnv{ctx.loop, ctx.log, ctx.clock, http_,
+                                                              component_, ctx.output_metrics});
 }
 
 KustoOutput::~KustoOutput() {
@@ -136,9 +134,10 @@ void KustoOutput::send(Payload payload, std::function<void(SendOutcome)> done) {
     SendOutcome out;
     out.delivery = Delivery::kRejected;
     out.error_code = "PayloadTooLarge";
-    out.message = fmt::format("The compressed block is {} bytes; a streaming request may carry "
-                              "at most {} bytes.",
-                              s.payload.body->size(), kMaxRequestBody);
+    out.message = fmt::format(
+        "The compressed block is {} bytes; a streaming request may carry "
+        "at most {} bytes.",
+        s.payload.body->size(), kMaxRequestBody);
     finish(id, std::move(out));
   } else {
     attempt(id);
@@ -199,8 +198,7 @@ void KustoOutput::onResponse(std::uint64_t id, const std::string& token, HttpRes
     }
     // The token may have been revoked or rotated: fetch a new one and try once more.
     s.auth_retried = true;
-    ctx_.log.logLimited(LogLevel::kWarn, component_ + "/401", std::chrono::seconds(30),
-                        component_,
+    ctx_.log.logLimited(LogLevel::kWarn, component_ + "/401", std::chrono::seconds(30), component_,
                         "The cluster answered 401 Unauthorized; refreshing the access token "
                         "and retrying once.");
     provider_->invalidate(token);

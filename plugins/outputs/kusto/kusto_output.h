@@ -28,22 +28,22 @@ class KustoOutput final : public Output {
   static constexpr std::string_view kName = "kusto";
 
   struct Settings {
-    std::string cluster;    // as configured
-    std::string endpoint;   // scheme://host[:port] requests go to ("ingest-" stripped)
+    std::string cluster;   // as configured
+    std::string endpoint;  // scheme://host[:port] requests go to ("ingest-" stripped)
     std::string database;
     std::string table;
     std::string format = "multijson";  // multijson, json, csv, tsv, txt
     std::string mapping;               // pre-created ingestion mapping (mappingName)
     std::vector<std::string> columns;  // csv/tsv field order
     kusto::AuthSettings auth;
-    std::string ca_file;               // tls.ca_file
-    bool tls_verify = true;            // tls.verify
+    std::string ca_file;     // tls.ca_file
+    bool tls_verify = true;  // tls.verify
     std::string proxy;
-    std::chrono::milliseconds timeout{630000};        // 10 min + 30 s, as the SDKs (spec 1.6)
+    std::chrono::milliseconds timeout{630000};  // 10 min + 30 s, as the SDKs (spec 1.6)
     std::chrono::milliseconds connect_timeout{10000};
-    std::chrono::milliseconds retry_after_max{60000}; // cap on a Retry-After the service sends
-    std::string app_name = "ingestd";                 // x-ms-app
-    std::string request_id_prefix = "ingestd";        // x-ms-client-request-id prefix
+    std::chrono::milliseconds retry_after_max{60000};  // cap on a Retry-After the service sends
+    std::string app_name = "ingestd";                  // x-ms-app
+    std::string request_id_prefix = "ingestd";         // x-ms-client-request-id prefix
     bool ingest_prefix_strip = true;
     bool allow_insecure_http = false;
     std::size_t concurrency = 4;  // the pipeline's key, read to size the connection pool
@@ -59,8 +59,7 @@ class KustoOutput final : public Output {
   static Result<std::unique_ptr<Output>> create(const Settings& settings, PluginContext& ctx);
   // For `ingestd check`: destination, format, mapping, auth method, where secrets come from,
   // TLS; with `checked` (from validate()) also what was found about each file. Never a secret.
-  static std::string describe(const Settings& settings,
-                              const ValidationReport* checked = nullptr);
+  static std::string describe(const Settings& settings, const ValidationReport* checked = nullptr);
 
   KustoOutput(const Settings& settings, PluginContext& ctx);
   ~KustoOutput() override;
@@ -80,8 +79,8 @@ class KustoOutput final : public Output {
   struct Send {
     Payload payload;
     std::function<void(SendOutcome)> done;
-    bool auth_retried = false;           // a 401 already caused one refresh and retry
-    HttpClient::RequestId request = 0;   // 0 while waiting for a token
+    bool auth_retried = false;          // a 401 already caused one refresh and retry
+    HttpClient::RequestId request = 0;  // 0 while waiting for a token
   };
 
   void attempt(std::uint64_t id);
@@ -95,11 +94,11 @@ class KustoOutput final : public Output {
   std::string url_;
   kusto::RequestIdentity identity_;
   kusto::ClassifyContext classify_;
-  HttpClient http_;                               // declared before provider_: outlives it
+  HttpClient http_;  // declared before provider_: outlives it
   std::unique_ptr<kusto::TokenProvider> provider_;
   std::unordered_map<std::uint64_t, Send> sends_;
   std::uint64_t next_send_ = 1;
-  bool in_send_ = false;   // completions found inside send() are deferred
+  bool in_send_ = false;  // completions found inside send() are deferred
   bool stopped_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

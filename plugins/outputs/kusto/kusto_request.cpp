@@ -184,9 +184,9 @@ std::string percentEncode(std::string_view text) {
 
 std::string ingestUrl(std::string_view base, std::string_view database, std::string_view table,
                       std::string_view format, std::string_view mapping) {
-  std::string url = fmt::format("{}/v1/rest/ingest/{}/{}?streamFormat={}", base,
-                                percentEncode(database), percentEncode(table),
-                                percentEncode(format));
+  std::string url =
+      fmt::format("{}/v1/rest/ingest/{}/{}?streamFormat={}", base, percentEncode(database),
+                  percentEncode(table), percentEncode(format));
   if (!mapping.empty()) {
     url += "&mappingName=";
     url += percentEncode(mapping);

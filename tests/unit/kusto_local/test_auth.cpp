@@ -23,9 +23,12 @@ std::string jwt(const nlohmann::json& header, const nlohmann::json& payload) {
 }
 
 std::string assertionFor(const std::string& client, std::int64_t exp) {
-  return jwt({{"alg", "RS256"}, {"typ", "JWT"}},
-             {{"iss", client}, {"sub", client}, {"aud", "https://login/t/oauth2/v2.0/token"},
-              {"exp", exp}, {"iat", kNow}, {"jti", "1"}});
+  return jwt({{"alg", "RS256"}, {"typ", "JWT"}}, {{"iss", client},
+                                                  {"sub", client},
+                                                  {"aud", "https://login/t/oauth2/v2.0/token"},
+                                                  {"exp", exp},
+                                                  {"iat", kNow},
+                                                  {"jti", "1"}});
 }
 
 struct Fixture {
@@ -86,35 +89,42 @@ TEST_CASE("kusto-local auth: a client-secret token is accepted until it expires"
 
 TEST_CASE("kusto-local auth: wrong secret, unknown client and bad forms never echo the secret") {
   Fixture f;
-  auto wrong = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=app"
-                                   "&client_secret=guess-me&scope=x%2F.default");
+  auto wrong = f.auth.tokenV2("t",
+                              "grant_type=client_credentials&client_id=app"
+                              "&client_secret=guess-me&scope=x%2F.default");
   CHECK(wrong.status == 401);
   CHECK(wrong.body["error"] == "invalid_client");
   CHECK(wrong.body["error_description"].get<std::string>().find("AADSTS7000215") == 0);
   CHECK(wrong.body.dump().find("guess-me") == std::string::npos);
   CHECK_FALSE(wrong.body.contains("access_token"));
 
-  auto unknown = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=who"
-                                     "&client_secret=s3cret&scope=x%2F.default");
+  auto unknown = f.auth.tokenV2("t",
+                                "grant_type=client_credentials&client_id=who"
+                                "&client_secret=s3cret&scope=x%2F.default");
   CHECK(unknown.status == 400);
   CHECK(unknown.body["error"] == "unauthorized_client");
   CHECK(unknown.body.dump().find("s3cret") == std::string::npos);
 
-  CHECK(f.auth.tokenV2("t", "client_id=app&client_secret=s3cret&scope=x%2F.default").status ==
-        400);
-  CHECK(f.auth.tokenV2("t", "grant_type=password&client_id=app&client_secret=s3cret"
-                            "&scope=x%2F.default")
+  CHECK(f.auth.tokenV2("t", "client_id=app&client_secret=s3cret&scope=x%2F.default").status == 400);
+  CHECK(f.auth
+            .tokenV2("t",
+                     "grant_type=password&client_id=app&client_secret=s3cret"
+                     "&scope=x%2F.default")
             .body["error"] == "unsupported_grant_type");
   CHECK(f.auth.tokenV2("t", "grant_type=client_credentials&client_id=app&client_secret=s3cret")
             .status == 400);
-  CHECK(f.auth.tokenV2("t", "grant_type=client_credentials&client_id=app&client_secret=s3cret"
-                            "&scope=https%3A%2F%2Fx%2Fuser.read")
+  CHECK(f.auth
+            .tokenV2("t",
+                     "grant_type=client_credentials&client_id=app&client_secret=s3cret"
+                     "&scope=https%3A%2F%2Fx%2Fuser.read")
             .body["error"] == "invalid_scope");
   CHECK(f.auth.tokenV2("t", "grant_type=client_credentials&client_id=app&scope=x%2F.default")
             .status == 401);
   // A client registered without a secret cannot use an empty secret.
-  CHECK(f.auth.tokenV2("t", "grant_type=client_credentials&client_id=certapp&client_secret="
-                            "&scope=x%2F.default")
+  CHECK(f.auth
+            .tokenV2("t",
+                     "grant_type=client_credentials&client_id=certapp&client_secret="
+                     "&scope=x%2F.default")
             .status == 401);
   CHECK(f.auth.tokenV2("t", "grant_type=%zz").status == 400);
   CHECK(f.auth.tokensIssued().at("v2") == 0);
@@ -123,37 +133,39 @@ TEST_CASE("kusto-local auth: wrong secret, unknown client and bad forms never ec
 TEST_CASE("kusto-local auth: JWT client assertion checks") {
   CHECK(checkClientAssertion(assertionFor("c", kNow + 600), "c", kNow).empty());
   CHECK(checkClientAssertion(assertionFor("c", kNow - 1), "c", kNow).find("AADSTS700024") == 0);
-  CHECK(checkClientAssertion(assertionFor("other", kNow + 600), "c", kNow)
-            .find("AADSTS700021") == 0);
+  CHECK(checkClientAssertion(assertionFor("other", kNow + 600), "c", kNow).find("AADSTS700021") ==
+        0);
   CHECK_FALSE(checkClientAssertion("a.b", "c", kNow).empty());
   CHECK_FALSE(checkClientAssertion("a.b.c.d", "c", kNow).empty());
   CHECK_FALSE(checkClientAssertion("!!.??.**", "c", kNow).empty());
-  CHECK_FALSE(checkClientAssertion(base64UrlEncode("x") + "." + base64UrlEncode("y") + ".s", "c",
-                                   kNow)
-                  .empty());
+  CHECK_FALSE(
+      checkClientAssertion(base64UrlEncode("x") + "." + base64UrlEncode("y") + ".s", "c", kNow)
+          .empty());
   // Missing aud, missing alg, sub differing from iss, non-numeric exp, nbf in the future.
   CHECK_FALSE(checkClientAssertion(jwt({{"alg", "RS256"}},
                                        {{"iss", "c"}, {"sub", "c"}, {"exp", kNow + 60}}),
                                    "c", kNow)
                   .empty());
-  CHECK_FALSE(checkClientAssertion(jwt({{"typ", "JWT"}},
-                                       {{"iss", "c"}, {"sub", "c"}, {"aud", "a"},
-                                        {"exp", kNow + 60}}),
-                                   "c", kNow)
-                  .empty());
-  CHECK_FALSE(checkClientAssertion(jwt({{"alg", "RS256"}},
-                                       {{"iss", "c"}, {"sub", "d"}, {"aud", "a"},
-                                        {"exp", kNow + 60}}),
-                                   "c", kNow)
-                  .empty());
-  CHECK_FALSE(checkClientAssertion(jwt({{"alg", "RS256"}},
-                                       {{"iss", "c"}, {"sub", "c"}, {"aud", "a"},
-                                        {"exp", "later"}}),
-                                   "c", kNow)
-                  .empty());
-  CHECK_FALSE(checkClientAssertion(jwt({{"alg", "RS256"}},
-                                       {{"iss", "c"}, {"sub", "c"}, {"aud", {"a"}},
-                                        {"exp", kNow + 6000}, {"nbf", kNow + 3000}}),
+  CHECK_FALSE(
+      checkClientAssertion(jwt({{"typ", "JWT"}},
+                               {{"iss", "c"}, {"sub", "c"}, {"aud", "a"}, {"exp", kNow + 60}}),
+                           "c", kNow)
+          .empty());
+  CHECK_FALSE(
+      checkClientAssertion(jwt({{"alg", "RS256"}},
+                               {{"iss", "c"}, {"sub", "d"}, {"aud", "a"}, {"exp", kNow + 60}}),
+                           "c", kNow)
+          .empty());
+  CHECK_FALSE(
+      checkClientAssertion(jwt({{"alg", "RS256"}},
+                               {{"iss", "c"}, {"sub", "c"}, {"aud", "a"}, {"exp", "later"}}),
+                           "c", kNow)
+          .empty());
+  CHECK_FALSE(checkClientAssertion(jwt({{"alg", "RS256"}}, {{"iss", "c"},
+                                                            {"sub", "c"},
+                                                            {"aud", {"a"}},
+                                                            {"exp", kNow + 6000},
+                                                            {"nbf", kNow + 3000}}),
                                    "c", kNow)
                   .empty());
 }
@@ -161,30 +173,35 @@ TEST_CASE("kusto-local auth: JWT client assertion checks") {
 TEST_CASE("kusto-local auth: client assertion flow through the v2 endpoint") {
   Fixture f;
   const std::string type = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
-  auto ok = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=certapp"
-                                "&client_assertion_type=" + type +
-                                "&client_assertion=" + assertionFor("certapp", kNow + 600) +
-                                "&scope=https%3A%2F%2Fx%2F.default");
+  auto ok = f.auth.tokenV2("t",
+                           "grant_type=client_credentials&client_id=certapp"
+                           "&client_assertion_type=" +
+                               type + "&client_assertion=" + assertionFor("certapp", kNow + 600) +
+                               "&scope=https%3A%2F%2Fx%2F.default");
   REQUIRE(ok.status == 200);
   const std::string header = bearer(ok);
   CHECK(f.auth.checkBearer(&header));
-  auto expired = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=certapp"
-                                     "&client_assertion_type=" + type +
-                                     "&client_assertion=" + assertionFor("certapp", kNow - 5) +
-                                     "&scope=https%3A%2F%2Fx%2F.default");
+  auto expired =
+      f.auth.tokenV2("t",
+                     "grant_type=client_credentials&client_id=certapp"
+                     "&client_assertion_type=" +
+                         type + "&client_assertion=" + assertionFor("certapp", kNow - 5) +
+                         "&scope=https%3A%2F%2Fx%2F.default");
   CHECK(expired.status == 401);
   CHECK(expired.body["error_codes"][0] == 700024);
-  auto bad_type = f.auth.tokenV2("t", "grant_type=client_credentials&client_id=certapp"
-                                      "&client_assertion_type=other&client_assertion=" +
-                                      assertionFor("certapp", kNow + 600) +
-                                      "&scope=https%3A%2F%2Fx%2F.default");
+  auto bad_type =
+      f.auth.tokenV2("t",
+                     "grant_type=client_credentials&client_id=certapp"
+                     "&client_assertion_type=other&client_assertion=" +
+                         assertionFor("certapp", kNow + 600) + "&scope=https%3A%2F%2Fx%2F.default");
   CHECK(bad_type.status == 400);
 }
 
 TEST_CASE("kusto-local auth: legacy v1 endpoint returns numbers as strings") {
   Fixture f;
-  auto r = f.auth.tokenV1("t", "grant_type=client_credentials&client_id=app&client_secret=s3cret"
-                               "&resource=https%3A%2F%2Fkusto");
+  auto r = f.auth.tokenV1("t",
+                          "grant_type=client_credentials&client_id=app&client_secret=s3cret"
+                          "&resource=https%3A%2F%2Fkusto");
   REQUIRE(r.status == 200);
   CHECK(r.body["expires_in"] == "60");
   CHECK(r.body["expires_on"] == std::to_string(kNow + 60));
@@ -211,9 +228,9 @@ TEST_CASE("kusto-local auth: IMDS needs Metadata: true, App Service needs the id
   CHECK(f.auth.checkBearer(&h));
   CHECK(f.auth.imds({{"api-version", "1"}}, &yes).status == 400);
   CHECK(f.auth.imds({{"resource", "r"}}, &yes).status == 400);
-  CHECK(f.auth.imds({{"api-version", "1"}, {"resource", "r"}, {"client_id", "a"},
-                     {"object_id", "b"}},
-                    &yes)
+  CHECK(f.auth
+            .imds({{"api-version", "1"}, {"resource", "r"}, {"client_id", "a"}, {"object_id", "b"}},
+                  &yes)
             .status == 400);
 
   std::map<std::string, std::string> as = {{"api-version", "2019-08-01"},
@@ -232,9 +249,8 @@ TEST_CASE("kusto-local auth: IMDS needs Metadata: true, App Service needs the id
 TEST_CASE("kusto-local auth: invalid UTF-8 in request fields does not break token issuing") {
   Fixture f;
   const std::string yes = "true";
-  auto r = f.auth.imds({{"api-version", "1"}, {"resource", "https://k\xff\xfe"},
-                        {"client_id", "id\xc3"}},
-                       &yes);
+  auto r = f.auth.imds(
+      {{"api-version", "1"}, {"resource", "https://k\xff\xfe"}, {"client_id", "id\xc3"}}, &yes);
   REQUIRE(r.status == 200);
   CHECK_NOTHROW((void)r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   const std::string h = bearer(r);

@@ -78,14 +78,16 @@ TEST_CASE("commands: ingestion mappings with split literals and escapes") {
   CHECK(c.mapping_name == "m1");
   CHECK(c.literal == R"([{"column":"a","Properties":{"Path":"$['x y']"}}])");
 
-  Command multi = parseOk(".create-or-alter table T ingestion csv mapping 'm2'\n'['\n"
-                          "'{\"Column\":\"a\",\"Properties\":{\"Ordinal\":\"0\"}}'\n']'");
+  Command multi = parseOk(
+      ".create-or-alter table T ingestion csv mapping 'm2'\n'['\n"
+      "'{\"Column\":\"a\",\"Properties\":{\"Ordinal\":\"0\"}}'\n']'");
   CHECK(multi.mapping_mode == MappingMode::kCreateOrAlter);
   CHECK(multi.mapping_kind == "csv");
   CHECK(multi.literal == R"([{"Column":"a","Properties":{"Ordinal":"0"}}])");
 
-  Command fenced = parseOk(".alter table T ingestion json mapping m3 ```[{\"column\":\"a\","
-                           "\"Properties\":{\"Path\":\"$.a\"}}]```");
+  Command fenced = parseOk(
+      ".alter table T ingestion json mapping m3 ```[{\"column\":\"a\","
+      "\"Properties\":{\"Path\":\"$.a\"}}]```");
   CHECK(fenced.mapping_mode == MappingMode::kAlter);
   CHECK(fenced.mapping_name == "m3");
   CHECK(fenced.literal.find("$.a") != std::string::npos);
@@ -138,8 +140,7 @@ TEST_CASE("commands: cache clear and inline ingestion") {
   Command clear = parseOk(".clear table T cache streamingingestion schema");
   CHECK(clear.kind == CommandKind::kClearSchemaCache);
   CHECK(clear.name == "T");
-  CHECK(parseOk(".clear database cache streamingingestion schema").entity ==
-        EntityKind::kDatabase);
+  CHECK(parseOk(".clear database cache streamingingestion schema").entity == EntityKind::kDatabase);
   Command in = parseOk(
       ".ingest inline into table T with (format='json', ingestionMappingReference='m') <|\n"
       "{\"a\":\"x|y\"}\n");

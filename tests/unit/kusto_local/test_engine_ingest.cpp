@@ -39,8 +39,9 @@ TEST_CASE("ingest: success body is the v1 one-table shape") {
 TEST_CASE("ingest: csv quoting, embedded newlines, CRLF, BOM, empty lines") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  std::string data = "\xEF\xBB\xBF\"he said \"\"hi\"\"\",1,,\r\n\r\n\"multi\nline, with comma\",2,,"
-                     "\r\nplain,3,2024-05-06T07:08:09Z,\"{\"\"k\"\":1}\"";
+  std::string data =
+      "\xEF\xBB\xBF\"he said \"\"hi\"\"\",1,,\r\n\r\n\"multi\nline, with comma\",2,,"
+      "\r\nplain,3,2024-05-06T07:08:09Z,\"{\"\"k\"\":1}\"";
   REQUIRE(ingest(engine, "T", "csv", data).status == 200);
   json r = rows(engine);
   REQUIRE(r.size() == 3);
@@ -55,7 +56,10 @@ TEST_CASE("ingest: tsv, psv, scsv, sohsv, tsve delimiters") {
   REQUIRE(ingest(engine, "T", "tsv", "a\t1\t\t\n").status == 200);
   REQUIRE(ingest(engine, "T", "psv", "b|2||\n").status == 200);
   REQUIRE(ingest(engine, "T", "scsv", "c;3;;\n").status == 200);
-  REQUIRE(ingest(engine, "T", "sohsv", std::string("d\x01" "4\x01\x01\n")).status == 200);
+  REQUIRE(ingest(engine, "T", "sohsv",
+                 std::string("d\x01"
+                             "4\x01\x01\n"))
+              .status == 200);
   REQUIRE(ingest(engine, "T", "tsve", "e\\tx\t5\t\t\n").status == 200);
   json r = queryRows(engine, "db", "T | project a, b | sort by b asc");
   CHECK(r == json::parse(R"([["a",1],["b",2],["c",3],["d",4],["e\tx",5]])"));
@@ -64,13 +68,13 @@ TEST_CASE("ingest: tsv, psv, scsv, sohsv, tsve delimiters") {
 TEST_CASE("ingest: json lines with identity mapping, CRLF, blank lines, unicode escapes") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  std::string data = "{\"a\":\"\\u00e9t\\u00e9\",\"b\":5,\"c\":\"2024-01-02T03:04:05.123Z\","
-                     "\"d\":{\"x\":[1,2]},\"extra\":1}\r\n\r\n   \n{\"A\":\"case\",\"b\":\"7\"}\n";
+  std::string data =
+      "{\"a\":\"\\u00e9t\\u00e9\",\"b\":5,\"c\":\"2024-01-02T03:04:05.123Z\","
+      "\"d\":{\"x\":[1,2]},\"extra\":1}\r\n\r\n   \n{\"A\":\"case\",\"b\":\"7\"}\n";
   REQUIRE(ingest(engine, "T", "json", data).status == 200);
   json r = rows(engine);
   REQUIRE(r.size() == 2);
-  CHECK(r[0] == json::parse(
-                    R"(["été",5,"2024-01-02T03:04:05.1230000Z",{"x":[1,2]}])"));
+  CHECK(r[0] == json::parse(R"(["été",5,"2024-01-02T03:04:05.1230000Z",{"x":[1,2]}])"));
   // Identity mapping is case-sensitive: "A" does not fill column a.
   CHECK(r[1] == json::parse(R"(["",7,null,null])"));
 }
@@ -78,8 +82,9 @@ TEST_CASE("ingest: json lines with identity mapping, CRLF, blank lines, unicode 
 TEST_CASE("ingest: multijson arrays and objects spanning lines, singlejson") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  REQUIRE(ingest(engine, "T", "multijson", "{\n \"a\": \"x{\\\"\",\n \"b\": 1\n}\n{\"b\":2}"
-                                           "[{\"b\":3},{\"b\":4}]")
+  REQUIRE(ingest(engine, "T", "multijson",
+                 "{\n \"a\": \"x{\\\"\",\n \"b\": 1\n}\n{\"b\":2}"
+                 "[{\"b\":3},{\"b\":4}]")
               .status == 200);
   CHECK(count(engine, "db", "T") == 4);
   CHECK(queryRows(engine, "db", "T | where b == 1 | project a")[0][0] == "x{\"");
@@ -90,25 +95,26 @@ TEST_CASE("ingest: multijson arrays and objects spanning lines, singlejson") {
 TEST_CASE("ingest: json mapping paths, ConstValue and transforms") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  mgmtOk(engine, "db", R"(.create table T ingestion json mapping "m" '[)"
-                       R"({"column":"a","Properties":{"Path":"$.outer.inner"}},)"
-                       R"({"Column":"b","properties":{"path":"$[\'weird key\']"}},)"
-                       R"({"column":"c","Properties":{"Path":"$.ts",)"
-                       R"("Transform":"DateTimeFromUnixSeconds"}},)"
-                       R"({"column":"d","Properties":{"Path":"$.arr[1]"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create table T ingestion json mapping "m" '[)"
+         R"({"column":"a","Properties":{"Path":"$.outer.inner"}},)"
+         R"({"Column":"b","properties":{"path":"$[\'weird key\']"}},)"
+         R"({"column":"c","Properties":{"Path":"$.ts",)"
+         R"("Transform":"DateTimeFromUnixSeconds"}},)"
+         R"({"column":"d","Properties":{"Path":"$.arr[1]"}}]')");
   REQUIRE(ingest(engine, "T", "json",
                  R"({"outer":{"inner":"deep"},"weird key":42,"ts":1700000000,"arr":[0,{"z":1}]})",
                  "m")
               .status == 200);
-  CHECK(rows(engine)[0] ==
-        json::parse(R"(["deep",42,"2023-11-14T22:13:20.0000000Z",{"z":1}])"));
+  CHECK(rows(engine)[0] == json::parse(R"(["deep",42,"2023-11-14T22:13:20.0000000Z",{"z":1}])"));
 
   mgmtOk(engine, "db", R"(.create table U (s:string, n:long, whole:dynamic, line:long))");
-  mgmtOk(engine, "db", R"(.create table U ingestion json mapping "m2" '[)"
-                       R"({"column":"s","Properties":{"ConstValue":"fixed"}},)"
-                       R"({"column":"n","path":"$.n"},)"
-                       R"({"column":"whole","Properties":{"Path":"$"}},)"
-                       R"({"column":"line","Properties":{"Transform":"SourceLineNumber"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create table U ingestion json mapping "m2" '[)"
+         R"({"column":"s","Properties":{"ConstValue":"fixed"}},)"
+         R"({"column":"n","path":"$.n"},)"
+         R"({"column":"whole","Properties":{"Path":"$"}},)"
+         R"({"column":"line","Properties":{"Transform":"SourceLineNumber"}}]')");
   REQUIRE(ingest(engine, "U", "json", "{\"n\":1}\n{\"n\":\"bad\"}\n", "m2").status == 200);
   json u = rows(engine, "U");
   CHECK(u[0] == json::parse(R"(["fixed",1,{"n":1},1])"));
@@ -118,10 +124,11 @@ TEST_CASE("ingest: json mapping paths, ConstValue and transforms") {
 TEST_CASE("ingest: csv mapping by ordinal (string or number) and ConstValue") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  mgmtOk(engine, "db", R"(.create table T ingestion csv mapping "c" '[)"
-                       R"({"Column":"a","Properties":{"Ordinal":"2"}},)"
-                       R"({"Column":"b","Properties":{"Ordinal":0}},)"
-                       R"({"Column":"d","Properties":{"ConstValue":"{\\"k\\":true}"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create table T ingestion csv mapping "c" '[)"
+         R"({"Column":"a","Properties":{"Ordinal":"2"}},)"
+         R"({"Column":"b","Properties":{"Ordinal":0}},)"
+         R"({"Column":"d","Properties":{"ConstValue":"{\\"k\\":true}"}}]')");
   REQUIRE(ingest(engine, "T", "csv", "10,ignored,hello\n20,x,world\n", "c").status == 200);
   json r = queryRows(engine, "db", "T | sort by b asc");
   CHECK(r[0] == json::parse(R"(["hello",10,null,{"k":true}])"));
@@ -131,8 +138,9 @@ TEST_CASE("ingest: csv mapping by ordinal (string or number) and ConstValue") {
 TEST_CASE("ingest: database-scoped mapping and txt/raw formats") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dbm" )"
-      R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create database db ingestion json mapping "dbm" )"
+         R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
   REQUIRE(ingest(engine, "T", "multijson", R"([{"v":1},{"v":2}])", "dbm").status == 200);
   CHECK(count(engine, "db", "T") == 2);
   mgmtOk(engine, "db", ".create table L (line:string, n:long)");
@@ -155,10 +163,12 @@ TEST_CASE("ingest: enforcement errors") {
   setUp(engine);
   mgmtOk(engine, "db", ".create table P (a:string)");
   mgmtOk(engine, "db", ".alter table P policy streamingingestion disable");
-  mgmtOk(engine, "db", R"(.create table T ingestion csv mapping "csvmap" )"
-      R"('[{"Column":"a","Properties":{"Ordinal":"0"}}]')");
-  mgmtOk(engine, "db", R"(.create table T ingestion json mapping "badcol" )"
-      R"('[{"Column":"zz","Properties":{"Path":"$.a"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create table T ingestion csv mapping "csvmap" )"
+         R"('[{"Column":"a","Properties":{"Ordinal":"0"}}]')");
+  mgmtOk(engine, "db",
+         R"(.create table T ingestion json mapping "badcol" )"
+         R"('[{"Column":"zz","Properties":{"Path":"$.a"}}]')");
 
   IngestRequest nodb{"nodb", "T", "csv", "", "a,1,,\n"};
   checkError(engine.ingest(nodb), 400, "BadRequest_DatabaseNotExist");
@@ -175,8 +185,7 @@ TEST_CASE("ingest: enforcement errors") {
   checkError(ingest(engine, "T", "avro", "x"), 400, "BadRequest_FormatNotSupported");
   checkError(ingest(engine, "T", "csv", ""), 400, "Stream_NoDataToIngest");
   checkError(ingest(engine, "T", "json", "\n\n"), 400, "Stream_NoDataToIngest");
-  checkError(ingest(engine, "T", "csv", "a,1,,\nb,2,,,extra\n"), 400,
-             "Stream_WrongNumberOfFields");
+  checkError(ingest(engine, "T", "csv", "a,1,,\nb,2,,,extra\n"), 400, "Stream_WrongNumberOfFields");
   checkError(ingest(engine, "T", "csv", "a,1\n"), 400, "Stream_WrongNumberOfFields");
   checkError(ingest(engine, "T", "csv", "\"open,1,,\n"), 400, "Stream_ClosingQuoteMissing");
   checkError(ingest(engine, "T", "json", "{\"a\":1}\n{broken\n"), 400,

@@ -27,8 +27,9 @@ TEST_CASE("kql: parse operators") {
 }
 
 TEST_CASE("kql: literals") {
-  KqlParse p = parseKql("T | where c >= datetime(2024-01-01T00:00:00Z) and d == -3.5 and "
-                        "e == true and f == \"s\" and g < 1h");
+  KqlParse p = parseKql(
+      "T | where c >= datetime(2024-01-01T00:00:00Z) and d == -3.5 and "
+      "e == true and f == \"s\" and g < 1h");
   REQUIRE(p.query.has_value());
   const auto& preds = p.query->ops[0].predicates;
   CHECK(preds[0].literal == "2024-01-01T00:00:00Z");
@@ -40,9 +41,9 @@ TEST_CASE("kql: literals") {
 }
 
 TEST_CASE("kql: syntax errors") {
-  for (const char* q : {"", "T |", "T | where", "T | where a", "T | where a ==", "T | take x",
-                        "T | frob", "T | summarize sum(a)", "T; U", "T | project", "'unterminated",
-                        "T | take 1 extra"}) {
+  for (const char* q :
+       {"", "T |", "T | where", "T | where a", "T | where a ==", "T | take x", "T | frob",
+        "T | summarize sum(a)", "T; U", "T | project", "'unterminated", "T | take 1 extra"}) {
     INFO(q);
     KqlParse p = parseKql(q);
     CHECK_FALSE(p.query.has_value());
@@ -84,8 +85,8 @@ TEST_CASE("kql: result column metadata") {
   EngineResult r = engine.query("db", "T | summarize count() by b", false);
   REQUIRE(r.status == 200);
   auto cols = r.body["Tables"][0]["Columns"];
-  CHECK(cols[0] == nlohmann::json::parse(
-                       R"({"ColumnName":"b","DataType":"Int64","ColumnType":"long"})"));
+  CHECK(cols[0] ==
+        nlohmann::json::parse(R"({"ColumnName":"b","DataType":"Int64","ColumnType":"long"})"));
   CHECK(cols[1]["ColumnName"] == "count_");
   EngineResult c = engine.query("db", "T | count", false);
   CHECK(c.body["Tables"][0]["Columns"][0]["ColumnName"] == "Count");

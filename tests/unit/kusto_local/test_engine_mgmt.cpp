@@ -77,12 +77,11 @@ TEST_CASE("mgmt: create, show and drop tables") {
 TEST_CASE("mgmt: ingestion mappings") {
   Engine engine(EngineOptions{});
   setUp(engine);
-  const char* create =
-      R"(.create table T ingestion json mapping "m" )"
-          R"('[{"column":"a","Properties":{"Path":"$.a"}}]')";
+  const char* create = R"(.create table T ingestion json mapping "m" )"
+                       R"('[{"column":"a","Properties":{"Path":"$.a"}}]')";
   json created = mgmtOk(engine, "db", create);
-  CHECK(columnNames(created) == std::vector<std::string>{"Name", "Kind", "Mapping",
-                                                         "LastUpdatedOn", "Database", "Table"});
+  CHECK(columnNames(created) ==
+        std::vector<std::string>{"Name", "Kind", "Mapping", "LastUpdatedOn", "Database", "Table"});
   CHECK(created["Rows"][0][0] == "m");
   CHECK(created["Rows"][0][1] == "json");
   CHECK(json::parse(created["Rows"][0][2].get<std::string>())[0]["column"] == "a");
@@ -90,20 +89,20 @@ TEST_CASE("mgmt: ingestion mappings") {
   checkError(engine.mgmt("db", create), 400, "BadRequest_EntityAlreadyExists");
   mgmtOk(engine, "db",
          R"(.create-or-alter table T ingestion json mapping "m" )"
-             R"('[{"column":"b","Properties":{"Path":"$.b"}}]')");
+         R"('[{"column":"b","Properties":{"Path":"$.b"}}]')");
   mgmtOk(engine, "db",
          R"(.create table T ingestion csv mapping "m" )"
-             R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')");
+         R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')");
   checkError(engine.mgmt("db", R"(.alter table T ingestion csv mapping "nope" )"
-      R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')"),
+                               R"('[{"column":"b","Properties":{"Ordinal":"0"}}]')"),
              400, "BadRequest_EntityNotFound");
   checkError(engine.mgmt("db", R"(.create table T ingestion json mapping "bad" '{"not":"array"}')"),
              400, "BadRequest_InvalidMapping");
   checkError(engine.mgmt("db", R"(.create table T ingestion json mapping "bad" )"
-      R"('[{"column":"a","Properties":{"Path":"a.b"}}]')"),
+                               R"('[{"column":"a","Properties":{"Path":"a.b"}}]')"),
              400, "BadRequest_InvalidMapping");
   checkError(engine.mgmt("db", R"(.create table Nope ingestion json mapping "m" )"
-      R"('[{"column":"a","path":"$"}]')"),
+                               R"('[{"column":"a","path":"$"}]')"),
              400, "BadRequest_EntityNotFound");
 
   CHECK(mgmtOk(engine, "db", ".show table T ingestion mappings")["Rows"].size() == 2);
@@ -117,8 +116,9 @@ TEST_CASE("mgmt: ingestion mappings") {
   checkError(engine.mgmt("db", ".drop table T ingestion json mapping \"m\""), 400,
              "BadRequest_EntityNotFound");
 
-  mgmtOk(engine, "db", R"(.create database db ingestion json mapping "dm" )"
-      R"('[{"column":"a","path":"$.a"}]')");
+  mgmtOk(engine, "db",
+         R"(.create database db ingestion json mapping "dm" )"
+         R"('[{"column":"a","path":"$.a"}]')");
   json dbm = mgmtOk(engine, "db", ".show database db ingestion mappings");
   CHECK(dbm["Rows"][0][4] == "db");
   CHECK(dbm["Rows"][0][5] == "");
@@ -129,9 +129,8 @@ TEST_CASE("mgmt: streaming ingestion policies") {
   engine.ensureDatabase("db");
   mgmtOk(engine, "db", ".create table T (a:string)");
   json none = mgmtOk(engine, "db", ".show table T policy streamingingestion");
-  CHECK(columnNames(none) ==
-        std::vector<std::string>{"PolicyName", "EntityName", "Policy", "ChildEntities",
-                                 "EntityType"});
+  CHECK(columnNames(none) == std::vector<std::string>{"PolicyName", "EntityName", "Policy",
+                                                      "ChildEntities", "EntityType"});
   CHECK(none["Rows"][0][0] == "StreamingIngestionPolicy");
   CHECK(none["Rows"][0][1] == "[db].[T]");
   CHECK(none["Rows"][0][2].is_null());

@@ -43,16 +43,17 @@ TEST_CASE("persistence: databases, tables, mappings, policies and rows survive a
     REQUIRE(engine.load().empty());
     setUp(engine);
     mgmtOk(engine, "db", ".create table Other (x:int, y:guid, z:timespan, w:bool, r:real)");
-    mgmtOk(engine, "db", R"(.create table T ingestion json mapping "m" )"
-        R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
+    mgmtOk(engine, "db",
+           R"(.create table T ingestion json mapping "m" )"
+           R"('[{"column":"b","Properties":{"Path":"$.v"}}]')");
     mgmtOk(engine, "db", ".alter table Other policy streamingingestion disable");
     mgmtOk(engine, "", ".create database Empty volatile");
     REQUIRE(ingest(engine, "T", "csv", "a,1,2024-01-01T00:00:00Z,{\"k\":[1]}\n").status == 200);
     REQUIRE(ingest(engine, "T", "json", "{\"v\":2}\n", "m").status == 200);
     mgmtOk(engine, "db", ".alter table Other policy streamingingestion enable");
-    REQUIRE(ingest(engine, "Other", "csv",
-                   "5,0A1B2C3D-0000-1111-2222-333344445555,01:00:00,true,2.5\n")
-                .status == 200);
+    REQUIRE(
+        ingest(engine, "Other", "csv", "5,0A1B2C3D-0000-1111-2222-333344445555,01:00:00,true,2.5\n")
+            .status == 200);
     mgmtOk(engine, "db", ".create table Dropped (a:string)");
     mgmtOk(engine, "db", ".drop table Dropped");
   }

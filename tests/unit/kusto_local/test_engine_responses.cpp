@@ -19,8 +19,7 @@ TEST_CASE("responses: OneApi error object and context") {
   CHECK(err["@failureCode"] == 413);
   for (const char* key : {"timestamp", "serviceAlias", "machineName", "processName", "processId",
                           "threadId", "appDomainName", "clientRequestId", "activityId",
-                          "subActivityId", "activityType", "parentActivityId",
-                          "activityStack"}) {
+                          "subActivityId", "activityType", "parentActivityId", "activityStack"}) {
     CHECK_MESSAGE(err["@context"].contains(key), key);
   }
   CHECK(err["@context"]["serviceAlias"] == "KUSTO-LOCAL");

@@ -82,8 +82,7 @@ TEST_CASE("values: JSON conversion") {
   CHECK(std::get<std::int64_t>(valueFromJson(CT::kLong, json(2.7))) == 2);
   CHECK(isNull(valueFromJson(CT::kLong, json::object())));
   CHECK(std::get<std::string>(valueFromJson(CT::kString, json(5))) == "5");
-  CHECK(std::get<std::string>(valueFromJson(CT::kString, json::parse("{\"x\":1}"))) ==
-        "{\"x\":1}");
+  CHECK(std::get<std::string>(valueFromJson(CT::kString, json::parse("{\"x\":1}"))) == "{\"x\":1}");
   CHECK(std::get<std::string>(valueFromJson(CT::kString, json())) == "");
   CHECK(isNull(valueFromJson(CT::kReal, json())));
   CHECK(std::get<bool>(valueFromJson(CT::kBool, json(true))));
@@ -110,9 +109,12 @@ TEST_CASE("values: response JSON") {
 
 TEST_CASE("values: invalid UTF-8 is replaced, never stored") {
   CHECK(sanitizeUtf8("plain é ✓") == "plain é ✓");
-  CHECK(sanitizeUtf8("a\xff" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(sanitizeUtf8("a\xff"
+                     "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(sanitizeUtf8("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-  CHECK(sanitizeUtf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  CHECK(sanitizeUtf8("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
   CHECK(sanitizeUtf8("cut \xE2\x9C") == "cut \xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(validUtf8Prefix("ok\xff") == 2);
   // Cells built from bad bytes still serialize.

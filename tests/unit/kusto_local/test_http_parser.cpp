@@ -50,8 +50,9 @@ Parsed parseAll(std::string_view input, std::size_t step = 0, HttpLimits limits 
 }  // namespace
 
 TEST_CASE("kusto-local http parser: simple GET with headers, case-insensitive names") {
-  Parsed p = parseAll("GET /v1/rest/auth/metadata?x=1 HTTP/1.1\r\nHost: a\r\n"
-                      "X-MS-Client-Request-Id: KNC.execute;1\r\n\r\n");
+  Parsed p = parseAll(
+      "GET /v1/rest/auth/metadata?x=1 HTTP/1.1\r\nHost: a\r\n"
+      "X-MS-Client-Request-Id: KNC.execute;1\r\n\r\n");
   REQUIRE(p.requests.size() == 1);
   const HttpRequest& r = p.requests[0];
   CHECK(r.method == "GET");
@@ -168,8 +169,7 @@ TEST_CASE("kusto-local http parser: malformed requests are 400, 501 or 505") {
   CHECK(parseAll("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n").error == 400);
   CHECK(parseAll("GET / HTTP/1.1\r\nA: b\x01\r\n\r\n").error == 400);
   CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").error == 400);
-  CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").error ==
-        400);
+  CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").error == 400);
   CHECK(parseAll("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")
             .error == 400);
   CHECK(parseAll("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n").error == 501);

@@ -14,9 +14,7 @@ using kusto_local::Engine;
 
 namespace {
 
-std::uint64_t engineCount(std::string_view data) {
-  return Engine::countRecords("multijson", data);
-}
+std::uint64_t engineCount(std::string_view data) { return Engine::countRecords("multijson", data); }
 
 }  // namespace
 
@@ -48,8 +46,8 @@ TEST_CASE("kusto-local record count: agrees with the engine on log records at an
   std::string body = "[";
   for (int i = 0; i < 500; ++i) {
     body += "{\"ts\":\"2024-01-01\",\"msg\":\"path \\\\ \\\"q\\\" {x} [y] " + std::to_string(i) +
-            std::string(static_cast<std::size_t>(i % 17), ' ') + "\",\"n\":" +
-            std::to_string(i) + "},";
+            std::string(static_cast<std::size_t>(i % 17), ' ') + "\",\"n\":" + std::to_string(i) +
+            "},";
   }
   body.back() = ']';
   CHECK(countMultiJsonRecords(body) == 500);

@@ -16,26 +16,24 @@ namespace {
 
 int maxLevelOf(CodecKind kind) {
   switch (kind) {
-    case CodecKind::kZlib:
-      return 9;
-    case CodecKind::kLibdeflate:
-      return 12;
-    case CodecKind::kIsal:
-      return 3;
+    case CodecKind::kZlib: return 9;
+    case CodecKind::kLibdeflate: return 12;
+    case CodecKind::kIsal: return 3;
   }
   return 0;
 }
 
 std::string logLikeData(std::size_t size) {
   std::mt19937 rng(42);
-  static const char* kPaths[] = {"/", "/index.html", "/api/v1/items?id=", "/static/app.js",
+  static const char* kPaths[] = {"/",      "/index.html",     "/api/v1/items?id=", "/static/app.js",
                                  "/login", "/images/logo.png"};
   static const char* kAgents[] = {"Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0",
                                   "Go-http-client/1.1"};
   std::string out;
   while (out.size() < size) {
     out += fmt::format(
-        "10.{}.{}.{} - - [23/Nov/2026:23:30:{:02} +0000] \"GET {}{} HTTP/1.1\" {} {} \"-\" \"{}\"\n",
+        "10.{}.{}.{} - - [23/Nov/2026:23:30:{:02} +0000] \"GET {}{} HTTP/1.1\" {} {} \"-\" "
+        "\"{}\"\n",
         rng() % 256, rng() % 256, rng() % 256, rng() % 60, kPaths[rng() % 6], rng() % 100000,
         (rng() % 10 == 0) ? 404 : 200, rng() % 50000, kAgents[rng() % 3]);
   }
@@ -222,9 +220,7 @@ TEST_CASE("gunzip rejects corrupt input") {
     bad[gz.size() / 2] ^= 0xff;
     CHECK_FALSE(gunzip(bad, out, 1 << 20).isOk());
   }
-  SUBCASE("trailing garbage") {
-    CHECK_FALSE(gunzip(gz + "garbage", out, 1 << 20).isOk());
-  }
+  SUBCASE("trailing garbage") { CHECK_FALSE(gunzip(gz + "garbage", out, 1 << 20).isOk()); }
   CHECK(out.empty());
 }
 

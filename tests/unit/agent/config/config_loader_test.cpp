@@ -185,8 +185,7 @@ service:
   CHECK(loadError(",") == "test.yaml:1:1: invalid YAML: unexpected character");
   CHECK(loadError(",service:\n  workers: 1\n") ==
         "test.yaml:1:1: invalid YAML: unexpected character");
-  CHECK(loadError("service: {}\n---\n,\n") ==
-        "test.yaml:2:1: only one YAML document is allowed");
+  CHECK(loadError("service: {}\n---\n,\n") == "test.yaml:2:1: only one YAML document is allowed");
   CHECK(loadError(withOutputs("\nservices:\n  workers: 1\n")) ==
         "test.yaml:1:1: unknown key 'services' (did you mean 'service'?)");
   CHECK(loadError(withOutputs("\nfilters: []\n")) ==

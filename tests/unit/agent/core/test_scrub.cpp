@@ -39,5 +39,7 @@ TEST_CASE("scrub: short and empty secrets are ignored, text without them is unch
   // A secret that is part of a longer word is still replaced: better a mangled word than a leak.
   CHECK(scrubSecrets("xxsecretxx", {"secret"}) == "xx***xx");
   // A control character in a secret: JSON escapes it as \n or \u00XX.
-  CHECK(scrubSecrets(R"(a\nbcd and a\u0001bcd)", {"a\nbcd", "a\x01" "bcd"}) == "*** and ***");
+  CHECK(scrubSecrets(R"(a\nbcd and a\u0001bcd)", {"a\nbcd",
+                                                  "a\x01"
+                                                  "bcd"}) == "*** and ***");
 }

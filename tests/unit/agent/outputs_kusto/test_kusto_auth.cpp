@@ -51,8 +51,11 @@ TEST_CASE("kusto auth: token response with missing or bad fields") {
 }
 
 TEST_CASE("kusto auth: error summary of a failed token request") {
-  CHECK(tokenErrorSummary(401, R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1"})") ==
-        "HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided.");
+  CHECK(
+      tokenErrorSummary(
+          401,
+          R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1"})") ==
+      "HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided.");
   CHECK(tokenErrorSummary(500, "oops") == "HTTP 500");
   CHECK(tokenErrorSummary(0, "") == "no response");
 }

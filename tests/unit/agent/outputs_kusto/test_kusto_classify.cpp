@@ -66,7 +66,8 @@ TEST_CASE("kusto classify: no response is retried with a transport error code") 
   CHECK(o.delivery == Delivery::kRetry);
   CHECK(o.http_status == 0);
   CHECK(o.error_code == "Timeout");
-  CHECK(o.message == "No response from the cluster: Operation timed out after 630000 milliseconds.");
+  CHECK(o.message ==
+        "No response from the cluster: Operation timed out after 630000 milliseconds.");
   CHECK_FALSE(o.retry_after.has_value());
   CHECK(transportErrorCode(CURLE_COULDNT_CONNECT) == "ConnectFailed");
   CHECK(transportErrorCode(CURLE_COULDNT_RESOLVE_HOST) == "ResolveFailed");
@@ -80,8 +81,7 @@ TEST_CASE("kusto classify: 408, 429 and 5xx are retried") {
   for (long s : {408L, 429L, 500L, 502L, 503L, 504L, 520L}) {
     CAPTURE(s);
     CHECK(classify(s).delivery == Delivery::kRetry);
-    CHECK(classify(s, oneApi("General_InternalServerError", "false")).delivery ==
-          Delivery::kRetry);
+    CHECK(classify(s, oneApi("General_InternalServerError", "false")).delivery == Delivery::kRetry);
     CHECK(classify(s, "<html>gateway</html>").delivery == Delivery::kRetry);
   }
   CHECK(classify(429).error_code == "Throttled");
@@ -93,11 +93,13 @@ TEST_CASE("kusto classify: 408, 429 and 5xx are retried") {
 }
 
 TEST_CASE("kusto classify: 5xx with @permanent true is rejected") {
-  auto o = classify(500, oneApi("General_InternalServerError", "true", "Database metadata is unavailable."));
+  auto o = classify(500, oneApi("General_InternalServerError", "true",
+                                "Database metadata is unavailable."));
   CHECK(o.delivery == Delivery::kRejected);
   CHECK(o.error_code == "General_InternalServerError");
-  CHECK(o.message == "Internal server error. The service said: General_InternalServerError: "
-                     "Database metadata is unavailable.");
+  CHECK(o.message ==
+        "Internal server error. The service said: General_InternalServerError: "
+        "Database metadata is unavailable.");
 }
 
 TEST_CASE("kusto classify: 4xx follows @permanent, missing flag means permanent") {
@@ -170,8 +172,9 @@ TEST_CASE("kusto classify: 401 and 403 are retried with a clear message") {
   auto f = classify(403, oneApi("Forbidden", "true", "Principal is not authorized"));
   CHECK(f.delivery == Delivery::kRetry);
   CHECK(f.error_code == "Forbidden");
-  CHECK(f.message.starts_with("The principal may not ingest into 'Logs.Nginx': grant it the "
-                              "Ingestor role on database 'Logs'"));
+  CHECK(
+      f.message.starts_with("The principal may not ingest into 'Logs.Nginx': grant it the "
+                            "Ingestor role on database 'Logs'"));
 }
 
 TEST_CASE("kusto classify: 404 is retried and says streaming may be off") {

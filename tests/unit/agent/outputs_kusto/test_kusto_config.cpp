@@ -20,8 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 Result<KustoOutput::Settings> parseYaml(const std::string& text) {
-  ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("test.yaml"),
-                  "outputs[0]");
+  ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("test.yaml"), "outputs[0]");
   return KustoOutput::parse(node);
 }
 
@@ -172,9 +171,10 @@ TEST_CASE("kusto config: token file and client secret file") {
   REQUIRE(t.isOk());
   CHECK(t->auth.token.file == "/run/secrets/adx");
   CHECK(t->auth.token.value.empty());
-  auto c = parseYaml(kBase + "auth:\n  method: client_secret\n  tenant_id: t\n  client_id: c\n"
-                             "  client_secret_file: /run/secrets/cs\n"
-                             "  authority_host: http://127.0.0.1:9999/\n  scope: api://x/.default\n");
+  auto c = parseYaml(kBase +
+                     "auth:\n  method: client_secret\n  tenant_id: t\n  client_id: c\n"
+                     "  client_secret_file: /run/secrets/cs\n"
+                     "  authority_host: http://127.0.0.1:9999/\n  scope: api://x/.default\n");
   REQUIRE(c.isOk());
   CHECK(c->auth.client_secret.file == "/run/secrets/cs");
   CHECK(c->auth.authority_host == "http://127.0.0.1:9999");
@@ -182,8 +182,9 @@ TEST_CASE("kusto config: token file and client secret file") {
 }
 
 TEST_CASE("kusto config: describe (ingestd check) shows the destination, never a secret") {
-  auto c = parseYaml(kBase + "mapping: m1\nauth:\n  method: client_secret\n  tenant_id: t1\n"
-                             "  client_id: c1\n  client_secret: VERY-SECRET\n");
+  auto c = parseYaml(kBase +
+                     "mapping: m1\nauth:\n  method: client_secret\n  tenant_id: t1\n"
+                     "  client_id: c1\n  client_secret: VERY-SECRET\n");
   REQUIRE(c.isOk());
   const std::string d = KustoOutput::describe(c.value());
   CHECK(contains(d, "Logs.Nginx, format multijson, mapping \"m1\""));
@@ -227,8 +228,9 @@ struct TempDirForTest {
 
 TEST_CASE("kusto config: validate checks ca_file and secret files, errors at the key") {
   TempDirForTest dir;
-  const std::string pem = dir.write("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n"
-                                              "-----END CERTIFICATE-----\n");
+  const std::string pem = dir.write("ca.pem",
+                                    "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                    "-----END CERTIFICATE-----\n");
   const std::string secret = dir.write("secret", "VERY-SECRET-CONTENT\n");
   const std::string missing = dir.path + "/missing";
   auto validate = [](const std::string& yaml, ValidationReport& report) -> Status {
@@ -240,8 +242,8 @@ TEST_CASE("kusto config: validate checks ca_file and secret files, errors at the
   };
   const std::string cs = "auth:\n  method: client_secret\n  tenant_id: t\n  client_id: c\n";
   ValidationReport ok;
-  REQUIRE(validate(kBase + "tls:\n  ca_file: " + pem + "\n" + cs + "  client_secret_file: " +
-                       secret + "\n",
+  REQUIRE(validate(kBase + "tls:\n  ca_file: " + pem + "\n" + cs +
+                       "  client_secret_file: " + secret + "\n",
                    ok)
               .isOk());
   CHECK(ok.files.count(pem) == 1);
@@ -282,7 +284,8 @@ TEST_CASE("kusto config: validate checks ca_file and secret files, errors at the
 TEST_CASE("kusto config: describe shows the TLS settings") {
   auto on = parseYaml(kBase);
   REQUIRE(on.isOk());
-  CHECK(contains(KustoOutput::describe(on.value()), "      tls:         verify on, CA system default\n"));
+  CHECK(contains(KustoOutput::describe(on.value()),
+                 "      tls:         verify on, CA system default\n"));
   auto ca = parseYaml(kBase + "tls: {ca_file: /etc/ssl/my-ca.pem}\n");
   REQUIRE(ca.isOk());
   CHECK(contains(KustoOutput::describe(ca.value()),

@@ -131,9 +131,10 @@ TEST_CASE("kusto request: request id is stable across attempts, attempt number c
 
 TEST_CASE("kusto request: header values are ASCII only") {
   CHECK(asciiHeaderValue("plain") == "plain");
-  CHECK(asciiHeaderValue("J\xC3\xBCrgen") == "J?rgen");           // one '?' per character
-  CHECK(asciiHeaderValue("\xE2\x82\xAC" "5") == "?5");            // 3-byte sequence
-  CHECK(asciiHeaderValue("\xF0\x9F\x98\x80") == "?");             // 4-byte sequence
+  CHECK(asciiHeaderValue("J\xC3\xBCrgen") == "J?rgen");  // one '?' per character
+  CHECK(asciiHeaderValue("\xE2\x82\xAC"
+                         "5") == "?5");                             // 3-byte sequence
+  CHECK(asciiHeaderValue("\xF0\x9F\x98\x80") == "?");               // 4-byte sequence
   CHECK(asciiHeaderValue("a\r\nInjected: 1") == "a??Injected: 1");  // no header injection
   RequestIdentity id;
   id.user = "M\xC3\xBCller";
@@ -145,6 +146,7 @@ TEST_CASE("kusto request: header values are ASCII only") {
 
 TEST_CASE("kusto request: client version format escapes its values") {
   CHECK(clientDetailValue("a b{c}|d\te") == "a_b_c__d_e");
-  CHECK(clientVersionHeader("1.2.3", "gcc 12.2.0") == "Kusto.ingestd:{1.2.3}|Runtime.cpp:{gcc_12.2.0}");
+  CHECK(clientVersionHeader("1.2.3", "gcc 12.2.0") ==
+        "Kusto.ingestd:{1.2.3}|Runtime.cpp:{gcc_12.2.0}");
   CHECK_FALSE(compilerRuntime().empty());
 }

@@ -65,11 +65,11 @@ TEST_CASE("memory budget signals full at the limit and space below the resume ma
   CHECK(full == 1);  // fires once per crossing
   b.release(300);    // 800: still above 750
   CHECK(space == 0);
-  b.release(100);    // 700
+  b.release(100);  // 700
   CHECK(space == 1);
   CHECK_FALSE(b.full());
   CHECK(b.peak() == 1100);
-  b.release(5000);   // never below zero
+  b.release(5000);  // never below zero
   CHECK(b.used() == 0);
 }
 

@@ -110,8 +110,7 @@ TEST_CASE("encoder: formatTimestamp") {
   CHECK(formatTimestamp(Clock::Wall{}) == "1970-01-01T00:00:00.000Z");
   CHECK(formatTimestamp(Clock::Wall{std::chrono::milliseconds(951782400000)}) ==
         "2000-02-29T00:00:00.000Z");
-  CHECK(formatTimestamp(Clock::Wall{std::chrono::milliseconds(-1)}) ==
-        "1969-12-31T23:59:59.999Z");
+  CHECK(formatTimestamp(Clock::Wall{std::chrono::milliseconds(-1)}) == "1969-12-31T23:59:59.999Z");
   // Sub-millisecond precision is truncated, not rounded.
   CHECK(formatTimestamp(kTime + std::chrono::microseconds(999)) == "2026-11-23T23:30:07.123Z");
 }
@@ -332,7 +331,7 @@ TEST_CASE("encoder: JSON pass-through") {
         "{\"a\":\"bad utf8 \xFF\"}",
         "{\"a\":\"surrogate \xED\xA0\x80\"}",
         "{\"a\":\"unterminated}",
-        std::string(kMaxJsonDepth + 5, '[') ,
+        std::string(kMaxJsonDepth + 5, '['),
         "{\"d\":" + std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']') + "}",
     };
     for (const auto& line : bad) {
@@ -348,8 +347,8 @@ TEST_CASE("encoder: JSON pass-through") {
     }
   }
   SUBCASE("depth limit") {
-    std::string ok = "{\"d\":" + std::string(kMaxJsonDepth - 1, '[') +
-                     std::string(kMaxJsonDepth - 1, ']') + "}";
+    std::string ok =
+        "{\"d\":" + std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']') + "}";
     EncodeStats st;
     one(ok, &st);
     CHECK(st.json_invalid == 0);
@@ -400,9 +399,7 @@ TEST_CASE("encoder: json validator agrees with nlohmann::json on mutated documen
       const std::size_t pos = rng() % (doc.size() + 1);
       const char c = alphabet[rng() % (sizeof(alphabet) - 1)];
       switch (rng() % 3) {
-        case 0:
-          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(pos), c);
-          break;
+        case 0: doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(pos), c); break;
         case 1:
           if (pos < doc.size()) {
             doc.erase(pos, 1);
@@ -574,8 +571,8 @@ TEST_CASE("encoder: a record larger than a block is rejected, the rest flows") {
   o.max_block_bytes = 300;
   std::string big(400, 'B');
   std::string fits_raw_not_encoded(250, '"');  // 250 raw bytes, 500 escaped
-  auto e = encode(o, {makeChunk("small 1\n" + big + "\r\nsmall 2\n" + fits_raw_not_encoded +
-                                "\nsmall 3\n")});
+  auto e = encode(
+      o, {makeChunk("small 1\n" + big + "\r\nsmall 2\n" + fits_raw_not_encoded + "\nsmall 3\n")});
   REQUIRE(e.rejected.size() == 2);
   CHECK(e.rejected[0].data == big);
   CHECK(e.rejected[0].reason.find("300") != std::string::npos);

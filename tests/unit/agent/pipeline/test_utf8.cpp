@@ -64,29 +64,29 @@ TEST_CASE("utf8: each ill-formed class becomes U+FFFD (maximal subparts)") {
     std::string out;
   };
   const Case cases[] = {
-      {"\x80", R},                                  // lone continuation byte
-      {"\xBF", R},                                  //
-      {"a\x80\x80z", "a" + R + R + "z"},            // each stray continuation separately
-      {"\xC0\x80", R + R},                          // overlong 2-byte lead C0
-      {"\xC1\xBF", R + R},                          // overlong 2-byte lead C1
-      {"\xE0\x80\x80", R + R + R},                  // overlong 3-byte (second byte < A0)
-      {"\xE0\x9F\xBF", R + R + R},                  //
-      {"\xF0\x80\x80\x80", R + R + R + R},          // overlong 4-byte (second byte < 90)
-      {"\xF0\x8F\xBF\xBF", R + R + R + R},          //
-      {"\xED\xA0\x80", R + R + R},                  // surrogate U+D800
-      {"\xED\xBF\xBF", R + R + R},                  // surrogate U+DFFF
-      {"\xF4\x90\x80\x80", R + R + R + R},          // above U+10FFFF
-      {"\xF5\x80\x80\x80", R + R + R + R},          // lead F5
-      {"\xFF", R},                                  // never valid
-      {"\xFE\xFF", R + R},                          //
-      {"\xC3", R},                                  // truncated 2-byte at end
-      {"\xC3z", R + "z"},                           // truncated 2-byte before ASCII
-      {"\xE2\x82", R},                              // truncated 3-byte: one U+FFFD
-      {"\xE2\x82z", R + "z"},                       //
-      {"\xF0\x9F\x98", R},                          // truncated 4-byte: one U+FFFD
-      {"\xF0\x9F\x98z", R + "z"},                   //
-      {"\xF0\x9F", R},                              //
-      {"\xE2\x82\xC3\xA9", R + "\xC3\xA9"},         // truncated, then a valid sequence
+      {"\x80", R},                           // lone continuation byte
+      {"\xBF", R},                           //
+      {"a\x80\x80z", "a" + R + R + "z"},     // each stray continuation separately
+      {"\xC0\x80", R + R},                   // overlong 2-byte lead C0
+      {"\xC1\xBF", R + R},                   // overlong 2-byte lead C1
+      {"\xE0\x80\x80", R + R + R},           // overlong 3-byte (second byte < A0)
+      {"\xE0\x9F\xBF", R + R + R},           //
+      {"\xF0\x80\x80\x80", R + R + R + R},   // overlong 4-byte (second byte < 90)
+      {"\xF0\x8F\xBF\xBF", R + R + R + R},   //
+      {"\xED\xA0\x80", R + R + R},           // surrogate U+D800
+      {"\xED\xBF\xBF", R + R + R},           // surrogate U+DFFF
+      {"\xF4\x90\x80\x80", R + R + R + R},   // above U+10FFFF
+      {"\xF5\x80\x80\x80", R + R + R + R},   // lead F5
+      {"\xFF", R},                           // never valid
+      {"\xFE\xFF", R + R},                   //
+      {"\xC3", R},                           // truncated 2-byte at end
+      {"\xC3z", R + "z"},                    // truncated 2-byte before ASCII
+      {"\xE2\x82", R},                       // truncated 3-byte: one U+FFFD
+      {"\xE2\x82z", R + "z"},                //
+      {"\xF0\x9F\x98", R},                   // truncated 4-byte: one U+FFFD
+      {"\xF0\x9F\x98z", R + "z"},            //
+      {"\xF0\x9F", R},                       //
+      {"\xE2\x82\xC3\xA9", R + "\xC3\xA9"},  // truncated, then a valid sequence
       {"\xF0\x9F\x98\xF0\x9F\x98\x80", R + "\xF0\x9F\x98\x80"},
   };
   for (const auto& c : cases) {
@@ -101,15 +101,16 @@ TEST_CASE("utf8: each ill-formed class becomes U+FFFD (maximal subparts)") {
 TEST_CASE("utf8: validUtf8Prefix stops before an incomplete or bad sequence") {
   CHECK(validUtf8Prefix("abc\xE2\x82") == 3);
   CHECK(validUtf8Prefix("abc\xE2\x82\xAC") == 6);
-  CHECK(validUtf8Prefix("\x80" "abc") == 0);
+  CHECK(validUtf8Prefix("\x80"
+                        "abc") == 0);
   std::string s(40, 'x');
   s += "\xC3";
   CHECK(validUtf8Prefix(s) == 40);
 }
 
 TEST_CASE("utf8: repair inside long ASCII runs") {
-  std::string in = std::string(37, 'a') + "\xFF" + std::string(20, 'b') + "\xE2\x82" +
-                   std::string(17, 'c');
+  std::string in =
+      std::string(37, 'a') + "\xFF" + std::string(20, 'b') + "\xE2\x82" + std::string(17, 'c');
   bool repaired = false;
   CHECK(repair(in, &repaired) ==
         std::string(37, 'a') + R + std::string(20, 'b') + R + std::string(17, 'c'));

@@ -100,8 +100,7 @@ TEST_CASE("checkpoint: wrong version, wrong format, garbage, missing fields") {
                   R"({"format":"ingestd-tail-checkpoint","version":1,"body":{"files":[]}})", "f")
                   .isOk());
   CHECK_FALSE(decodeCheckpoint(
-                  R"({"format":"ingestd-tail-checkpoint","version":1,"crc32":"x","body":{}})",
-                  "f")
+                  R"({"format":"ingestd-tail-checkpoint","version":1,"crc32":"x","body":{}})", "f")
                   .isOk());
 }
 

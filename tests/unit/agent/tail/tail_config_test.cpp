@@ -78,8 +78,8 @@ TEST_CASE("tail config: errors name the key") {
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 100\n").find("max_line_bytes") !=
         std::string::npos);
-  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 32MiB\n")
-            .find("max_line_bytes") != std::string::npos);
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 32MiB\n").find("max_line_bytes") !=
+        std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nparser: logfmt\n").find("not available yet") !=
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: {start: '^x'}\n")
@@ -122,8 +122,9 @@ TEST_CASE("tail config: fixedDirOf is the part of a glob that must exist") {
 }
 
 TEST_CASE("tail config: validate warns about a glob whose directory does not exist") {
-  auto s = parseText("name: a\ntype: tail\npaths: [/tmp/*.log, /nonexistent-ingestd-dir/x/*.log, "
-                     "/dev/null/x.log]\n");
+  auto s = parseText(
+      "name: a\ntype: tail\npaths: [/tmp/*.log, /nonexistent-ingestd-dir/x/*.log, "
+      "/dev/null/x.log]\n");
   REQUIRE(s.isOk());
   ConfigNode node(YAML::Load("name: a"), std::make_shared<const std::string>("test.yaml"),
                   "inputs[0]");
