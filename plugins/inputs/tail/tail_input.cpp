@@ -852,6 +852,17 @@ void TailInput::closeFd(int fd) {
   INGESTD_CHECK(rc == 0);
 }
 
+namespace {
+
+// What the checkpoint keeps of a followed file: its identity and the acknowledged offset.
+CheckpointEntry checkpointEntryOf(const TailFile& f) {
+  return CheckpointEntry{
+      f.dev,          f.ino,         f.fingerprint.len, f.fingerprint.hash, f.acks.committed(),
+      f.current_path, f.last_seen_ms};
+}
+
+}  // namespace
+
 void TailInput::retireDrained() {
   for (auto it = files_.begin(); it != files_.end();) {
     const auto& f = it->second;
@@ -859,13 +870,7 @@ void TailInput::retireDrained() {
       if (!f->deleted) {
         // Still on disk under another name: remember where it ended, in case a restart finds
         // it under a matched name.
-        saved_[Key{f->dev, f->ino}] = CheckpointEntry{f->dev,
-                                                      f->ino,
-                                                      f->fingerprint.len,
-                                                      f->fingerprint.hash,
-                                                      f->acks.committed(),
-                                                      f->current_path,
-                                                      f->last_seen_ms};
+        saved_[Key{f->dev, f->ino}] = checkpointEntryOf(*f);
       }
       it = files_.erase(it);
     } else {
@@ -885,13 +890,7 @@ CheckpointData TailInput::snapshot() {
     if (f->deleted && f->released) {
       continue;
     }
-    all[Key{f->dev, f->ino}] = CheckpointEntry{f->dev,
-                                               f->ino,
-                                               f->fingerprint.len,
-                                               f->fingerprint.hash,
-                                               f->acks.committed(),
-                                               f->current_path,
-                                               f->last_seen_ms};
+    all[Key{f->dev, f->ino}] = checkpointEntryOf(*f);
   }
   data.entries.reserve(all.size());
   for (auto& [key, e] : all) {
