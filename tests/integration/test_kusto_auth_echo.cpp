@@ -42,12 +42,24 @@ std::string echoOf(const Request& req) {
   return out + "body: " + req.body;
 }
 
+// A temp file closed last: the logger below, whose writer thread writes to it until the
+// logger is destroyed, is declared after it and so destroyed before it.
+struct TempFile {
+  std::FILE* file = std::tmpfile();
+  TempFile() = default;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() { std::fclose(file); }
+};
+
 // A logger that writes to a temp file the test reads back.
 struct CapturedLog {
-  std::FILE* file = std::tmpfile();
+  TempFile tmp;
+  std::FILE* file = tmp.file;
   ingestd::Logger log{ingestd::LogLevel::kDebug, ingestd::Logger::Format::kText, file};
-  ~CapturedLog() { std::fclose(file); }
-  std::string text() const {
+  // Everything logged so far: the writer thread is waited for first.
+  std::string text() {
+    log.flush();
     std::fflush(file);
     std::string out;
     std::rewind(file);
