@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -90,28 +91,23 @@ struct SendState {
   bool all_queued = false;
 };
 
-}  // namespace
-
-int sendCommand(const std::string& config_path, const std::string& output_name,
-                const std::vector<std::string>& files, const PluginRegistry& registry) {
-  Logger log;
+// The config with only the chosen output and no inputs, validated; or the message for stderr.
+Result<Config> loadSendConfig(const std::string& config_path, const std::string& output_name,
+                              const PluginRegistry& registry) {
   auto loaded = loadConfigFile(config_path, registry);
   if (!loaded) {
-    std::fprintf(stderr, "ingestd: %s\n", loaded.error().message.c_str());
-    return 2;
+    return loaded.error();
   }
   Config config = std::move(loaded).value();
-  log.setLevel(config.service.log_level);
   if (output_name.empty() && config.outputs.size() > 1) {
     std::vector<std::string> names;
     for (const auto& o : config.outputs) {
       names.push_back(o.name);
     }
-    std::fprintf(stderr, "ingestd: several outputs in %s: %s; choose one with --output NAME.\n",
-                 config_path.c_str(), fmt::format("{}", fmt::join(names, ", ")).c_str());
-    return 2;
+    return makeError(ErrorCode::kInvalidArgument,
+                     "several outputs in {}: {}; choose one with --output NAME.", config_path,
+                     fmt::join(names, ", "));
   }
-  // Only the chosen output; no inputs.
   std::vector<PluginSection> chosen;
   for (auto& o : config.outputs) {
     if (o.name == output_name || (output_name.empty() && config.outputs.size() == 1)) {
@@ -119,18 +115,66 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
     }
   }
   if (chosen.empty()) {
-    std::fprintf(stderr, "ingestd: send: no output named \"%s\" in %s (use --output NAME).\n",
-                 output_name.c_str(), config_path.c_str());
-    return 2;
+    return makeError(ErrorCode::kInvalidArgument,
+                     "send: no output named \"{}\" in {} (use --output NAME).", output_name,
+                     config_path);
   }
-  config.outputs = chosen;
+  config.outputs = std::move(chosen);
   config.inputs.clear();
   if (auto validation = validateConfig(config, registry); !validation) {
-    std::fprintf(stderr, "ingestd: %s\n", validation.error().message.c_str());
+    return validation.error();
+  }
+  return config;
+}
+
+// Hands a block to the output: (body, is_gzip, raw bytes, records).
+using SubmitFn = std::function<void(std::string, bool, std::uint64_t, std::uint64_t)>;
+
+// Reads one file and submits its blocks. A .gz file whose content fits in one block (and that
+// is small enough to send as it is) goes unchanged; anything else is cut at line boundaries.
+Status queueFile(const std::string& path, std::uint64_t max_bytes, const SubmitFn& submit) {
+  auto data = readWholeFile(path);
+  if (!data) {
+    return data.error();
+  }
+  if (endsWith(path, ".gz")) {
+    auto isize = gzipTrailerSize(data.value());
+    if (isize && *isize <= max_bytes && data->size() <= (10u << 20)) {
+      std::string plain;
+      std::uint64_t records = 0;
+      if (gunzip(data.value(), plain, max_bytes + 1)) {
+        records = countLines(plain);
+      }
+      submit(std::move(data).value(), true, isize.value_or(0), records);
+      return Status::ok();
+    }
+    std::string plain;
+    if (auto st = gunzip(data.value(), plain, SIZE_MAX); !st) {
+      return makeError(ErrorCode::kInvalidArgument, "\"{}\" is not a valid gzip file: {}", path,
+                       st.message());
+    }
+    data = std::move(plain);
+  }
+  for (auto piece : cutAtLines(data.value(), max_bytes)) {
+    submit(std::string(piece), false, piece.size(), countLines(piece));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+int sendCommand(const std::string& config_path, const std::string& output_name,
+                const std::vector<std::string>& files, const PluginRegistry& registry) {
+  Logger log;
+  auto loaded = loadSendConfig(config_path, output_name, registry);
+  if (!loaded) {
+    std::fprintf(stderr, "ingestd: %s\n", loaded.error().message.c_str());
     return 2;
   }
-  const std::string name = chosen.front().name;
-  const std::uint64_t max_bytes = chosen.front().pipeline.batch_max_bytes;
+  Config config = std::move(loaded).value();
+  log.setLevel(config.service.log_level);
+  const std::string name = config.outputs.front().name;
+  const std::uint64_t max_bytes = config.outputs.front().pipeline.batch_max_bytes;
   ::signal(SIGPIPE, SIG_IGN);
 
   SystemClock clock;
@@ -149,7 +193,8 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
         pipeline.shutdown([](bool) {});
       }
     };
-    auto submit = [&](std::string body, bool gz, std::uint64_t raw, std::uint64_t records) {
+    const SubmitFn submit = [&](std::string body, bool gz, std::uint64_t raw,
+                                std::uint64_t records) {
       ++state.outstanding;
       pipeline.runner(name)->sendPrepared(std::move(body), gz, raw, records,
                                           [&, records](bool delivered) {
@@ -175,34 +220,9 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
       // Reading happens here, before anything is sent: `send` is a one-shot command and the
       // files are the whole job, so there is nothing else for the loop to serve meanwhile.
       for (const auto& path : files) {
-        auto data = readWholeFile(path);
-        if (!data) {
-          log.error("send", "{}", data.error().message);
+        if (auto st = queueFile(path, max_bytes, submit); !st) {
+          log.error("send", "{}", st.message());
           exit_code = 1;
-          continue;
-        }
-        const bool is_gz = endsWith(path, ".gz");
-        if (is_gz) {
-          auto isize = gzipTrailerSize(data.value());
-          if (isize && *isize <= max_bytes && data->size() <= (10u << 20)) {
-            std::string plain;
-            std::uint64_t records = 0;
-            if (gunzip(data.value(), plain, max_bytes + 1)) {
-              records = countLines(plain);
-            }
-            submit(std::move(data).value(), true, isize.value_or(0), records);
-            continue;
-          }
-          std::string plain;
-          if (auto st = gunzip(data.value(), plain, SIZE_MAX); !st) {
-            log.error("send", "\"{}\" is not a valid gzip file: {}", path, st.message());
-            exit_code = 1;
-            continue;
-          }
-          data = std::move(plain);
-        }
-        for (auto piece : cutAtLines(data.value(), max_bytes)) {
-          submit(std::string(piece), false, piece.size(), countLines(piece));
         }
       }
       state.all_queued = true;

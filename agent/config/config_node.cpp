@@ -98,6 +98,16 @@ ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file,
   }
 }
 
+ConfigNode& ConfigNode::operator=(const ConfigNode& other) {
+  if (this != &other) {
+    node_.reset(other.node_);
+    file_ = other.file_;
+    path_ = other.path_;
+    mark_ = other.mark_;
+  }
+  return *this;
+}
+
 ConfigNode ConfigNode::missing(const ConfigNode& parent, std::string path) {
   ConfigNode n;
   n.file_ = parent.file_;

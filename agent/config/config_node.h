@@ -41,6 +41,11 @@ class ConfigNode {
   ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
   // An absent key: undefined, but located at `parent` (errors point at the enclosing mapping).
   static ConfigNode missing(const ConfigNode& parent, std::string path);
+  ConfigNode(const ConfigNode&) = default;
+  // Rebinds to the other node. YAML::Node's own assignment would instead write the other
+  // node's value into the document this one points into; moves copy (config time only).
+  ConfigNode& operator=(const ConfigNode& other);
+  ~ConfigNode() = default;
 
   bool defined() const;
   bool isMap() const;

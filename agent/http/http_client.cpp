@@ -258,6 +258,80 @@ struct HttpClientCallbacks {
     }
     return bytes;
   }
+
+  // The transfer's options: protocol, timeouts, TLS, proxy and the callbacks above.
+  static void setOptions(CURL* e, HttpClient::Transfer& t, const HttpRequest& request,
+                         const HttpClientOptions& options) {
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    // Blocks are up to a few MiB: larger upload chunks mean fewer send() calls per request.
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(request.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
+    if (!options.ca_file.empty()) {
+      curl_easy_setopt(e, CURLOPT_CAINFO, options.ca_file.c_str());
+    }
+    if (!options.proxy.empty()) {
+      curl_easy_setopt(e, CURLOPT_PROXY, options.proxy.c_str());
+    }
+    if (!options.user_agent.empty()) {
+      curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+    }
+    if (!request.accept_encoding.empty()) {
+      curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, request.accept_encoding.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpClientCallbacks::onWrite);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpClientCallbacks::onHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+  }
+
+  // Request headers (no "Expect: 100-continue" round trip for bodies) and the method and body.
+  // The body is not copied: it stays alive in t.body until the transfer ends.
+  static void setHeadersAndBody(CURL* e, HttpClient::Transfer& t, const HttpRequest& request) {
+    bool has_expect = false;
+    for (const auto& [name, value] : request.headers) {
+      has_expect = has_expect || iequals(name, "expect");
+      t.headers = curl_slist_append(t.headers, headerLine(name, value).c_str());
+    }
+    const bool has_body = t.body != nullptr;
+    if (has_body && !has_expect) {
+      t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
+    }
+    if (t.headers != nullptr) {
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    }
+
+    static const std::string kEmpty;
+    const std::string& body = has_body ? *t.body : kEmpty;
+    if (request.method == "GET" && !has_body) {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+      if (request.method != "POST") {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      }
+      if (request.method == "POST" || has_body) {
+        // POSTFIELDS does not copy: the body stays alive in t.body until the transfer ends.
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
+      }
+    }
+  }
 };
 
 HttpClient::HttpClient(Loop& loop, Logger& log, HttpClientOptions options)
@@ -327,71 +401,8 @@ HttpClient::RequestId HttpClient::start(HttpRequest request,
     return id;
   }
   t.easy = e;
-  curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 15L);
-  curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-  // Blocks are up to a few MiB: larger upload chunks mean fewer send() calls per request.
-  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(request.connect_timeout.count()));
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_file.empty()) {
-    curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
-  }
-  if (!options_.proxy.empty()) {
-    curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy.c_str());
-  }
-  if (!options_.user_agent.empty()) {
-    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  }
-  if (!request.accept_encoding.empty()) {
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, request.accept_encoding.c_str());
-  }
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &HttpClientCallbacks::onWrite);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &HttpClientCallbacks::onHeader);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-
-  bool has_expect = false;
-  for (const auto& [name, value] : request.headers) {
-    has_expect = has_expect || iequals(name, "expect");
-    t.headers = curl_slist_append(t.headers, headerLine(name, value).c_str());
-  }
-  const bool has_body = t.body != nullptr;
-  if (has_body && !has_expect) {
-    t.headers = curl_slist_append(t.headers, "Expect:");  // no 100-continue round trip
-  }
-  if (t.headers != nullptr) {
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-  }
-
-  static const std::string kEmpty;
-  const std::string& body = has_body ? *t.body : kEmpty;
-  if (request.method == "GET" && !has_body) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else {
-    if (request.method != "POST") {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    }
-    if (request.method == "POST" || has_body) {
-      // POSTFIELDS does not copy: the body stays alive in t.body until the transfer ends.
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
-    }
-  }
+  HttpClientCallbacks::setOptions(e, t, request, options_);
+  HttpClientCallbacks::setHeadersAndBody(e, t, request);
 
   CURLMcode mc = curl_multi_add_handle(static_cast<CURLM*>(multi_), e);
   if (mc != CURLM_OK) {

@@ -1,13 +1,19 @@
 // The one doctest main() shared by every test executable. ctest runs each TEST_CASE as
 // `--test-case=<name>`; a run whose filter selects no test case fails instead of passing with
 // nothing checked (a name holding ';' reaches doctest cut in two by CMake's list syntax).
+// A test case that calls ingestd::test::skipTest() exits with kSkipReturnCode, which ctest
+// reports as skipped (SKIP_RETURN_CODE), not as passed.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cstdio>
 #include <string_view>
 
+#include "tests/support/skip.h"
+
 namespace {
+
+bool g_skipped = false;  // skipTest() was called
 
 int g_selected = -1;  // test cases that passed the filters in the last run
 
@@ -33,6 +39,15 @@ DOCTEST_REGISTER_LISTENER("selected_counter", 1, SelectedCounter);
 
 }  // namespace
 
+namespace ingestd::test {
+
+void skipTest(std::string_view why) {
+  g_skipped = true;
+  std::fprintf(stderr, "SKIPPED: %.*s\n", static_cast<int>(why.size()), why.data());
+}
+
+}  // namespace ingestd::test
+
 int main(int argc, char** argv) {
   doctest::Context context(argc, argv);
   const int rc = context.run();
@@ -49,6 +64,9 @@ int main(int argc, char** argv) {
                  "No test case matches the --test-case filter, so nothing was tested. A test "
                  "name must not contain ';' (ctest splits it there).\n");
     return 1;
+  }
+  if (rc == 0 && filtered && g_skipped) {
+    return ingestd::test::kSkipReturnCode;
   }
   return rc;
 }

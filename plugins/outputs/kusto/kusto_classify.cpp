@@ -257,6 +257,93 @@ std::string transportErrorCode(int curl_code) {
   }
 }
 
+namespace {
+
+// A 2xx other than 200, or a 3xx: neither acknowledges the block, both are sent again.
+void classifyNotAcknowledged(const ResponseView& r, const std::optional<OneApiError>& err,
+                             SendOutcome& out) {
+  const long s = r.status;
+  out.delivery = Delivery::kRetry;
+  if (s < 300) {
+    out.error_code = out.error_code.empty() ? "UnexpectedStatus" : out.error_code;
+    out.message = compose(fmt::format("unexpected success status {} (only 200 acknowledges a "
+                                      "block), sending again",
+                                      s),
+                          err, r.body);
+    return;
+  }
+  out.error_code = "Redirect";
+  std::string location;
+  if (r.headers != nullptr) {
+    if (auto it = r.headers->find("location"); it != r.headers->end()) {
+      location = oneLine(it->second, 200);
+    }
+  }
+  out.message = compose(fmt::format("the cluster answered {} with a redirect{}{}; ingestd does "
+                                    "not follow redirects: set cluster to the engine URL",
+                                    s, location.empty() ? "" : " to ", location),
+                        std::nullopt, {});
+}
+
+// 401, 403, 404 and 413: the statuses with an explanation of their own.
+void classifyKnownClientError(const ResponseView& r, const ClassifyContext& ctx,
+                              const std::optional<OneApiError>& err, const std::string& explanation,
+                              SendOutcome& out) {
+  const long s = r.status;
+  out.delivery = s == 413 ? Delivery::kRejected : Delivery::kRetry;
+  std::string text;
+  const char* code = "";
+  if (s == 401) {
+    code = "Unauthorized";
+    text =
+        "the cluster rejected the credentials even after a token refresh: check auth (tenant, "
+        "client id, secret, token) and that the principal has the Ingestor role on the database";
+  } else if (s == 403) {
+    code = "Forbidden";
+    text = fmt::format(
+        "the principal may not ingest into '{}.{}': grant it the Ingestor role on database '{}' "
+        "(role changes take minutes to apply)",
+        ctx.database, ctx.table, ctx.database);
+  } else if (s == 404) {
+    code = "NotFound";
+    text =
+        "streaming ingestion endpoint not found: is streaming ingestion enabled on the cluster, "
+        "and is cluster the engine URL (not the ingest- one)?";
+  } else {
+    code = "PayloadTooLarge";
+    text =
+        "the block is larger than the service accepts for streaming ingestion: lower "
+        "batch.max_bytes";
+  }
+  out.error_code = out.error_code.empty() ? code : out.error_code;
+  // The 401 text holds even when the service explains more: the refresh already happened.
+  const bool own_text = s == 401 || explanation.empty();
+  out.message = compose(own_text ? text : explanation, err, r.body);
+}
+
+// 408, 429 and 5xx are transient unless a 5xx says @permanent; other 4xx are permanent unless
+// the service says they are not.
+void classifyOtherError(const ResponseView& r, const std::optional<OneApiError>& err,
+                        const std::string& explanation, SendOutcome& out) {
+  const long s = r.status;
+  if (s == 408 || s == 429 || s >= 500) {
+    const bool permanent = s >= 500 && err && err->permanent.value_or(false);
+    out.delivery = permanent ? Delivery::kRejected : Delivery::kRetry;
+    if (out.error_code.empty()) {
+      out.error_code = s == 429 ? "Throttled" : (s == 408 ? "RequestTimeout" : "ServerError");
+    }
+  } else {
+    const bool transient = err && err->permanent.has_value() && !*err->permanent;
+    out.delivery = transient ? Delivery::kRetry : Delivery::kRejected;
+    if (out.error_code.empty()) {
+      out.error_code = s == 400 ? "BadRequest" : fmt::format("Http{}", s);
+    }
+  }
+  out.message = compose(explanation.empty() ? statusText(s) : explanation, err, r.body);
+}
+
+}  // namespace
+
 SendOutcome classifyResponse(const ResponseView& r, const ClassifyContext& ctx,
                              std::chrono::system_clock::time_point now) {
   SendOutcome out;
@@ -279,79 +366,14 @@ SendOutcome classifyResponse(const ResponseView& r, const ClassifyContext& ctx,
   if (err && !err->code.empty()) {
     out.error_code = err->code;
   }
-  std::string explanation = err ? explain(err->code, ctx) : std::string();
+  const std::string explanation = err ? explain(err->code, ctx) : std::string();
   const long s = r.status;
-
-  if (s >= 200 && s < 300) {
-    out.delivery = Delivery::kRetry;
-    out.error_code = out.error_code.empty() ? "UnexpectedStatus" : out.error_code;
-    out.message = compose(fmt::format("unexpected success status {} (only 200 acknowledges a "
-                                      "block), sending again",
-                                      s),
-                          err, r.body);
-  } else if (s >= 300 && s < 400) {
-    out.delivery = Delivery::kRetry;
-    out.error_code = "Redirect";
-    std::string location;
-    if (r.headers != nullptr) {
-      if (auto it = r.headers->find("location"); it != r.headers->end()) {
-        location = oneLine(it->second, 200);
-      }
-    }
-    out.message = compose(fmt::format("the cluster answered {} with a redirect{}{}; ingestd does "
-                                      "not follow redirects: set cluster to the engine URL",
-                                      s, location.empty() ? "" : " to ", location),
-                          std::nullopt, {});
-  } else if (s == 401) {
-    out.delivery = Delivery::kRetry;
-    out.error_code = out.error_code.empty() ? "Unauthorized" : out.error_code;
-    out.message = compose(
-        "the cluster rejected the credentials even after a token refresh: "
-        "check auth (tenant, client id, secret, token) and that the principal "
-        "has the Ingestor role on the database",
-        err, r.body);
-  } else if (s == 403) {
-    out.delivery = Delivery::kRetry;
-    out.error_code = out.error_code.empty() ? "Forbidden" : out.error_code;
-    out.message = compose(
-        explanation.empty()
-            ? fmt::format("the principal may not ingest into '{}.{}': grant it the Ingestor role "
-                          "on database '{}' (role changes take minutes to apply)",
-                          ctx.database, ctx.table, ctx.database)
-            : explanation,
-        err, r.body);
-  } else if (s == 404) {
-    out.delivery = Delivery::kRetry;
-    out.error_code = out.error_code.empty() ? "NotFound" : out.error_code;
-    out.message = compose(explanation.empty()
-                              ? std::string("streaming ingestion endpoint not found: is streaming "
-                                            "ingestion enabled on the cluster, and is cluster the "
-                                            "engine URL (not the ingest- one)?")
-                              : explanation,
-                          err, r.body);
-  } else if (s == 413) {
-    out.delivery = Delivery::kRejected;
-    out.error_code = out.error_code.empty() ? "PayloadTooLarge" : out.error_code;
-    out.message = compose(explanation.empty()
-                              ? std::string("the block is larger than the service accepts for "
-                                            "streaming ingestion: lower batch.max_bytes")
-                              : explanation,
-                          err, r.body);
-  } else if (s == 408 || s == 429 || s >= 500) {
-    const bool permanent = s >= 500 && err && err->permanent.value_or(false);
-    out.delivery = permanent ? Delivery::kRejected : Delivery::kRetry;
-    if (out.error_code.empty()) {
-      out.error_code = s == 429 ? "Throttled" : (s == 408 ? "RequestTimeout" : "ServerError");
-    }
-    out.message = compose(explanation.empty() ? statusText(s) : explanation, err, r.body);
+  if (s >= 200 && s < 400) {
+    classifyNotAcknowledged(r, err, out);
+  } else if (s == 401 || s == 403 || s == 404 || s == 413) {
+    classifyKnownClientError(r, ctx, err, explanation, out);
   } else {
-    // Other 4xx: the service's @permanent flag decides; without one the request itself is bad.
-    const bool transient = err && err->permanent.has_value() && !*err->permanent;
-    out.delivery = transient ? Delivery::kRetry : Delivery::kRejected;
-    if (out.error_code.empty()) {
-      out.error_code = s == 400 ? "BadRequest" : fmt::format("Http{}", s);
-    }
-    out.message = compose(explanation.empty() ? statusText(s) : explanation, err, r.body);
+    classifyOtherError(r, err, explanation, out);
   }
 
   if (out.delivery == Delivery::kRetry && r.headers != nullptr) {

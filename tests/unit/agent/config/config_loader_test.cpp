@@ -499,6 +499,9 @@ TEST_CASE("config: compression levels are checked per codec") {
 #endif
 #ifdef INGESTD_HAVE_LIBDEFLATE
   CHECK(loadError(std::string(head) + "    compression: {codec: libdeflate, level: 9}\n") == "OK");
+#else
+  CHECK(loadError(std::string(head) + "    compression: {codec: libdeflate}\n")
+            .find("codec 'libdeflate' is not available in this build") != std::string::npos);
 #endif
 }
 

@@ -58,6 +58,24 @@ outputs:
   CHECK(root.error("top").message == "f.yaml:1:1: top");
 }
 
+TEST_CASE("config: assigning a ConfigNode rebinds it and leaves the document unchanged") {
+  ConfigNode root = parse(R"(
+a: one
+b: two
+)");
+  ConfigNode node = root["a"];
+  node = root["b"];
+  CHECK(node.path() == "b");
+  CHECK(node.scalar().value() == "two");
+  // yaml-cpp's own Node assignment would have written "two" into key a.
+  CHECK(root["a"].scalar().value() == "one");
+  CHECK(root.yaml()["a"].as<std::string>() == "one");
+  ConfigNode copy = node;
+  const ConfigNode& same = copy;
+  copy = same;  // self-assignment keeps the node
+  CHECK(copy.scalar().value() == "two");
+}
+
 TEST_CASE("config: a missing key points at its parent and names the full path") {
   ConfigNode root = parse(R"(
 service:
