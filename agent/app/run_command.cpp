@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <optional>
+#include <variant>
 #include <vector>
 
 #include "agent/app/commands.h"
+#include "agent/app/systemd_notify.h"
 #include "agent/config/describe.h"
 #include "agent/config/settings.h"
 #include "agent/config/validate.h"
@@ -176,20 +179,69 @@ int checkCommand(const std::string& config_path, const PluginRegistry& registry)
   return 0;
 }
 
-int runCommand(const std::string& config_path, const PluginRegistry& registry) {
-  // Blocks (up to 4 MiB raw) are allocated on worker threads and freed on the loop. glibc
-  // raises its mmap threshold each time such a buffer is freed, after which they come from
-  // the heap arenas and freed space is not returned: RSS then grows far past the memory
-  // budget during an outage. A fixed threshold keeps large buffers in mmap, so freeing them
-  // returns the memory (bench/soak/outage_rss.sh: 113 -> 81 MiB under a 64 MiB budget).
-  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  Logger log;
+namespace {
+
+// systemd's STATUS= line: records per second delivered since the last call, and whether every
+// output is ready.
+std::function<std::string()> statusSummary(const Pipeline& pipeline, const Metrics& metrics,
+                                           const Clock& clock) {
+  struct Last {
+    double records = 0;
+    Clock::Monotonic when{};
+  };
+  auto last = std::make_shared<Last>(Last{metrics.deliveredRecords(), clock.now()});
+  return [&pipeline, &metrics, &clock, last] {
+    const double records = metrics.deliveredRecords();
+    const auto now = clock.now();
+    const double seconds = std::chrono::duration<double>(now - last->when).count();
+    const double rate = seconds > 0 ? (records - last->records) / seconds : 0;
+    *last = Last{records, now};
+    const OutputReadiness r = pipeline.readiness();
+    return fmt::format("{:.0f} records/s delivered, {:.0f} in all; {}", rate, records,
+                       r.ready ? std::string("all outputs ready") : "not ready: " + r.reason);
+  };
+}
+
+
+// Loop lag: how late a 100 ms timer fires is how long callbacks kept the loop busy; one
+// callback over 25 ms is logged (at most every 10 s).
+std::unique_ptr<LagMonitor> makeLagMonitor(Loop& loop, Metrics& metrics, Logger& log) {
+  return std::make_unique<LagMonitor>(
+      loop, std::chrono::milliseconds(100), std::chrono::milliseconds(25),
+      [&metrics](std::chrono::nanoseconds l) {
+        metrics.loopLag().Observe(std::chrono::duration<double>(l).count());
+      },
+      [&log](std::chrono::nanoseconds l) {
+        log.logLimited(
+            LogLevel::kWarn, "loop-lag", std::chrono::seconds(10), "service",
+            fmt::format("The event loop was busy for {} ms in one go (over 25 ms): "
+                        "reads, sends and /metrics waited that long.",
+                        std::chrono::duration_cast<std::chrono::milliseconds>(l).count()));
+      });
+}
+
+// A second shutdown signal while draining: exit at once. Nothing is lost, only re-read: the
+// checkpoints on disk cover acknowledged data only.
+[[noreturn]] void exitOnSecondSignal(Logger& log, int signum) {
+  log.warn("service",
+           "Second signal SIG{}: exiting now; data not yet acknowledged will be read again "
+           "after a restart.",
+           signalName(signum));
+  log.flush(std::chrono::seconds(2));
+  std::fflush(nullptr);
+  ::_exit(1);
+}
+
+// Loads and validates the config, logs its warnings, creates and locks the state directory.
+// Returns the exit code on failure (2: the config, 1: the machine).
+std::variant<Config, int> prepareRun(const std::string& config_path, const PluginRegistry& registry,
+                                     Logger& log, StateDirLock& lock) {
   auto loaded = loadForRun(config_path, registry);
   if (!loaded) {
     std::fprintf(stderr, "ingestd: %s\n", loaded.error().message.c_str());
     return 2;
   }
-  const Config config = std::move(loaded).value();
+  Config config = std::move(loaded).value();
   auto validation = validateConfig(config, registry);
   if (!validation) {
     std::fprintf(stderr, "ingestd: %s\n", validation.error().message.c_str());
@@ -206,14 +258,15 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
     log.error("service", "{}", st.message());
     return 1;
   }
-  StateDirLock lock;
   if (auto st = lock.acquire(config.service.state_dir); !st) {
     log.error("service", "{}", st.message());
     return 1;
   }
-  ::signal(SIGPIPE, SIG_IGN);
-  ::signal(SIGXFSZ, SIG_IGN);
+  return config;
+}
 
+// Runs the pipeline until a shutdown signal (or a failed start) and returns the exit code.
+int serve(const Config& config, const PluginRegistry& registry, Logger& log) {
   int exit_code = 0;
   SystemClock clock;
   Loop loop;
@@ -225,21 +278,10 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
       OutputReadiness r = pipeline.readiness();
       return Readiness{r.ready, std::move(r.reason)};
     });
+    ServiceNotifications notify(loop, statusSummary(pipeline, metrics, clock));
     Signals signals;
     bool shutting_down = false;
-    // Loop lag: how late a 100 ms timer fires is how long callbacks kept the loop busy.
-    LagMonitor lag(
-        loop, std::chrono::milliseconds(100), std::chrono::milliseconds(25),
-        [&metrics](std::chrono::nanoseconds l) {
-          metrics.loopLag().Observe(std::chrono::duration<double>(l).count());
-        },
-        [&log](std::chrono::nanoseconds l) {
-          log.logLimited(
-              LogLevel::kWarn, "loop-lag", std::chrono::seconds(10), "service",
-              fmt::format("The event loop was busy for {} ms in one go (over 25 ms): "
-                          "reads, sends and /metrics waited that long.",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(l).count()));
-        });
+    auto lag = makeLagMonitor(loop, metrics, log);
 
     auto stop_everything = [&](bool clean) {
       if (!clean) {
@@ -247,23 +289,25 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
       }
       status.close([] {});
       signals.close();
-      lag.stop();
+      lag->stop();
+      notify.close();
       log.info("service", "Stopped.");
+    };
+    auto fail_start = [&](const std::string& message) {
+      log.error("service", "{}", message);
+      exit_code = 1;
+      shutting_down = true;
+      pipeline.shutdown(stop_everything);
     };
     signals.start(
         loop,
         [&](int signum) {
           if (shutting_down) {
-            log.warn("service",
-                     "Second signal SIG{}: exiting now; data not yet acknowledged will be read "
-                     "again after a restart.",
-                     signalName(signum));
-            log.flush(std::chrono::seconds(2));
-            std::fflush(nullptr);
-            ::_exit(1);
+            exitOnSecondSignal(log, signum);
           }
           shutting_down = true;
           log.info("service", "Got signal SIG{}, shutting down.", signalName(signum));
+          notify.stopping();
           pipeline.shutdown(stop_everything);
         },
         [&](int) {
@@ -272,39 +316,51 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
                    "the service to apply a new configuration).");
         });
 
-    bool started = false;
     loop.post([&] {
       if (!config.service.http_listen.empty()) {
         if (auto st = status.listen(config.service.http_listen); !st) {
-          log.error("service", "{}", st.message());
-          exit_code = 1;
-          shutting_down = true;
-          pipeline.shutdown(stop_everything);
+          fail_start(st.message());
           return;
         }
         log.info("service", "Serving /metrics, /healthz and /readyz on port {}.", status.port());
       }
       if (auto st = pipeline.start(); !st) {
-        log.error("service", "Start-up failed: {}", st.message());
-        exit_code = 1;
-        shutting_down = true;
-        pipeline.shutdown(stop_everything);
+        fail_start("Start-up failed: " + st.message());
         return;
       }
-      started = true;
-      lag.start();
+      lag->start();
+      notify.started();
       log.info("service", "ingestd {} started with {} input(s) and {} output(s).", INGESTD_VERSION,
                config.inputs.size(), config.outputs.size());
     });
     // The signal handles keep the loop running until shutdown closes them.
     loop.run();
-    (void)started;
   }
   int rc = loop.shutdown();
   if (rc != 0) {
     log.warn("service", "Event loop closed with handles still open ({}).", uv_strerror(rc));
   }
   return exit_code;
+}
+
+}  // namespace
+
+int runCommand(const std::string& config_path, const PluginRegistry& registry) {
+  // Blocks (up to 4 MiB raw) are allocated on worker threads and freed on the loop. glibc
+  // raises its mmap threshold each time such a buffer is freed, after which they come from
+  // the heap arenas and freed space is not returned: RSS then grows far past the memory
+  // budget during an outage. A fixed threshold keeps large buffers in mmap, so freeing them
+  // returns the memory (bench/soak/outage_rss.sh: 113 -> 81 MiB under a 64 MiB budget).
+  ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  Logger log;
+  StateDirLock lock;
+  auto prepared = prepareRun(config_path, registry, log, lock);
+  if (const int* code = std::get_if<int>(&prepared)) {
+    return *code;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);
+  return serve(std::get<Config>(prepared), registry, log);
 }
 
 }  // namespace ingestd

@@ -78,7 +78,7 @@ class ZlibCompressor final : public GzipCompressor {
         next += step;
         left -= step;
       }
-      std::size_t room = std::min(scratch_.grow(used, 64 * 1024), kMaxStep);
+      std::size_t room = std::min(scratch_.grow(used, std::size_t{64} * 1024), kMaxStep);
       zs_.next_out = reinterpret_cast<Bytef*>(scratch_.data() + used);
       zs_.avail_out = static_cast<uInt>(room);
       int rc = deflate(&zs_, left == 0 ? Z_FINISH : Z_NO_FLUSH);
@@ -162,7 +162,7 @@ class IsalCompressor final : public GzipCompressor {
         left -= step;
       }
       zs_.end_of_stream = left == 0 ? 1 : 0;
-      std::size_t room = std::min(scratch_.grow(used, 64 * 1024), kMaxStep);
+      std::size_t room = std::min(scratch_.grow(used, std::size_t{64} * 1024), kMaxStep);
       zs_.next_out = reinterpret_cast<std::uint8_t*>(scratch_.data() + used);
       zs_.avail_out = static_cast<std::uint32_t>(room);
       int rc = isal_deflate(&zs_);
@@ -314,7 +314,7 @@ Status gunzip(std::string_view in, std::string& out, std::size_t max_out) {
   std::size_t used = start;
   const char* next = in.data();
   std::size_t left = in.size();
-  std::size_t step_hint = std::max<std::size_t>(64 * 1024, in.size() * 4);
+  std::size_t step_hint = std::max<std::size_t>(std::size_t{64} * 1024, in.size() * 4);
   for (;;) {
     if (zs.avail_in == 0 && left > 0) {
       std::size_t step = std::min(left, kMaxStep);

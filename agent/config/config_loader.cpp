@@ -103,7 +103,7 @@ Status parseService(const ConfigNode& node, ServiceSettings& out) {
 
   ConfigNode deadletter = r.child("deadletter");
   MapReader d(deadletter);
-  out.deadletter_max_size = d.size("max_size", out.deadletter_max_size, 64 * 1024);
+  out.deadletter_max_size = d.size("max_size", out.deadletter_max_size, std::uint64_t{64} * 1024);
   INGESTD_RETURN_IF_ERROR(r.status());
   INGESTD_RETURN_IF_ERROR(h.finish());
   INGESTD_RETURN_IF_ERROR(d.finish());
@@ -167,10 +167,10 @@ Status parseBuffer(MapReader& core, OutputPipelineSettings& out) {
 std::vector<std::string_view> availableCodecs() {
   std::vector<std::string_view> out{"zlib"};
 #ifdef INGESTD_HAVE_LIBDEFLATE
-  out.push_back("libdeflate");
+  out.emplace_back("libdeflate");
 #endif
 #ifdef INGESTD_HAVE_ISAL
-  out.push_back("isal");
+  out.emplace_back("isal");
 #endif
   return out;
 }

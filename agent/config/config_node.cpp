@@ -91,8 +91,9 @@ Result<std::string> expandEnv(std::string_view text) {
 // ---------------------------------------------------------------------------------------------
 // ConfigNode
 
-ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {
+ConfigNode::ConfigNode(const YAML::Node& node, std::shared_ptr<const std::string> file,
+                       std::string path)
+    : node_(node), file_(std::move(file)), path_(std::move(path)) {
   if (node_.IsDefined()) {
     mark_ = node_.Mark();
   }
@@ -194,7 +195,7 @@ Result<std::string> ConfigNode::scalar() const {
 // ---------------------------------------------------------------------------------------------
 // MapReader
 
-MapReader::MapReader(ConfigNode node) : node_(std::move(node)) {
+MapReader::MapReader(const ConfigNode& node) : node_(node) {
   if (node_.defined() && !node_.isMap() && !node_.yaml().IsNull()) {
     fail(node_.error("expected a mapping (key: value pairs)"));
   }

@@ -38,7 +38,7 @@ namespace ingestd {
 class ConfigNode {
  public:
   ConfigNode() = default;
-  ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path);
+  ConfigNode(const YAML::Node& node, std::shared_ptr<const std::string> file, std::string path);
   // An absent key: undefined, but located at `parent` (errors point at the enclosing mapping).
   static ConfigNode missing(const ConfigNode& parent, std::string path);
   ConfigNode(const ConfigNode&) = default;
@@ -78,7 +78,7 @@ class ConfigNode {
 // then reports the first error, or the first unknown key.
 class MapReader {
  public:
-  explicit MapReader(ConfigNode node);
+  explicit MapReader(const ConfigNode& node);
 
   std::string string(std::string_view key, std::string def = {});
   std::string requiredString(std::string_view key);

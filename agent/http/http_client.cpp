@@ -9,6 +9,7 @@
 #include <cctype>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <set>
 
 #include "agent/core/assert.h"
@@ -181,7 +182,10 @@ struct HttpClientCallbacks {
       return 0;
     }
     if (ctx == nullptr) {
-      ctx = new SocketContext;
+      ctx = new (std::nothrow) SocketContext;
+      if (ctx == nullptr) {
+        return -1;  // out of memory: curl fails the transfers on this socket
+      }
       ctx->fd = fd;
       ctx->handles = self->handles_;
       int rc = uv_poll_init_socket(self->loop_.raw(), &ctx->poll, fd);

@@ -15,139 +15,90 @@ prometheus::Histogram::BucketBoundaries requestBuckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 }
 
+template <class Builder>
+auto* family(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
+  return &builder.Name(name).Help(help).Register(r);
+}
+prometheus::Family<prometheus::Counter>* counterFamily(prometheus::Registry& r, const char* name,
+                                                       const char* help) {
+  return family(prometheus::BuildCounter(), r, name, help);
+}
+prometheus::Family<prometheus::Gauge>* gaugeFamily(prometheus::Registry& r, const char* name,
+                                                   const char* help) {
+  return family(prometheus::BuildGauge(), r, name, help);
+}
+prometheus::Family<prometheus::Histogram>* histogramFamily(prometheus::Registry& r,
+                                                           const char* name, const char* help) {
+  return family(prometheus::BuildHistogram(), r, name, help);
+}
+
 }  // namespace
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& r = *registry_;
-  using prometheus::BuildCounter;
-  using prometheus::BuildGauge;
-  using prometheus::BuildHistogram;
-  input_records = &BuildCounter()
-                       .Name("ingestd_input_records_total")
-                       .Help("Records read by an input.")
-                       .Register(r);
-  input_bytes =
-      &BuildCounter().Name("ingestd_input_bytes_total").Help("Bytes read by an input.").Register(r);
-  input_dropped = &BuildCounter()
-                       .Name("ingestd_input_dropped_records_total")
-                       .Help("Records an input dropped or altered, by reason.")
-                       .Register(r);
-  input_events = &BuildCounter()
-                      .Name("ingestd_input_file_events_total")
-                      .Help(
-                          "File events seen by tail inputs: opened, rotated, truncated, "
-                          "deleted.")
-                      .Register(r);
-  input_paused_seconds = &BuildCounter()
-                              .Name("ingestd_input_paused_seconds_total")
-                              .Help("Seconds an input spent paused by backpressure.")
-                              .Register(r);
-  checkpoint_lag = &BuildGauge()
-                        .Name("ingestd_checkpoint_lag_bytes")
-                        .Help("Bytes in watched files not yet acknowledged by every output.")
-                        .Register(r);
-  input_parse_errors = &BuildCounter()
-                            .Name("ingestd_input_parse_errors_total")
-                            .Help("Records that did not parse (sent whole as message).")
-                            .Register(r);
-  output_records = &BuildCounter()
-                        .Name("ingestd_output_records_total")
-                        .Help("Records acknowledged by the service.")
-                        .Register(r);
-  output_bytes = &BuildCounter()
-                      .Name("ingestd_output_bytes_total")
-                      .Help(
-                          "Acknowledged bytes, raw (encoded, before compression) and "
-                          "compressed (as sent).")
-                      .Register(r);
-  output_blocks = &BuildCounter()
-                       .Name("ingestd_output_blocks_total")
-                       .Help("Blocks by final result: delivered, rejected, expired.")
-                       .Register(r);
-  output_requests = &BuildCounter()
-                         .Name("ingestd_output_requests_total")
-                         .Help("Requests by HTTP status code (0: no response) and error kind.")
-                         .Register(r);
-  output_retries = &BuildCounter()
-                        .Name("ingestd_output_retries_total")
-                        .Help("Block send attempts that will be retried.")
-                        .Register(r);
-  output_dropped = &BuildCounter()
-                        .Name("ingestd_output_dropped_records_total")
-                        .Help("Records that did not reach the table, by reason.")
-                        .Register(r);
-  output_duration = &BuildHistogram()
-                         .Name("ingestd_output_request_duration_seconds")
-                         .Help("Duration of ingest requests.")
-                         .Register(r);
-  output_deadletter = &BuildCounter()
-                           .Name("ingestd_output_deadletter_blocks_total")
-                           .Help("Blocks written to the dead-letter directory.")
-                           .Register(r);
-  buffer_bytes = &BuildGauge()
-                      .Name("ingestd_buffer_bytes")
-                      .Help("Bytes buffered for an output, by kind (memory, disk).")
-                      .Register(r);
-  output_in_flight = &BuildGauge()
-                          .Name("ingestd_output_requests_in_flight")
-                          .Help("Ingest requests on the wire.")
-                          .Register(r);
-  auth_refresh = &BuildCounter()
-                      .Name("ingestd_auth_token_refresh_total")
-                      .Help("Token acquisitions by result.")
-                      .Register(r);
-  output_repaired = &BuildCounter()
-                         .Name("ingestd_output_repaired_records_total")
-                         .Help(
-                             "Records sent with a repair, by reason (invalid_utf8: replaced "
-                             "by U+FFFD).")
-                         .Register(r);
-  output_deadletter_errors = &BuildCounter()
-                                  .Name("ingestd_output_deadletter_write_errors_total")
-                                  .Help(
-                                      "Dead-letter writes that failed (the block is kept and "
-                                      "written again).")
-                                  .Register(r);
+  input_records = counterFamily(r, "ingestd_input_records_total", "Records read by an input.");
+  input_bytes = counterFamily(r, "ingestd_input_bytes_total", "Bytes read by an input.");
+  input_dropped = counterFamily(r, "ingestd_input_dropped_records_total",
+                                "Records an input dropped or altered, by reason.");
+  input_events =
+      counterFamily(r, "ingestd_input_file_events_total",
+                    "File events seen by tail inputs: opened, rotated, truncated, deleted.");
+  input_paused_seconds = counterFamily(r, "ingestd_input_paused_seconds_total",
+                                       "Seconds an input spent paused by backpressure.");
+  checkpoint_lag = gaugeFamily(r, "ingestd_checkpoint_lag_bytes",
+                               "Bytes in watched files not yet acknowledged by every output.");
+  input_parse_errors = counterFamily(r, "ingestd_input_parse_errors_total",
+                                     "Records that did not parse (sent whole as message).");
+  output_records =
+      counterFamily(r, "ingestd_output_records_total", "Records acknowledged by the service.");
+  output_bytes = counterFamily(
+      r, "ingestd_output_bytes_total",
+      "Acknowledged bytes, raw (encoded, before compression) and compressed (as sent).");
+  output_blocks = counterFamily(r, "ingestd_output_blocks_total",
+                                "Blocks by final result: delivered, rejected, expired.");
+  output_requests = counterFamily(r, "ingestd_output_requests_total",
+                                  "Requests by HTTP status code (0: no response) and error kind.");
+  output_retries =
+      counterFamily(r, "ingestd_output_retries_total", "Block send attempts that will be retried.");
+  output_dropped = counterFamily(r, "ingestd_output_dropped_records_total",
+                                 "Records that did not reach the table, by reason.");
+  output_duration =
+      histogramFamily(r, "ingestd_output_request_duration_seconds", "Duration of ingest requests.");
+  output_deadletter = counterFamily(r, "ingestd_output_deadletter_blocks_total",
+                                    "Blocks written to the dead-letter directory.");
+  buffer_bytes = gaugeFamily(r, "ingestd_buffer_bytes",
+                             "Bytes buffered for an output, by kind (memory, disk).");
+  output_in_flight =
+      gaugeFamily(r, "ingestd_output_requests_in_flight", "Ingest requests on the wire.");
+  auth_refresh =
+      counterFamily(r, "ingestd_auth_token_refresh_total", "Token acquisitions by result.");
+  output_repaired =
+      counterFamily(r, "ingestd_output_repaired_records_total",
+                    "Records sent with a repair, by reason (invalid_utf8: replaced by U+FFFD).");
+  output_deadletter_errors =
+      counterFamily(r, "ingestd_output_deadletter_write_errors_total",
+                    "Dead-letter writes that failed (the block is kept and written again).");
   output_deadletter_discarded =
-      &BuildCounter()
-           .Name("ingestd_output_deadletter_discarded_blocks_total")
-           .Help("Blocks not stored because the dead-letter directory is at its max_size.")
-           .Register(r);
-  output_last_success = &BuildGauge()
-                             .Name("ingestd_output_last_success_timestamp_seconds")
-                             .Help(
-                                 "Unix time of the last block the service acknowledged "
-                                 "(0: none yet).")
-                             .Register(r);
-  output_oldest_unacked = &BuildGauge()
-                               .Name("ingestd_output_oldest_unacked_age_seconds")
-                               .Help(
-                                   "Age of the oldest record routed to an output and not yet "
-                                   "acknowledged (0: nothing pending).")
-                               .Register(r);
-  deadletter_bytes_ = &BuildGauge()
-                           .Name("ingestd_deadletter_bytes")
-                           .Help("Bytes in the dead-letter directory.")
-                           .Register(r)
-                           .Add({});
-  memory_used_ = &BuildGauge()
-                      .Name("ingestd_memory_budget_used_bytes")
-                      .Help("Bytes held against service.memory_limit.")
-                      .Register(r)
-                      .Add({});
-  memory_limit_ = &BuildGauge()
-                       .Name("ingestd_memory_budget_limit_bytes")
-                       .Help("service.memory_limit.")
-                       .Register(r)
-                       .Add({});
+      counterFamily(r, "ingestd_output_deadletter_discarded_blocks_total",
+                    "Blocks not stored because the dead-letter directory is at its max_size.");
+  output_last_success =
+      gaugeFamily(r, "ingestd_output_last_success_timestamp_seconds",
+                  "Unix time of the last block the service acknowledged (0: none yet).");
+  output_oldest_unacked = gaugeFamily(r, "ingestd_output_oldest_unacked_age_seconds",
+                                      "Age of the oldest record routed to an output and not yet "
+                                      "acknowledged (0: nothing pending).");
+  deadletter_bytes_ =
+      &gaugeFamily(r, "ingestd_deadletter_bytes", "Bytes in the dead-letter directory.")->Add({});
+  memory_used_ = &gaugeFamily(r, "ingestd_memory_budget_used_bytes",
+                              "Bytes held against service.memory_limit.")
+                      ->Add({});
+  memory_limit_ =
+      &gaugeFamily(r, "ingestd_memory_budget_limit_bytes", "service.memory_limit.")->Add({});
   loop_lag_ =
-      &BuildHistogram()
-           .Name("ingestd_loop_callback_seconds")
-           .Help(
-               "Event-loop lag: how late a 100 ms timer fired (callbacks kept the "
-               "loop busy that long).")
-           .Register(r)
-           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.025, 0.1, 0.5, 2});
+      &histogramFamily(r, "ingestd_loop_callback_seconds",
+                       "Event-loop lag: how late a 100 ms timer fired (callbacks kept the loop "
+                       "busy that long).")
+           ->Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.025, 0.1, 0.5, 2});
 }
 
 InputMetrics Metrics::forInput(const std::string& name) {
@@ -262,6 +213,16 @@ prometheus::Counter& OutputMetrics::dropped(std::string_view reason) {
 
 prometheus::Counter& OutputMetrics::tokenRefresh(std::string_view result) {
   return owner->auth_refresh->Add({{"output", name}, {"result", std::string(result)}});
+}
+
+double Metrics::deliveredRecords() const {
+  double total = 0;
+  for (const auto& family : output_records->Collect()) {
+    for (const auto& m : family.metric) {
+      total += m.counter.value;
+    }
+  }
+  return total;
 }
 
 std::string Metrics::serialize() const {

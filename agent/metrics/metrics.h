@@ -72,6 +72,8 @@ class Metrics {
 
   // Text exposition format of everything, for GET /metrics.
   std::string serialize() const;
+  // Records acknowledged by every output together (ingestd_output_records_total summed).
+  double deliveredRecords() const;
 
   // Process-wide.
   prometheus::Gauge& memoryUsedBytes() { return *memory_used_; }

@@ -19,7 +19,8 @@ namespace ingestd {
 namespace {
 
 // The whole of a small procfs file (at most `limit` bytes), or nullopt.
-std::optional<std::string> readProcFile(const char* path, std::size_t limit = 64 * 1024) {
+std::optional<std::string> readProcFile(const char* path,
+                                        std::size_t limit = std::size_t{64} * 1024) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return std::nullopt;
@@ -76,7 +77,7 @@ std::optional<StatFields> readStat() {
 // Boot time in seconds since the epoch ("btime" of /proc/stat); read once.
 std::optional<double> bootTime() {
   static const std::optional<double> btime = []() -> std::optional<double> {
-    auto text = readProcFile("/proc/stat", 1024 * 1024);
+    auto text = readProcFile("/proc/stat", std::size_t{1024} * 1024);
     if (!text) {
       return std::nullopt;
     }

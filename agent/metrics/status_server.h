@@ -36,7 +36,7 @@ struct StatusServerOptions {
   // Keep-alive wait for the next request; also the most a response may take to be written.
   std::chrono::milliseconds idle_timeout{30'000};
   // A longer request head is answered 431 and the connection closed.
-  std::size_t max_head_bytes = 16 * 1024;
+  std::size_t max_head_bytes = std::size_t{16} * 1024;
 };
 
 class StatusServer {
@@ -98,7 +98,7 @@ class StatusServer {
   bool closing_ = false;
   std::function<void()> done_;
   // One read buffer for every connection: libuv calls onRead right after onAlloc.
-  std::array<char, 64 * 1024> read_buf_{};
+  std::array<char, std::size_t{64} * 1024> read_buf_{};
 };
 
 // Splits "host:port" / "[v6]:port". Returns false on a malformed address.

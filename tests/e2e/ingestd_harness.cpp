@@ -96,11 +96,18 @@ bool IngestdHarness::startIngestd(const std::string& config) { return startInges
 
 bool IngestdHarness::startIngestd(const std::string& config,
                                   const std::vector<std::string>& prefix) {
+  return startIngestd(config, prefix, {});
+}
+
+bool IngestdHarness::startIngestd(const std::string& config, const std::vector<std::string>& prefix,
+                                  const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv = prefix;
   for (const auto& a : {binPath("ingestd"), std::string("run"), std::string("-c"), config}) {
     argv.push_back(a);
   }
-  ingestd_ = std::make_unique<Process>(std::move(argv));
+  ProcessOptions options;
+  options.env = env;
+  ingestd_ = std::make_unique<Process>(std::move(argv), std::move(options));
   auto serving = ingestd_->waitForStderrLine("/metrics", std::chrono::seconds(15));
   if (!serving) {
     return false;

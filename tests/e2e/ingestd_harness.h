@@ -57,6 +57,9 @@ class IngestdHarness {
   bool startIngestd(const std::string& config);
   // The same, run through `prefix` (e.g. {"setpriv", "--reuid=65534", ..., "--"}).
   bool startIngestd(const std::string& config, const std::vector<std::string>& prefix);
+  // The same, with `env` added to ingestd's environment.
+  bool startIngestd(const std::string& config, const std::vector<std::string>& prefix,
+                    const std::map<std::string, std::string>& env);
   Process& ingestd() { return *ingestd_; }
   // SIGTERM and wait; returns the exit code.
   std::optional<int> stopIngestd(std::chrono::milliseconds timeout = std::chrono::seconds(30));
