@@ -232,7 +232,9 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
     metrics_.repaired("invalid_utf8")
         .Increment(static_cast<double>(result.stats.invalid_utf8_repaired));
   }
-  job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1);
+  // One count per part, and one held while they are handed on: a part can be done before this
+  // returns (a dead letter refused at once because the directory is full).
+  job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1) + 1;
   for (auto& out : result.blocks) {
     auto block = std::make_shared<Block>();
     block->id = newBlockId();
@@ -274,7 +276,7 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
       }
     });
   }
-  if (job->blocks_left == 0) {
+  if (--job->blocks_left == 0) {
     jobFinished(*job);
   }
   pump();

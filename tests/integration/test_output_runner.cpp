@@ -68,11 +68,13 @@ struct Fixture {
   OutputMetrics om = metrics.forOutput("fake", "T");
   MemoryBudget budget{64ull << 20};
   std::unique_ptr<WorkerPool> workers = std::make_unique<WorkerPool>(loop, 2);
-  DeadLetter deadletter{loop, dir.path() + "/deadletter"};
+  DeadLetter deadletter;
   FakeOutput output;
   std::unique_ptr<OutputRunner> runner;
 
-  explicit Fixture(OutputPipelineSettings s = {}) {
+  explicit Fixture(OutputPipelineSettings s = {},
+                   std::uint64_t deadletter_max = DeadLetter::kDefaultMaxSize)
+      : deadletter(loop, dir.path() + "/deadletter", deadletter_max) {
     Loop::markLoopThread();
     OutputRunnerOptions o;
     o.name = "fake";
@@ -306,4 +308,27 @@ TEST_CASE("output runner: a record larger than a block is dead-lettered, the res
   CHECK(delivered == 2);
   CHECK(f.om.dropped("record_too_large").Value() == 1);
   CHECK(countFiles(f.dir.path() + "/deadletter", ".json") == 1);
+}
+
+TEST_CASE(
+    "output runner: a batch of only too-large records is acknowledged once when the "
+    "dead-letter directory is full") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 4096;
+  // Smaller than one dead letter: every write is refused at once (the "full" policy), so the
+  // dead-letter callback runs before the encode completion has returned.
+  Fixture f(s, 1024);
+  int acks = 0;
+  f.runner->push(f.chunk(std::string(10000, 'x') + "\n", 1, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  test::runLoopFor(f.loop, 20ms);
+  CHECK(acks == 1);
+  CHECK(f.output.seen.empty());
+  CHECK(f.om.dropped("record_too_large").Value() == 1);
+  CHECK(f.om.deadletterDiscarded().Value() == 1);
+  CHECK(f.budget.used() == 0);
+  CHECK(f.runner->oldestUnacked(std::chrono::steady_clock::now()) ==
+        std::chrono::steady_clock::duration::zero());
 }
