@@ -21,6 +21,7 @@ struct EncodeJobResult {
 };
 
 struct OutputRunner::Job {
+  std::string id;  // given when the batch is cut; its blocks and dead letters are named after it
   std::vector<std::shared_ptr<ChunkTicket>> tickets;
   std::size_t blocks_left = 0;
   bool encoded = false;
@@ -44,6 +45,13 @@ struct OutputRunner::Block {
 namespace {
 
 constexpr std::size_t kMaxEncodingPerOutput = 2;
+
+// The name of part `index` of a batch: usually a batch encodes into one block, which takes the
+// batch's own name; the next parts (records grew more than estimated when encoded, or some are
+// too large and go to the dead-letter directory) are "<id>.2", "<id>.3", ...
+std::string batchPartId(const std::string& batch_id, std::size_t index) {
+  return index == 0 ? batch_id : fmt::format("{}.{}", batch_id, index + 1);
+}
 
 CodecKind chooseCodec(const std::string& name) {
   if (auto kind = parseCodecName(name); kind && codecAvailable(*kind)) {
@@ -142,6 +150,7 @@ void OutputRunner::maybeStartJobs() {
 void OutputRunner::startJob() {
   const auto& s = opts_.settings;
   auto job = std::make_shared<Job>();
+  job->id = newBlockId();
   std::uint64_t estimate = 0;
   std::uint64_t records = 0;
   std::vector<std::shared_ptr<const RecordChunk>> chunks;
@@ -235,9 +244,10 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
   // One count per part, and one held while they are handed on: a part can be done before this
   // returns (a dead letter refused at once because the directory is full).
   job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1) + 1;
+  std::size_t part = 0;
   for (auto& out : result.blocks) {
     auto block = std::make_shared<Block>();
-    block->id = newBlockId();
+    block->id = batchPartId(job->id, part++);
     block->raw_bytes = out.raw_bytes;
     block->records = out.records;
     block->charged = out.body.size();
@@ -262,7 +272,7 @@ void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) 
     auto e = std::make_shared<DeadLetterEntry>();
     e->output = opts_.name;
     e->destination = opts_.destination;
-    e->block_id = newBlockId();
+    e->block_id = batchPartId(job->id, result.blocks.size());
     e->reason = "record_too_large";
     e->message = result.rejected.front().reason;
     e->records = result.rejected.size();
