@@ -60,6 +60,16 @@ CodecKind chooseCodec(const std::string& name) {
   return fastestCodec();  // "auto"
 }
 
+BatcherOptions batcherOptions(const OutputRunnerOptions& o) {
+  BatcherOptions b;
+  b.max_bytes = o.settings.batch_max_bytes;
+  b.max_records = o.settings.batch_max_records;
+  b.max_delay = o.settings.batch_max_delay;
+  b.format = o.format;
+  b.hostname = o.hostname;
+  return b;
+}
+
 }  // namespace
 
 OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& loop,
@@ -75,6 +85,7 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
       log_(log),
       component_("output " + opts_.name),
       delay_timer_(loop),
+      batcher_(batcherOptions(opts_), delay_timer_, [this] { maybeStartJobs(); }),
       alive_(std::make_shared<bool>(true)) {
   backoff_.initial = opts_.settings.retry_initial;
   backoff_.max = opts_.settings.retry_max;
@@ -89,38 +100,14 @@ std::string OutputRunner::newBlockId() {
   return fmt::format("{:016x}-{:08x}", block_prefix_, ++block_counter_);
 }
 
-std::uint64_t OutputRunner::estimateEncoded(const RecordChunk& chunk) const {
-  // Per-record overhead of the encoded form: field names, timestamp, tag, host and source.
-  std::uint64_t per_record = 0;
-  const auto& src = *chunk.source;
-  if (opts_.format == "txt") {
-    per_record = 1;
-  } else if (opts_.format == "csv" || opts_.format == "tsv") {
-    per_record = 30 + src.tag.size() + opts_.hostname.size() + src.source.size();
-  } else {
-    per_record = 80 + src.tag.size() + opts_.hostname.size() + src.source.size();
-  }
-  // Escaping adds a little; 2% keeps most blocks within one encode job.
-  return chunk.data.size() + chunk.data.size() / 50 + chunk.records * per_record;
-}
-
 void OutputRunner::push(std::shared_ptr<ChunkTicket> ticket) {
   INGESTD_ASSERT_ON_LOOP();
-  pending_estimate_ += estimateEncoded(*ticket->chunk);
-  pending_records_ += ticket->chunk->records;
-  pending_bytes_ += ticket->chunk->data.size();
-  pending_.push_back(std::move(ticket));
-  if (!delay_timer_.active()) {
-    delay_timer_.start(opts_.settings.batch_max_delay, [this] {
-      flushing_ = true;
-      maybeStartJobs();
-    });
-  }
+  batcher_.push(std::move(ticket));
   maybeStartJobs();
 }
 
 void OutputRunner::flush() {
-  flushing_ = true;
+  batcher_.flush();
   maybeStartJobs();
 }
 
@@ -128,12 +115,7 @@ void OutputRunner::onWorkerCapacity() { maybeStartJobs(); }
 
 void OutputRunner::maybeStartJobs() {
   const auto& s = opts_.settings;
-  while (!pending_.empty() && !abandoned_) {
-    const bool full_batch = pending_estimate_ >= s.batch_max_bytes - s.batch_max_bytes / 16 ||
-                            (s.batch_max_records != 0 && pending_records_ >= s.batch_max_records);
-    if (!full_batch && !flushing_) {
-      return;
-    }
+  while (!abandoned_ && batcher_.due()) {
     // Enough encoded blocks are already waiting for a request slot: let sends catch up.
     if (encoding_ >= kMaxEncodingPerOutput || ready_.size() >= s.concurrency * 2 ||
         !workers_.hasCapacity()) {
@@ -141,47 +123,24 @@ void OutputRunner::maybeStartJobs() {
     }
     startJob();
   }
-  if (pending_.empty()) {
-    flushing_ = false;
-    delay_timer_.stop();
-  }
 }
 
 void OutputRunner::startJob() {
   const auto& s = opts_.settings;
   auto job = std::make_shared<Job>();
-  job->id = newBlockId();
-  std::uint64_t estimate = 0;
-  std::uint64_t records = 0;
+  Batch batch = batcher_.cut(newBlockId());
+  job->id = std::move(batch.id);
+  job->tickets = std::move(batch.tickets);
   std::vector<std::shared_ptr<const RecordChunk>> chunks;
-  while (!pending_.empty()) {
-    auto& t = pending_.front();
-    const std::uint64_t e = estimateEncoded(*t->chunk);
-    const bool over_bytes = estimate + e > s.batch_max_bytes;
-    const bool over_records =
-        s.batch_max_records != 0 && records + t->chunk->records > s.batch_max_records;
-    if (!chunks.empty() && (over_bytes || over_records)) {
-      break;
-    }
-    estimate += e;
-    records += t->chunk->records;
-    pending_estimate_ -= e;
-    pending_records_ -= t->chunk->records;
-    pending_bytes_ -= t->chunk->data.size();
+  for (const auto& t : job->tickets) {
     chunks.push_back(t->chunk);
-    job->tickets.push_back(std::move(t));
-    pending_.pop_front();
   }
   ++encoding_;
   ++jobs_open_;
   // The worker holds the encoded text of the whole job before compressing it: count it.
-  job->charged = estimate;
+  job->charged = batch.estimate;
   budget_.acquire(job->charged);
-  auto oldest = job->tickets.front()->routed_at;
-  for (const auto& t : job->tickets) {
-    oldest = std::min(oldest, t->routed_at);
-  }
-  job->since = open_jobs_since_.insert(oldest);
+  job->since = open_jobs_since_.insert(batch.oldest);
   notifyPressure();
 
   EncoderOptions eo;
@@ -560,7 +519,7 @@ void OutputRunner::jobFinished(Job& job) {
 bool OutputRunner::idle() const {
   // Jobs held open only by dead letters waiting to be written again do not hold up shutdown:
   // those blocks stay unacknowledged and their records are read again after a restart.
-  return pending_.empty() && encoding_ == 0 && (jobs_open_ == 0 || dl_waiting_ > 0) &&
+  return batcher_.empty() && encoding_ == 0 && (jobs_open_ == 0 || dl_waiting_ > 0) &&
          ready_.empty() && in_flight_ == 0 && waiting_retry_ == 0 && retrying_.empty() &&
          dl_writing_ == 0;
 }
@@ -586,8 +545,8 @@ std::chrono::steady_clock::duration OutputRunner::oldestUnacked(
   if (!open_jobs_since_.empty()) {
     oldest = *open_jobs_since_.begin();
   }
-  if (!pending_.empty() && (!oldest || pending_.front()->routed_at < *oldest)) {
-    oldest = pending_.front()->routed_at;
+  if (auto pending = batcher_.oldestRoutedAt(); pending && (!oldest || *pending < *oldest)) {
+    oldest = pending;
   }
   if (!oldest || *oldest > now) {
     return {};

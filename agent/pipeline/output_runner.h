@@ -21,6 +21,8 @@
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
 #include "agent/pipeline/backoff.h"
+#include "agent/pipeline/batcher.h"
+#include "agent/pipeline/chunk_ticket.h"
 #include "agent/pipeline/deadletter.h"
 #include "agent/pipeline/memory_budget.h"
 #include "agent/pipeline/payload.h"
@@ -28,20 +30,6 @@
 #include "agent/plugin/plugin.h"
 
 namespace ingestd {
-
-// Shared between the outputs a chunk was routed to: the chunk is acknowledged when the last of
-// them is done with it. Its records (chunk) are dropped once every output has encoded them:
-// what waits for the acknowledgement is on_ack (a few bytes of positions), never the data.
-struct ChunkTicket {
-  std::shared_ptr<const RecordChunk> chunk;  // null once every output has encoded it
-  std::function<void()> on_ack;              // the chunk's on_ack, moved here by the router
-  std::uint32_t outputs_left = 0;            // outputs that have not acknowledged it yet
-  std::uint32_t encodes_left = 0;            // outputs that still hold its raw bytes
-  std::uint64_t charged_bytes = 0;           // held against the memory budget until encoded
-  bool failed = false;                       // some records were dead-lettered, not delivered
-  bool parse_errors_counted = false;         // the first output to find parse errors counts them
-  std::chrono::steady_clock::time_point routed_at{};
-};
 
 // Whether an output is delivering, for /readyz; reason says why not, in one sentence.
 struct OutputReadiness {
@@ -86,9 +74,9 @@ class OutputRunner {
 
   // Raw bytes of chunks waiting to be encoded. The pipeline pauses inputs while any output's
   // backlog is above its high mark, so fast readers do not fill memory ahead of the encoders.
-  std::uint64_t backlogBytes() const { return pending_bytes_; }
-  bool backlogged() const { return pending_bytes_ >= backlogHigh(); }
-  bool backlogLow() const { return pending_bytes_ < backlogHigh() / 2; }
+  std::uint64_t backlogBytes() const { return batcher_.bytes(); }
+  bool backlogged() const { return batcher_.bytes() >= backlogHigh(); }
+  bool backlogLow() const { return batcher_.bytes() < backlogHigh() / 2; }
   // A block that must go to the dead-letter directory could not be written there (not a
   // directory, disk full, ...): it is kept and written again with backoff, and the pipeline
   // pauses inputs until it is stored.
@@ -130,7 +118,6 @@ class OutputRunner {
   void notifyPressure();
   void blockFinished(const std::shared_ptr<Block>& block, bool delivered);
   void jobFinished(Job& job);
-  std::uint64_t estimateEncoded(const RecordChunk& chunk) const;
   std::string newBlockId();
 
   OutputRunnerOptions opts_;
@@ -147,15 +134,11 @@ class OutputRunner {
   std::uint64_t block_prefix_ = 0;
   std::uint64_t block_counter_ = 0;
 
-  std::deque<std::shared_ptr<ChunkTicket>> pending_;
   std::uint64_t backlogHigh() const { return 4 * opts_.settings.batch_max_bytes; }
 
-  std::uint64_t pending_estimate_ = 0;
-  std::uint64_t pending_bytes_ = 0;
   std::function<void()> on_pressure_;
-  std::uint64_t pending_records_ = 0;
-  Timer delay_timer_;
-  bool flushing_ = false;
+  LoopDelayTimer delay_timer_;
+  Batcher batcher_;
   std::size_t encoding_ = 0;   // encode jobs on the worker pool
   std::size_t jobs_open_ = 0;  // jobs not yet fully acknowledged
   std::deque<std::shared_ptr<Block>> ready_;
