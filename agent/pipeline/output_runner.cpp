@@ -1,31 +1,13 @@
 // OutputRunner implementation (see output_runner.h).
 #include "agent/pipeline/output_runner.h"
 
-#include <algorithm>
-
-#include "agent/compress/gzip_codec.h"
 #include "agent/core/assert.h"
-#include "agent/pipeline/encoder.h"
 
 namespace ingestd {
 
-struct EncodeJobResult {
-  struct Out {
-    std::string body;  // gzip
-    std::uint64_t raw_bytes = 0;
-    std::uint64_t records = 0;
-  };
-  std::vector<Out> blocks;
-  std::vector<RejectedRecord> rejected;
-  EncodeStats stats;
-};
-
 struct OutputRunner::Job {
-  std::string id;  // given when the batch is cut; its blocks and dead letters are named after it
   std::vector<std::shared_ptr<ChunkTicket>> tickets;
-  std::size_t blocks_left = 0;
-  bool encoded = false;
-  std::uint64_t charged = 0;  // the encoded text the worker builds, held until it is compressed
+  std::size_t blocks_left = 0;  // encoded blocks and dead letters not yet done
   std::multiset<std::chrono::steady_clock::time_point>::iterator since;  // in open_jobs_since_
 };
 
@@ -44,22 +26,6 @@ struct OutputRunner::Block {
 
 namespace {
 
-constexpr std::size_t kMaxEncodingPerOutput = 2;
-
-// The name of part `index` of a batch: usually a batch encodes into one block, which takes the
-// batch's own name; the next parts (records grew more than estimated when encoded, or some are
-// too large and go to the dead-letter directory) are "<id>.2", "<id>.3", ...
-std::string batchPartId(const std::string& batch_id, std::size_t index) {
-  return index == 0 ? batch_id : fmt::format("{}.{}", batch_id, index + 1);
-}
-
-CodecKind chooseCodec(const std::string& name) {
-  if (auto kind = parseCodecName(name); kind && codecAvailable(*kind)) {
-    return *kind;
-  }
-  return fastestCodec();  // "auto"
-}
-
 BatcherOptions batcherOptions(const OutputRunnerOptions& o) {
   BatcherOptions b;
   b.max_bytes = o.settings.batch_max_bytes;
@@ -70,6 +36,18 @@ BatcherOptions batcherOptions(const OutputRunnerOptions& o) {
   return b;
 }
 
+EncodeStageOptions encodeOptions(const OutputRunnerOptions& o) {
+  EncodeStageOptions e;
+  e.format = o.format;
+  e.columns = o.columns;
+  e.hostname = o.hostname;
+  e.max_block_bytes = o.settings.batch_max_bytes;
+  e.max_block_records = o.settings.batch_max_records;
+  e.codec = o.settings.compression_codec;
+  e.level = o.settings.compression_level;
+  return e;
+}
+
 }  // namespace
 
 OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& loop,
@@ -78,7 +56,6 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
     : opts_(std::move(options)),
       output_(output),
       loop_(loop),
-      workers_(workers),
       budget_(budget),
       deadletter_(deadletter),
       metrics_(metrics),
@@ -86,6 +63,7 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
       component_("output " + opts_.name),
       delay_timer_(loop),
       batcher_(batcherOptions(opts_), delay_timer_, [this] { maybeStartJobs(); }),
+      encode_(encodeOptions(opts_), workers, budget, metrics),
       alive_(std::make_shared<bool>(true)) {
   backoff_.initial = opts_.settings.retry_initial;
   backoff_.max = opts_.settings.retry_max;
@@ -117,8 +95,7 @@ void OutputRunner::maybeStartJobs() {
   const auto& s = opts_.settings;
   while (!abandoned_ && batcher_.due()) {
     // Enough encoded blocks are already waiting for a request slot: let sends catch up.
-    if (encoding_ >= kMaxEncodingPerOutput || ready_.size() >= s.concurrency * 2 ||
-        !workers_.hasCapacity()) {
+    if (!encode_.hasRoom() || ready_.size() >= s.concurrency * 2) {
       return;
     }
     startJob();
@@ -126,115 +103,51 @@ void OutputRunner::maybeStartJobs() {
 }
 
 void OutputRunner::startJob() {
-  const auto& s = opts_.settings;
   auto job = std::make_shared<Job>();
   Batch batch = batcher_.cut(newBlockId());
-  job->id = std::move(batch.id);
-  job->tickets = std::move(batch.tickets);
-  std::vector<std::shared_ptr<const RecordChunk>> chunks;
-  for (const auto& t : job->tickets) {
-    chunks.push_back(t->chunk);
-  }
-  ++encoding_;
+  job->tickets = batch.tickets;
   ++jobs_open_;
-  // The worker holds the encoded text of the whole job before compressing it: count it.
-  job->charged = batch.estimate;
-  budget_.acquire(job->charged);
   job->since = open_jobs_since_.insert(batch.oldest);
+  encode_.encode(std::move(batch),
+                 [this, job](EncodedBatch encoded) { onEncoded(job, std::move(encoded)); });
   notifyPressure();
-
-  EncoderOptions eo;
-  eo.format = parseOutputFormat(opts_.format).value_or(OutputFormat::kMultiJson);
-  eo.columns = opts_.columns;
-  eo.hostname = opts_.hostname;
-  eo.max_block_bytes = s.batch_max_bytes;
-  eo.max_block_records = s.batch_max_records;
-  const CodecKind codec = chooseCodec(s.compression_codec);
-  const int level = s.compression_level;
-  std::weak_ptr<bool> alive = alive_;
-
-  workers_.submit([this, job, eo = std::move(eo), chunks = std::move(chunks), codec, level,
-                   alive]() mutable -> std::function<void()> {
-    auto result = std::make_shared<EncodeJobResult>();
-    std::vector<EncodedBlock> blocks;
-    encodeChunks(eo, chunks, blocks, result->rejected, result->stats);
-    GzipCompressor& compressor = threadCompressor(codec, level);
-    for (auto& b : blocks) {
-      EncodeJobResult::Out out;
-      out.raw_bytes = b.data.size();
-      out.records = b.records;
-      compressor.compress(b.data, out.body);
-      result->blocks.push_back(std::move(out));
-    }
-    return [this, job, result, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      onJobDone(job, *result);
-    };
-  });
 }
 
-void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) {
-  --encoding_;
-  job->encoded = true;
-  budget_.release(job->charged);
-  job->charged = 0;
-  for (std::size_t i = 0; i < job->tickets.size(); ++i) {
-    auto& t = job->tickets[i];
-    const std::uint64_t invalid =
-        i < result.stats.json_invalid_by_chunk.size() ? result.stats.json_invalid_by_chunk[i] : 0;
-    if (invalid > 0 && !t->parse_errors_counted && metrics_.owner != nullptr) {
-      t->parse_errors_counted = true;
-      metrics_.owner->input_parse_errors->Add({{"input", t->chunk->source->input}})
-          .Increment(static_cast<double>(invalid));
-    }
-    if (--t->encodes_left == 0) {
-      // Every output has its encoded copy: the raw records are no longer needed, so they stop
-      // being resident at the moment the budget stops counting them.
-      budget_.release(t->charged_bytes);
-      t->chunk.reset();
-    }
-  }
-  if (result.stats.invalid_utf8_repaired > 0 && metrics_.owner != nullptr) {
-    metrics_.repaired("invalid_utf8")
-        .Increment(static_cast<double>(result.stats.invalid_utf8_repaired));
-  }
+void OutputRunner::onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded) {
   // One count per part, and one held while they are handed on: a part can be done before this
   // returns (a dead letter refused at once because the directory is full).
-  job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1) + 1;
-  std::size_t part = 0;
-  for (auto& out : result.blocks) {
+  job->blocks_left = encoded.blocks.size() + (encoded.rejected.empty() ? 0 : 1) + 1;
+  for (auto& part : encoded.blocks) {
     auto block = std::make_shared<Block>();
-    block->id = batchPartId(job->id, part++);
-    block->raw_bytes = out.raw_bytes;
-    block->records = out.records;
-    block->charged = out.body.size();
-    block->body = std::make_shared<const std::string>(std::move(out.body));
+    block->id = std::move(part.id);
+    block->raw_bytes = part.raw_bytes;
+    block->records = part.records;
+    block->charged = part.body.size();
+    block->body = std::make_shared<const std::string>(std::move(part.body));
     block->job = job;
     budget_.acquire(block->charged);
     metrics_.buffer_memory_bytes->Increment(static_cast<double>(block->charged));
     ready_.push_back(std::move(block));
   }
-  if (!result.rejected.empty()) {
+  if (!encoded.rejected.empty()) {
     // Records too large for any block: dead-letter them together, as raw text.
     std::string data;
-    for (auto& r : result.rejected) {
+    for (auto& r : encoded.rejected) {
       data += r.data;
       data.push_back('\n');
     }
-    metrics_.dropped("record_too_large").Increment(static_cast<double>(result.rejected.size()));
+    metrics_.dropped("record_too_large").Increment(static_cast<double>(encoded.rejected.size()));
     log_.error(component_,
                "{} record(s) are larger than batch.max_bytes ({} bytes) once encoded and cannot "
                "be sent; they were written to the dead-letter directory.",
-               result.rejected.size(), opts_.settings.batch_max_bytes);
+               encoded.rejected.size(), opts_.settings.batch_max_bytes);
     auto e = std::make_shared<DeadLetterEntry>();
     e->output = opts_.name;
     e->destination = opts_.destination;
-    e->block_id = batchPartId(job->id, result.blocks.size());
+    e->block_id = std::move(encoded.rejected_id);
     e->reason = "record_too_large";
-    e->message = result.rejected.front().reason;
-    e->records = result.rejected.size();
+    e->message = encoded.rejected.front().reason;
+    e->records = encoded.rejected.size();
     e->raw_bytes = data.size();
     e->format = "raw";
     e->is_gzip = false;
@@ -267,25 +180,12 @@ void OutputRunner::sendPrepared(std::string body, bool body_is_gzip, std::uint64
     pump();
     return;
   }
-  const CodecKind codec = chooseCodec(opts_.settings.compression_codec);
-  const int level = opts_.settings.compression_level;
-  std::weak_ptr<bool> alive = alive_;
-  ++encoding_;
-  workers_.submit([this, block, body = std::move(body), codec, level,
-                   alive]() mutable -> std::function<void()> {
-    auto gz = std::make_shared<std::string>();
-    threadCompressor(codec, level).compress(body, *gz);
-    return [this, block, gz, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      --encoding_;
-      block->charged = gz->size();
-      block->body = gz;
-      budget_.acquire(block->charged);
-      ready_.push_back(block);
-      pump();
-    };
+  encode_.compress(std::move(body), [this, block](std::string gz) {
+    block->charged = gz.size();
+    block->body = std::make_shared<const std::string>(std::move(gz));
+    budget_.acquire(block->charged);
+    ready_.push_back(block);
+    pump();
   });
 }
 
@@ -497,7 +397,7 @@ void OutputRunner::blockFinished(const std::shared_ptr<Block>& block, bool deliv
     auto done = std::move(block->prepared_done);
     done(delivered);
   }
-  if (block->job && --block->job->blocks_left == 0 && block->job->encoded) {
+  if (block->job && --block->job->blocks_left == 0) {
     jobFinished(*block->job);
   }
   block->job.reset();
@@ -519,7 +419,7 @@ void OutputRunner::jobFinished(Job& job) {
 bool OutputRunner::idle() const {
   // Jobs held open only by dead letters waiting to be written again do not hold up shutdown:
   // those blocks stay unacknowledged and their records are read again after a restart.
-  return batcher_.empty() && encoding_ == 0 && (jobs_open_ == 0 || dl_waiting_ > 0) &&
+  return batcher_.empty() && encode_.idle() && (jobs_open_ == 0 || dl_waiting_ > 0) &&
          ready_.empty() && in_flight_ == 0 && waiting_retry_ == 0 && retrying_.empty() &&
          dl_writing_ == 0;
 }

@@ -24,6 +24,7 @@
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/chunk_ticket.h"
 #include "agent/pipeline/deadletter.h"
+#include "agent/pipeline/encode_stage.h"
 #include "agent/pipeline/memory_budget.h"
 #include "agent/pipeline/payload.h"
 #include "agent/pipeline/record_chunk.h"
@@ -102,7 +103,7 @@ class OutputRunner {
 
   void maybeStartJobs();
   void startJob();
-  void onJobDone(std::shared_ptr<Job> job, struct EncodeJobResult& result);
+  void onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded);
   void pump();
   void sendBlock(std::shared_ptr<Block> block);
   void onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
@@ -123,7 +124,6 @@ class OutputRunner {
   OutputRunnerOptions opts_;
   Output& output_;
   Loop& loop_;
-  WorkerPool& workers_;
   MemoryBudget& budget_;
   DeadLetter& deadletter_;
   OutputMetrics& metrics_;
@@ -139,7 +139,7 @@ class OutputRunner {
   std::function<void()> on_pressure_;
   LoopDelayTimer delay_timer_;
   Batcher batcher_;
-  std::size_t encoding_ = 0;   // encode jobs on the worker pool
+  EncodeStage encode_;
   std::size_t jobs_open_ = 0;  // jobs not yet fully acknowledged
   std::deque<std::shared_ptr<Block>> ready_;
   std::size_t in_flight_ = 0;
