@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 
@@ -429,4 +430,42 @@ TEST_CASE("output runner: every block and dead letter of one batch is named afte
   CHECK(dls[0].second["block_id"] == dl_id);
   CHECK(dls[0].second["reason"] == "record_too_large");
   CHECK(contains(dls[0].first, "-fake-" + dl_id + ".json"));
+}
+
+TEST_CASE(
+    "output runner: a dead letter that cannot be written holds its batch unacknowledged, "
+    "signals pressure, and the batch is acknowledged once it is stored") {
+  OutputPipelineSettings s;
+  s.retry_initial = 5ms;
+  s.retry_max = 20ms;
+  Fixture f(s);
+  int pressure = 0;
+  f.runner->setOnPressureChange([&] { ++pressure; });
+  const std::string dl = f.dir.path() + "/deadletter";
+  std::ofstream(dl) << "not a directory\n";  // every dead-letter write fails
+  SendOutcome rejected;
+  rejected.delivery = Delivery::kRejected;
+  rejected.http_status = 400;
+  f.output.script = {rejected};
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 5), 5, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return f.runner->stalled() && pressure >= 2; }, 5s));
+  CHECK(acks == 0);
+  const auto r = f.runner->readiness(std::chrono::steady_clock::now());
+  CHECK_FALSE(r.ready);
+  CHECK(contains(r.reason, "dead-letter"));
+  // Shutdown does not wait for it: the records stay unacknowledged and are read again.
+  CHECK(runUntil(
+      f.loop, [&] { return f.runner->idle(); }, 5s));
+  CHECK(f.budget.used() > 0);  // the kept block is still resident and charged
+
+  std::filesystem::remove(dl);
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && !f.runner->stalled() && f.runner->idle(); }, 5s));
+  CHECK(f.runner->readiness(std::chrono::steady_clock::now()).ready);
+  CHECK(f.om.deadletter_blocks->Value() == 1);
+  CHECK(f.om.deadletterWriteErrors().Value() >= 1);
+  CHECK(f.budget.used() == 0);
 }
