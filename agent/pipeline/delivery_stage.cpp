@@ -42,11 +42,11 @@ void DeliveryStage::pump() {
   while (!abandoned_ && in_flight_ < opts_.settings.concurrency && !ready_.empty()) {
     auto block = std::move(ready_.front());
     ready_.pop_front();
-    sendBlock(std::move(block));
+    sendBlock(block);
   }
 }
 
-void DeliveryStage::sendBlock(std::shared_ptr<Block> block) {
+void DeliveryStage::sendBlock(const std::shared_ptr<Block>& block) {
   ++in_flight_;
   metrics_.requests_in_flight->Increment();
   const auto started = std::chrono::steady_clock::now();
@@ -68,8 +68,9 @@ void DeliveryStage::sendBlock(std::shared_ptr<Block> block) {
   });
 }
 
-void DeliveryStage::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
-                                  std::chrono::steady_clock::time_point started) {
+void DeliveryStage::onSendOutcome(
+    std::shared_ptr<Block> block,  // NOLINT(performance-unnecessary-value-param)
+    SendOutcome outcome, std::chrono::steady_clock::time_point started) {
   --in_flight_;
   metrics_.requests_in_flight->Decrement();
   ++block->attempts;
@@ -114,7 +115,7 @@ void DeliveryStage::onDelivered(const std::shared_ptr<Block>& block) {
   finish(block, true);
 }
 
-void DeliveryStage::scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome) {
+void DeliveryStage::scheduleRetry(const std::shared_ptr<Block>& block, const SendOutcome& outcome) {
   const auto& s = opts_.settings;
   const auto since_first = std::chrono::steady_clock::now() - block->first_attempt;
   if (s.retry_max_elapsed.count() > 0 && since_first >= s.retry_max_elapsed) {
@@ -152,7 +153,7 @@ void DeliveryStage::scheduleRetry(std::shared_ptr<Block> block, const SendOutcom
   retrying_[block.get()] = block;
 }
 
-void DeliveryStage::deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
+void DeliveryStage::deadLetterBlock(const std::shared_ptr<Block>& block, std::string reason,
                                     const SendOutcome& outcome) {
   auto e = std::make_shared<DeadLetterEntry>();
   e->output = opts_.name;
@@ -197,11 +198,12 @@ void DeliveryStage::deadLetterRecords(std::string id, std::vector<RejectedRecord
   storeDeadLetter(std::move(e), 0, std::move(done));
 }
 
-void DeliveryStage::storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
-                                    std::function<void(bool)> done) {
+void DeliveryStage::storeDeadLetter(const std::shared_ptr<const DeadLetterEntry>& entry,
+                                    unsigned attempt, std::function<void(bool)> done) {
   ++dl_writing_;
   std::weak_ptr<bool> alive = alive_;
-  deadletter_.write(*entry, [this, entry, attempt, done = std::move(done), alive](Status st) {
+  deadletter_.write(*entry, [this, entry, attempt, done = std::move(done),
+                             alive](const Status& st) {
     if (alive.expired()) {
       return;
     }

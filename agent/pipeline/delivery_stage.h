@@ -99,17 +99,18 @@ class DeliveryStage {
  private:
   struct Block;
 
-  void sendBlock(std::shared_ptr<Block> block);
+  void sendBlock(const std::shared_ptr<Block>& block);
+  // block by value: the output's callback that holds it may be gone before this returns.
   void onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
                      std::chrono::steady_clock::time_point started);
   void onDelivered(const std::shared_ptr<Block>& block);
-  void scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome);
-  void deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
+  void scheduleRetry(const std::shared_ptr<Block>& block, const SendOutcome& outcome);
+  void deadLetterBlock(const std::shared_ptr<Block>& block, std::string reason,
                        const SendOutcome& outcome);
   // Writes a dead letter; when the write fails, keeps it and tries again with backoff until it
   // is stored or the directory is full. done(stored) runs once; stored is false only when the
   // dead-letter directory is at deadletter.max_size (the records are then lost, counted).
-  void storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
+  void storeDeadLetter(const std::shared_ptr<const DeadLetterEntry>& entry, unsigned attempt,
                        std::function<void(bool stored)> done);
   void onDeadLetterWriteFailed(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
                                const Status& st, std::function<void(bool stored)> done);

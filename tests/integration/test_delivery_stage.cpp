@@ -52,7 +52,7 @@ class FakeOutput final : public Output {
       done(outcome);
     };
     if (respond_later) {
-      held.push_back(std::move(finish));
+      held.emplace_back(std::move(finish));
     } else {
       finish();
     }
@@ -98,7 +98,7 @@ struct Fixture {
     o.name = "fake";
     o.destination = "db.T";
     o.format = "multijson";
-    o.settings = s;
+    o.settings = std::move(s);
     stage = std::make_unique<DeliveryStage>(o, output, loop, budget, deadletter, om, captured.log,
                                             std::mt19937_64(1));
     stage->setOnSendDone([this] { ++send_done; });

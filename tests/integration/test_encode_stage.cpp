@@ -169,10 +169,11 @@ TEST_CASE("encode stage: at most two jobs of one output run at once") {
   Fixture f;
   int done = 0;
   CHECK(f.stage->hasRoom());
-  f.stage->encode(Fixture::batch("a", {f.ticket(lines(0, 10), 10)}), [&](EncodedBatch) { ++done; });
+  f.stage->encode(Fixture::batch("a", {f.ticket(lines(0, 10), 10)}),
+                  [&](const EncodedBatch&) { ++done; });
   CHECK(f.stage->hasRoom());
   f.stage->encode(Fixture::batch("b", {f.ticket(lines(10, 20), 10)}),
-                  [&](EncodedBatch) { ++done; });
+                  [&](const EncodedBatch&) { ++done; });
   CHECK_FALSE(f.stage->hasRoom());
   CHECK(f.stage->running() == EncodeStage::kMaxJobs);
   REQUIRE(test::runLoopUntil(
@@ -246,7 +247,7 @@ TEST_CASE("encode stage: a job that completes after its stage is gone does nothi
   Fixture f;
   bool called = false;
   auto t = f.ticket(lines(0, 10), 10);
-  f.stage->encode(Fixture::batch("a", {t}), [&](EncodedBatch) { called = true; });
+  f.stage->encode(Fixture::batch("a", {t}), [&](const EncodedBatch&) { called = true; });
   f.stage.reset();
   test::runLoopFor(f.loop, 50ms);
   CHECK_FALSE(called);
