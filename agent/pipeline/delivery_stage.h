@@ -65,8 +65,9 @@ class DeliveryStage {
   void pump();
 
   // Records too large for any block: writes them together as raw text to the dead-letter
-  // directory under `id`, counted as dropped (record_too_large) and logged. done(stored) runs
-  // once, as for storeDeadLetter(). Never sent.
+  // directory under `id`, counted as dropped (record_too_large) and logged. Never sent.
+  // done(stored) runs once: false only when the directory is full; a failed write is kept and
+  // tried again, as for blocks (stalled() meanwhile).
   void deadLetterRecords(std::string id, std::vector<RejectedRecord>&& records,
                          std::function<void(bool stored)> done);
 
@@ -87,7 +88,7 @@ class DeliveryStage {
   std::optional<std::chrono::steady_clock::time_point> failingSince() const {
     return failing_since_;
   }
-  // "<http status> <error code>" of the last send that will be retried.
+  // "<http status> <error code>" of the last transient failure (for /readyz).
   const std::string& lastError() const { return last_error_; }
 
   // Runs after each send outcome was handled: blocks may have left the queue (the runner may
