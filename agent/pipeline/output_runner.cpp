@@ -1,55 +1,48 @@
 // OutputRunner implementation (see output_runner.h).
 #include "agent/pipeline/output_runner.h"
 
-#include <algorithm>
+#include <optional>
 
-#include "agent/compress/gzip_codec.h"
 #include "agent/core/assert.h"
-#include "agent/pipeline/encoder.h"
 
 namespace ingestd {
 
-struct EncodeJobResult {
-  struct Out {
-    std::string body;  // gzip
-    std::uint64_t raw_bytes = 0;
-    std::uint64_t records = 0;
-  };
-  std::vector<Out> blocks;
-  std::vector<RejectedRecord> rejected;
-  EncodeStats stats;
-};
-
-struct OutputRunner::Job {
-  std::vector<std::shared_ptr<ChunkTicket>> tickets;
-  std::size_t blocks_left = 0;
-  bool encoded = false;
-  std::uint64_t charged = 0;  // the encoded text the worker builds, held until it is compressed
-  std::multiset<std::chrono::steady_clock::time_point>::iterator since;  // in open_jobs_since_
-};
-
-struct OutputRunner::Block {
-  std::string id;
-  std::shared_ptr<const std::string> body;
-  std::uint64_t raw_bytes = 0;
-  std::uint64_t records = 0;
-  std::uint32_t attempts = 0;
-  std::chrono::steady_clock::time_point first_attempt{};
-  std::shared_ptr<Job> job;  // null for prepared blocks
-  std::function<void(bool)> prepared_done;
-  std::unique_ptr<Timer> retry_timer;
-  std::uint64_t charged = 0;
-};
-
 namespace {
 
-constexpr std::size_t kMaxEncodingPerOutput = 2;
+std::mt19937_64 seededRng(std::uint64_t seed) {
+  std::random_device rd;
+  return std::mt19937_64(seed != 0 ? seed : (static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+}
 
-CodecKind chooseCodec(const std::string& name) {
-  if (auto kind = parseCodecName(name); kind && codecAvailable(*kind)) {
-    return *kind;
-  }
-  return fastestCodec();  // "auto"
+BatcherOptions batcherOptions(const OutputRunnerOptions& o) {
+  BatcherOptions b;
+  b.max_bytes = o.settings.batch_max_bytes;
+  b.max_records = o.settings.batch_max_records;
+  b.max_delay = o.settings.batch_max_delay;
+  b.format = o.format;
+  b.hostname = o.hostname;
+  return b;
+}
+
+EncodeStageOptions encodeOptions(const OutputRunnerOptions& o) {
+  EncodeStageOptions e;
+  e.format = o.format;
+  e.columns = o.columns;
+  e.hostname = o.hostname;
+  e.max_block_bytes = o.settings.batch_max_bytes;
+  e.max_block_records = o.settings.batch_max_records;
+  e.codec = o.settings.compression_codec;
+  e.level = o.settings.compression_level;
+  return e;
+}
+
+DeliveryStageOptions deliveryOptions(const OutputRunnerOptions& o) {
+  DeliveryStageOptions d;
+  d.name = o.name;
+  d.destination = o.destination;
+  d.format = o.format;
+  d.settings = o.settings;
+  return d;
 }
 
 }  // namespace
@@ -58,480 +51,107 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
                            WorkerPool& workers, MemoryBudget& budget, DeadLetter& deadletter,
                            OutputMetrics& metrics, Logger& log)
     : opts_(std::move(options)),
-      output_(output),
       loop_(loop),
-      workers_(workers),
-      budget_(budget),
-      deadletter_(deadletter),
       metrics_(metrics),
-      log_(log),
-      component_("output " + opts_.name),
+      rng_(seededRng(opts_.seed)),
+      block_prefix_(rng_()),
       delay_timer_(loop),
-      alive_(std::make_shared<bool>(true)) {
-  backoff_.initial = opts_.settings.retry_initial;
-  backoff_.max = opts_.settings.retry_max;
-  std::random_device rd;
-  rng_.seed(opts_.seed != 0 ? opts_.seed : (static_cast<std::uint64_t>(rd()) << 32) ^ rd());
-  block_prefix_ = rng_();
+      batcher_(batcherOptions(opts_), delay_timer_, [this] { maybeStartJobs(); }),
+      encode_(encodeOptions(opts_), workers, budget, metrics),
+      delivery_(deliveryOptions(opts_), output, loop, budget, deadletter, metrics, log, rng_) {
+  delivery_.setOnSendDone([this] { maybeStartJobs(); });
+  delivery_.setOnStalledChange([this] { notifyPressure(); });
 }
 
-OutputRunner::~OutputRunner() { *alive_ = false; }
+OutputRunner::~OutputRunner() = default;
 
 std::string OutputRunner::newBlockId() {
   return fmt::format("{:016x}-{:08x}", block_prefix_, ++block_counter_);
 }
 
-std::uint64_t OutputRunner::estimateEncoded(const RecordChunk& chunk) const {
-  // Per-record overhead of the encoded form: field names, timestamp, tag, host and source.
-  std::uint64_t per_record = 0;
-  const auto& src = *chunk.source;
-  if (opts_.format == "txt") {
-    per_record = 1;
-  } else if (opts_.format == "csv" || opts_.format == "tsv") {
-    per_record = 30 + src.tag.size() + opts_.hostname.size() + src.source.size();
-  } else {
-    per_record = 80 + src.tag.size() + opts_.hostname.size() + src.source.size();
-  }
-  // Escaping adds a little; 2% keeps most blocks within one encode job.
-  return chunk.data.size() + chunk.data.size() / 50 + chunk.records * per_record;
-}
-
 void OutputRunner::push(std::shared_ptr<ChunkTicket> ticket) {
   INGESTD_ASSERT_ON_LOOP();
-  pending_estimate_ += estimateEncoded(*ticket->chunk);
-  pending_records_ += ticket->chunk->records;
-  pending_bytes_ += ticket->chunk->data.size();
-  pending_.push_back(std::move(ticket));
-  if (!delay_timer_.active()) {
-    delay_timer_.start(opts_.settings.batch_max_delay, [this] {
-      flushing_ = true;
-      maybeStartJobs();
-    });
-  }
+  batcher_.push(std::move(ticket));
   maybeStartJobs();
 }
 
 void OutputRunner::flush() {
-  flushing_ = true;
+  batcher_.flush();
   maybeStartJobs();
 }
 
 void OutputRunner::onWorkerCapacity() { maybeStartJobs(); }
 
 void OutputRunner::maybeStartJobs() {
-  const auto& s = opts_.settings;
-  while (!pending_.empty() && !abandoned_) {
-    const bool full_batch = pending_estimate_ >= s.batch_max_bytes - s.batch_max_bytes / 16 ||
-                            (s.batch_max_records != 0 && pending_records_ >= s.batch_max_records);
-    if (!full_batch && !flushing_) {
-      return;
-    }
+  while (!abandoned_ && batcher_.due()) {
     // Enough encoded blocks are already waiting for a request slot: let sends catch up.
-    if (encoding_ >= kMaxEncodingPerOutput || ready_.size() >= s.concurrency * 2 ||
-        !workers_.hasCapacity()) {
+    if (!encode_.hasRoom() || delivery_.backedUp()) {
       return;
     }
     startJob();
   }
-  if (pending_.empty()) {
-    flushing_ = false;
-    delay_timer_.stop();
-  }
 }
 
 void OutputRunner::startJob() {
-  const auto& s = opts_.settings;
   auto job = std::make_shared<Job>();
-  std::uint64_t estimate = 0;
-  std::uint64_t records = 0;
-  std::vector<std::shared_ptr<const RecordChunk>> chunks;
-  while (!pending_.empty()) {
-    auto& t = pending_.front();
-    const std::uint64_t e = estimateEncoded(*t->chunk);
-    const bool over_bytes = estimate + e > s.batch_max_bytes;
-    const bool over_records =
-        s.batch_max_records != 0 && records + t->chunk->records > s.batch_max_records;
-    if (!chunks.empty() && (over_bytes || over_records)) {
-      break;
-    }
-    estimate += e;
-    records += t->chunk->records;
-    pending_estimate_ -= e;
-    pending_records_ -= t->chunk->records;
-    pending_bytes_ -= t->chunk->data.size();
-    chunks.push_back(t->chunk);
-    job->tickets.push_back(std::move(t));
-    pending_.pop_front();
-  }
-  ++encoding_;
+  Batch batch = batcher_.cut(newBlockId());
   ++jobs_open_;
-  // The worker holds the encoded text of the whole job before compressing it: count it.
-  job->charged = estimate;
-  budget_.acquire(job->charged);
-  auto oldest = job->tickets.front()->routed_at;
-  for (const auto& t : job->tickets) {
-    oldest = std::min(oldest, t->routed_at);
-  }
-  job->since = open_jobs_since_.insert(oldest);
+  job->tickets = batch.tickets;
+  job->since = open_jobs_since_.insert(batch.oldest);
+  encode_.encode(std::move(batch),
+                 [this, job](EncodedBatch encoded) { onEncoded(job, std::move(encoded)); });
   notifyPressure();
-
-  EncoderOptions eo;
-  eo.format = parseOutputFormat(opts_.format).value_or(OutputFormat::kMultiJson);
-  eo.columns = opts_.columns;
-  eo.hostname = opts_.hostname;
-  eo.max_block_bytes = s.batch_max_bytes;
-  eo.max_block_records = s.batch_max_records;
-  const CodecKind codec = chooseCodec(s.compression_codec);
-  const int level = s.compression_level;
-  std::weak_ptr<bool> alive = alive_;
-
-  workers_.submit([this, job, eo = std::move(eo), chunks = std::move(chunks), codec, level,
-                   alive]() mutable -> std::function<void()> {
-    auto result = std::make_shared<EncodeJobResult>();
-    std::vector<EncodedBlock> blocks;
-    encodeChunks(eo, chunks, blocks, result->rejected, result->stats);
-    GzipCompressor& compressor = threadCompressor(codec, level);
-    for (auto& b : blocks) {
-      EncodeJobResult::Out out;
-      out.raw_bytes = b.data.size();
-      out.records = b.records;
-      compressor.compress(b.data, out.body);
-      result->blocks.push_back(std::move(out));
-    }
-    return [this, job, result, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      onJobDone(job, *result);
-    };
-  });
 }
 
-void OutputRunner::onJobDone(std::shared_ptr<Job> job, EncodeJobResult& result) {
-  --encoding_;
-  job->encoded = true;
-  budget_.release(job->charged);
-  job->charged = 0;
-  for (std::size_t i = 0; i < job->tickets.size(); ++i) {
-    auto& t = job->tickets[i];
-    const std::uint64_t invalid =
-        i < result.stats.json_invalid_by_chunk.size() ? result.stats.json_invalid_by_chunk[i] : 0;
-    if (invalid > 0 && !t->parse_errors_counted && metrics_.owner != nullptr) {
-      t->parse_errors_counted = true;
-      metrics_.owner->input_parse_errors->Add({{"input", t->chunk->source->input}})
-          .Increment(static_cast<double>(invalid));
-    }
-    if (--t->encodes_left == 0) {
-      // Every output has its encoded copy: the raw records are no longer needed, so they stop
-      // being resident at the moment the budget stops counting them.
-      budget_.release(t->charged_bytes);
-      t->chunk.reset();
-    }
+void OutputRunner::onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded) {
+  // One count per part, and one held while they are handed on: a part can be done before this
+  // returns (a dead letter refused at once because the directory is full).
+  job->parts_left = encoded.blocks.size() + (encoded.rejected.empty() ? 0 : 1) + 1;
+  for (auto& part : encoded.blocks) {
+    DeliveryBlock block;
+    block.id = std::move(part.id);
+    block.body = std::make_shared<const std::string>(std::move(part.body));
+    block.raw_bytes = part.raw_bytes;
+    block.records = part.records;
+    block.buffered = true;
+    block.done = [this, job](bool) { partFinished(*job); };
+    delivery_.add(std::move(block));
   }
-  if (result.stats.invalid_utf8_repaired > 0 && metrics_.owner != nullptr) {
-    metrics_.repaired("invalid_utf8")
-        .Increment(static_cast<double>(result.stats.invalid_utf8_repaired));
-  }
-  job->blocks_left = result.blocks.size() + (result.rejected.empty() ? 0 : 1);
-  for (auto& out : result.blocks) {
-    auto block = std::make_shared<Block>();
-    block->id = newBlockId();
-    block->raw_bytes = out.raw_bytes;
-    block->records = out.records;
-    block->charged = out.body.size();
-    block->body = std::make_shared<const std::string>(std::move(out.body));
-    block->job = job;
-    budget_.acquire(block->charged);
-    metrics_.buffer_memory_bytes->Increment(static_cast<double>(block->charged));
-    ready_.push_back(std::move(block));
-  }
-  if (!result.rejected.empty()) {
+  if (!encoded.rejected.empty()) {
     // Records too large for any block: dead-letter them together, as raw text.
-    std::string data;
-    for (auto& r : result.rejected) {
-      data += r.data;
-      data.push_back('\n');
-    }
-    metrics_.dropped("record_too_large").Increment(static_cast<double>(result.rejected.size()));
-    log_.error(component_,
-               "{} record(s) are larger than batch.max_bytes ({} bytes) once encoded and cannot "
-               "be sent; they were written to the dead-letter directory.",
-               result.rejected.size(), opts_.settings.batch_max_bytes);
-    auto e = std::make_shared<DeadLetterEntry>();
-    e->output = opts_.name;
-    e->destination = opts_.destination;
-    e->block_id = newBlockId();
-    e->reason = "record_too_large";
-    e->message = result.rejected.front().reason;
-    e->records = result.rejected.size();
-    e->raw_bytes = data.size();
-    e->format = "raw";
-    e->is_gzip = false;
-    e->data = std::make_shared<const std::string>(std::move(data));
-    storeDeadLetter(std::move(e), 0, [this, job](bool) {
-      if (--job->blocks_left == 0) {
-        jobFinished(*job);
-      }
-    });
+    delivery_.deadLetterRecords(std::move(encoded.rejected_id), std::move(encoded.rejected),
+                                [this, job](bool) { partFinished(*job); });
   }
-  if (job->blocks_left == 0) {
-    jobFinished(*job);
-  }
-  pump();
+  partFinished(*job);
+  delivery_.pump();
   maybeStartJobs();
 }
 
 void OutputRunner::sendPrepared(std::string body, bool body_is_gzip, std::uint64_t raw_bytes,
                                 std::uint64_t records, std::function<void(bool)> done) {
-  auto block = std::make_shared<Block>();
-  block->id = newBlockId();
-  block->raw_bytes = raw_bytes;
-  block->records = records;
-  block->prepared_done = std::move(done);
+  DeliveryBlock block;
+  block.id = newBlockId();
+  block.raw_bytes = raw_bytes;
+  block.records = records;
+  block.buffered = false;
+  block.done = std::move(done);
   if (body_is_gzip) {
-    block->charged = body.size();
-    block->body = std::make_shared<const std::string>(std::move(body));
-    budget_.acquire(block->charged);
-    ready_.push_back(std::move(block));
-    pump();
+    block.body = std::make_shared<const std::string>(std::move(body));
+    delivery_.add(std::move(block));
+    delivery_.pump();
     return;
   }
-  const CodecKind codec = chooseCodec(opts_.settings.compression_codec);
-  const int level = opts_.settings.compression_level;
-  std::weak_ptr<bool> alive = alive_;
-  ++encoding_;
-  workers_.submit([this, block, body = std::move(body), codec, level,
-                   alive]() mutable -> std::function<void()> {
-    auto gz = std::make_shared<std::string>();
-    threadCompressor(codec, level).compress(body, *gz);
-    return [this, block, gz, alive] {
-      if (alive.expired()) {
-        return;
-      }
-      --encoding_;
-      block->charged = gz->size();
-      block->body = gz;
-      budget_.acquire(block->charged);
-      ready_.push_back(block);
-      pump();
-    };
+  encode_.compress(std::move(body), [this, block = std::move(block)](std::string gz) mutable {
+    block.body = std::make_shared<const std::string>(std::move(gz));
+    delivery_.add(std::move(block));
+    delivery_.pump();
   });
 }
 
-void OutputRunner::pump() {
-  while (!abandoned_ && in_flight_ < opts_.settings.concurrency && !ready_.empty()) {
-    auto block = std::move(ready_.front());
-    ready_.pop_front();
-    sendBlock(std::move(block));
+void OutputRunner::partFinished(Job& job) {
+  if (--job.parts_left == 0) {
+    jobFinished(job);
   }
-}
-
-void OutputRunner::sendBlock(std::shared_ptr<Block> block) {
-  ++in_flight_;
-  metrics_.requests_in_flight->Increment();
-  const auto started = std::chrono::steady_clock::now();
-  if (block->attempts == 0) {
-    block->first_attempt = started;
-  }
-  Payload p;
-  p.block_id = block->id;
-  p.attempt = block->attempts;
-  p.body = block->body;
-  p.raw_bytes = block->raw_bytes;
-  p.records = block->records;
-  std::weak_ptr<bool> alive = alive_;
-  output_.send(std::move(p), [this, block, started, alive](SendOutcome outcome) {
-    if (alive.expired()) {
-      return;
-    }
-    onSendOutcome(block, std::move(outcome), started);
-  });
-}
-
-void OutputRunner::onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
-                                 std::chrono::steady_clock::time_point started) {
-  --in_flight_;
-  metrics_.requests_in_flight->Decrement();
-  ++block->attempts;
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  metrics_.request_duration->Observe(std::chrono::duration<double>(elapsed).count());
-  switch (outcome.delivery) {
-    case Delivery::kDelivered:
-      failing_since_.reset();
-      if (metrics_.last_success != nullptr) {
-        metrics_.last_success->Set(
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                .count());
-      }
-      metrics_.records->Increment(static_cast<double>(block->records));
-      metrics_.bytes_raw->Increment(static_cast<double>(block->raw_bytes));
-      metrics_.bytes_compressed->Increment(static_cast<double>(block->body->size()));
-      metrics_.blocks("delivered").Increment();
-      blockFinished(block, true);
-      break;
-    case Delivery::kRejected:
-      metrics_.blocks("rejected").Increment();
-      metrics_.dropped("rejected").Increment(static_cast<double>(block->records));
-      log_.error(component_,
-                 "The service rejected block {} ({} records) permanently: {} {}: {} The block "
-                 "was written to the dead-letter directory.",
-                 block->id, block->records, outcome.http_status, outcome.error_code,
-                 outcome.message);
-      deadLetterBlock(block, "rejected", outcome);
-      break;
-    case Delivery::kRetry:
-      if (!failing_since_) {
-        failing_since_ = started;
-      }
-      last_error_ = fmt::format("{} {}", outcome.http_status, outcome.error_code);
-      scheduleRetry(block, outcome);
-      break;
-  }
-  pump();
-  maybeStartJobs();
-}
-
-void OutputRunner::scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome) {
-  const auto& s = opts_.settings;
-  const auto since_first = std::chrono::steady_clock::now() - block->first_attempt;
-  if (s.retry_max_elapsed.count() > 0 && since_first >= s.retry_max_elapsed) {
-    metrics_.blocks("expired").Increment();
-    metrics_.dropped("retries_exhausted").Increment(static_cast<double>(block->records));
-    log_.error(component_,
-               "Giving up on block {} ({} records) after {} attempts (retry.max_elapsed): last "
-               "error {} {}: {} The block was written to the dead-letter directory.",
-               block->id, block->records, block->attempts, outcome.http_status, outcome.error_code,
-               outcome.message);
-    deadLetterBlock(block, "retries_exhausted", outcome);
-    return;
-  }
-  metrics_.retries->Increment();
-  const auto delay = backoffDelay(backoff_, block->attempts - 1, outcome.retry_after, rng_);
-  log_.logLimited(LogLevel::kWarn, component_ + "/retry", std::chrono::seconds(5), component_,
-                  fmt::format("Output \"{}\" got {} {} ({}), retrying block {} in {} ms "
-                              "(attempt {}).",
-                              opts_.name, outcome.http_status, outcome.error_code, outcome.message,
-                              block->id, delay.count(), block->attempts + 1));
-  ++waiting_retry_;
-  if (!block->retry_timer) {
-    block->retry_timer = std::make_unique<Timer>(loop_);
-  }
-  block->retry_timer->start(delay, [this, b = std::weak_ptr<Block>(block)] {
-    auto strong = b.lock();
-    if (!strong) {
-      return;
-    }
-    --waiting_retry_;
-    ready_.push_front(strong);
-    pump();
-  });
-  // The timer holds only a weak reference; keep the block alive in the retry set.
-  retrying_[block.get()] = block;
-}
-
-void OutputRunner::deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
-                                   const SendOutcome& outcome) {
-  auto e = std::make_shared<DeadLetterEntry>();
-  e->output = opts_.name;
-  e->destination = opts_.destination;
-  e->block_id = block->id;
-  e->reason = std::move(reason);
-  e->http_status = outcome.http_status;
-  e->error_code = outcome.error_code;
-  e->message = outcome.message;
-  e->attempts = block->attempts;
-  e->records = block->records;
-  e->raw_bytes = block->raw_bytes;
-  e->format = opts_.format;
-  e->data = block->body;
-  e->is_gzip = true;
-  storeDeadLetter(std::move(e), 0, [this, block](bool) { blockFinished(block, false); });
-}
-
-void OutputRunner::storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
-                                   std::function<void(bool)> done) {
-  ++dl_writing_;
-  std::weak_ptr<bool> alive = alive_;
-  deadletter_.write(*entry, [this, entry, attempt, done = std::move(done), alive](Status st) {
-    if (alive.expired()) {
-      return;
-    }
-    --dl_writing_;
-    if (st) {
-      if (attempt > 0) {
-        log_.info(component_, "Block {} is now stored in the dead-letter directory.",
-                  entry->block_id);
-      }
-      metrics_.deadletter_blocks->Increment();
-      done(true);
-      return;
-    }
-    if (st.error().code == ErrorCode::kUnavailable) {
-      // Full: the stated policy is to keep the directory at its cap and drop the new block.
-      metrics_.deadletterDiscarded().Increment();
-      log_.logLimited(LogLevel::kError, component_ + "/deadletter-full", std::chrono::seconds(30),
-                      component_,
-                      fmt::format("{} Block {} ({} records) is dropped, not stored: those "
-                                  "records are lost.",
-                                  st.message(), entry->block_id, entry->records));
-      done(false);
-      return;
-    }
-    metrics_.deadletterWriteErrors().Increment();
-    const auto delay = backoffDelay(backoff_, attempt, std::nullopt, rng_);
-    log_.logLimited(LogLevel::kError, component_ + "/deadletter-write", std::chrono::seconds(30),
-                    component_,
-                    fmt::format("Cannot write block {} ({} records) to the dead-letter directory: "
-                                "{} The block is kept and not acknowledged, inputs are paused, "
-                                "and the write is tried again in {} ms.",
-                                entry->block_id, entry->records, st.message(), delay.count()));
-    ++dl_waiting_;
-    notifyPressure();
-    auto timer = std::make_unique<Timer>(loop_);
-    Timer* raw = timer.get();
-    dl_timers_[raw] = std::move(timer);
-    raw->start(delay, [this, raw, entry, attempt, done] {
-      // Destroy the timer after this callback has returned.
-      loop_.post([keep = std::shared_ptr<Timer>(std::move(dl_timers_[raw]))] {});
-      dl_timers_.erase(raw);
-      --dl_waiting_;
-      notifyPressure();
-      storeDeadLetter(entry, attempt + 1, done);
-    });
-  });
-}
-
-void OutputRunner::notifyPressure() {
-  if (!on_pressure_) {
-    return;
-  }
-  loop_.post([fn = on_pressure_, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      fn();
-    }
-  });
-}
-
-void OutputRunner::blockFinished(const std::shared_ptr<Block>& block, bool delivered) {
-  retrying_.erase(block.get());
-  if (block->retry_timer) {
-    block->retry_timer->stop();
-  }
-  budget_.release(block->charged);
-  if (block->job) {
-    metrics_.buffer_memory_bytes->Decrement(static_cast<double>(block->charged));
-  }
-  block->charged = 0;
-  if (block->prepared_done) {
-    auto done = std::move(block->prepared_done);
-    done(delivered);
-  }
-  if (block->job && --block->job->blocks_left == 0 && block->job->encoded) {
-    jobFinished(*block->job);
-  }
-  block->job.reset();
-  // Keep the block (and its timer) alive until this callback unwinds.
-  loop_.post([keep = block] {});
 }
 
 void OutputRunner::jobFinished(Job& job) {
@@ -545,12 +165,22 @@ void OutputRunner::jobFinished(Job& job) {
   job.tickets.clear();
 }
 
+void OutputRunner::notifyPressure() {
+  if (!on_pressure_) {
+    return;
+  }
+  loop_.post([fn = on_pressure_, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      fn();
+    }
+  });
+}
+
 bool OutputRunner::idle() const {
   // Jobs held open only by dead letters waiting to be written again do not hold up shutdown:
   // those blocks stay unacknowledged and their records are read again after a restart.
-  return pending_.empty() && encoding_ == 0 && (jobs_open_ == 0 || dl_waiting_ > 0) &&
-         ready_.empty() && in_flight_ == 0 && waiting_retry_ == 0 && retrying_.empty() &&
-         dl_writing_ == 0;
+  return batcher_.empty() && encode_.idle() && (jobs_open_ == 0 || delivery_.stalled()) &&
+         delivery_.idle();
 }
 
 OutputReadiness OutputRunner::readiness(std::chrono::steady_clock::time_point now) const {
@@ -559,11 +189,12 @@ OutputReadiness OutputRunner::readiness(std::chrono::steady_clock::time_point no
                                "dead-letter directory",
                                opts_.name)};
   }
-  if (failing_since_ && !idle() && now - *failing_since_ > opts_.settings.retry_max) {
-    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *failing_since_);
+  const auto failing_since = delivery_.failingSince();
+  if (failing_since && !idle() && now - *failing_since > opts_.settings.retry_max) {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - *failing_since);
     return {false, fmt::format("output \"{}\": nothing delivered for {} s while data is "
                                "pending (last error: {})",
-                               opts_.name, secs.count(), last_error_)};
+                               opts_.name, secs.count(), delivery_.lastError())};
   }
   return {};
 }
@@ -574,8 +205,8 @@ std::chrono::steady_clock::duration OutputRunner::oldestUnacked(
   if (!open_jobs_since_.empty()) {
     oldest = *open_jobs_since_.begin();
   }
-  if (!pending_.empty() && (!oldest || pending_.front()->routed_at < *oldest)) {
-    oldest = pending_.front()->routed_at;
+  if (auto pending = batcher_.oldestRoutedAt(); pending && (!oldest || *pending < *oldest)) {
+    oldest = pending;
   }
   if (!oldest || *oldest > now) {
     return {};
@@ -592,14 +223,7 @@ void OutputRunner::updateGauges(std::chrono::steady_clock::time_point now) {
 void OutputRunner::abandon() {
   abandoned_ = true;
   delay_timer_.stop();
-  for (auto& [ptr, block] : retrying_) {
-    if (block->retry_timer) {
-      block->retry_timer->stop();
-    }
-  }
-  for (auto& [ptr, timer] : dl_timers_) {
-    timer->stop();
-  }
+  delivery_.abandon();
 }
 
 }  // namespace ingestd

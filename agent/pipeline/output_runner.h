@@ -1,15 +1,18 @@
-// OutputRunner: everything between the router and one Output: batching chunks into encode
-// jobs on the worker pool, the queue of blocks to send, `concurrency` sends in flight, retries
-// with backoff, dead-lettering, and acknowledgements back to the chunks. Loop thread only.
+// OutputRunner: everything between the router and one Output, as the pipeline sees it. It
+// composes three stages and follows each batch through them until it is acknowledged:
+//   Batcher        routed chunks -> batches (max_bytes, max_records, max_delay, flush)
+//   EncodeStage    batch -> compressed blocks, on the worker pool
+//   DeliveryStage  blocks -> sends, retries, dead letters
+// A batch is named when it is cut (see Batch::id), and that name follows it to the end. The
+// runner owns what spans the stages: when to cut (only while encoders and the send queue have
+// room), acknowledging a batch's chunks once every part of it is done, backlog and pressure
+// for the pipeline, readiness. Loop thread only.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
-#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -20,28 +23,17 @@
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
-#include "agent/pipeline/backoff.h"
+#include "agent/pipeline/batcher.h"
+#include "agent/pipeline/chunk_ticket.h"
 #include "agent/pipeline/deadletter.h"
+#include "agent/pipeline/delivery_stage.h"
+#include "agent/pipeline/encode_stage.h"
 #include "agent/pipeline/memory_budget.h"
 #include "agent/pipeline/payload.h"
 #include "agent/pipeline/record_chunk.h"
 #include "agent/plugin/plugin.h"
 
 namespace ingestd {
-
-// Shared between the outputs a chunk was routed to: the chunk is acknowledged when the last of
-// them is done with it. Its records (chunk) are dropped once every output has encoded them:
-// what waits for the acknowledgement is on_ack (a few bytes of positions), never the data.
-struct ChunkTicket {
-  std::shared_ptr<const RecordChunk> chunk;  // null once every output has encoded it
-  std::function<void()> on_ack;              // the chunk's on_ack, moved here by the router
-  std::uint32_t outputs_left = 0;            // outputs that have not acknowledged it yet
-  std::uint32_t encodes_left = 0;            // outputs that still hold its raw bytes
-  std::uint64_t charged_bytes = 0;           // held against the memory budget until encoded
-  bool failed = false;                       // some records were dead-lettered, not delivered
-  bool parse_errors_counted = false;         // the first output to find parse errors counts them
-  std::chrono::steady_clock::time_point routed_at{};
-};
 
 // Whether an output is delivering, for /readyz; reason says why not, in one sentence.
 struct OutputReadiness {
@@ -86,18 +78,18 @@ class OutputRunner {
 
   // Raw bytes of chunks waiting to be encoded. The pipeline pauses inputs while any output's
   // backlog is above its high mark, so fast readers do not fill memory ahead of the encoders.
-  std::uint64_t backlogBytes() const { return pending_bytes_; }
-  bool backlogged() const { return pending_bytes_ >= backlogHigh(); }
-  bool backlogLow() const { return pending_bytes_ < backlogHigh() / 2; }
+  std::uint64_t backlogBytes() const { return batcher_.bytes(); }
+  bool backlogged() const { return batcher_.bytes() >= backlogHigh(); }
+  bool backlogLow() const { return batcher_.bytes() < backlogHigh() / 2; }
   // A block that must go to the dead-letter directory could not be written there (not a
   // directory, disk full, ...): it is kept and written again with backoff, and the pipeline
   // pauses inputs until it is stored.
-  bool stalled() const { return dl_waiting_ > 0; }
+  bool stalled() const { return delivery_.stalled(); }
   // Called (posted, on the loop) when backlogged(), backlogLow() or stalled() may have changed.
   void setOnPressureChange(std::function<void()> fn) { on_pressure_ = std::move(fn); }
 
-  std::uint64_t queuedBlocks() const { return ready_.size() + waiting_retry_; }
-  std::uint64_t inFlight() const { return in_flight_; }
+  std::uint64_t queuedBlocks() const { return delivery_.queuedBlocks(); }
+  std::uint64_t inFlight() const { return delivery_.inFlight(); }
 
   // Not ready while a dead letter cannot be written, or while data is pending and no block
   // was delivered for longer than retry.max (the longest wait between two attempts).
@@ -109,67 +101,37 @@ class OutputRunner {
   void updateGauges(std::chrono::steady_clock::time_point now);
 
  private:
-  struct Job;
-  struct Block;
+  // A batch from the moment it is cut until every chunk in it is acknowledged.
+  struct Job {
+    std::vector<std::shared_ptr<ChunkTicket>> tickets;
+    std::size_t parts_left = 0;  // encoded blocks and dead letters not yet done
+    std::multiset<std::chrono::steady_clock::time_point>::iterator since;  // in open_jobs_since_
+  };
 
   void maybeStartJobs();
   void startJob();
-  void onJobDone(std::shared_ptr<Job> job, struct EncodeJobResult& result);
-  void pump();
-  void sendBlock(std::shared_ptr<Block> block);
-  void onSendOutcome(std::shared_ptr<Block> block, SendOutcome outcome,
-                     std::chrono::steady_clock::time_point started);
-  void scheduleRetry(std::shared_ptr<Block> block, const SendOutcome& outcome);
-  void deadLetterBlock(std::shared_ptr<Block> block, std::string reason,
-                       const SendOutcome& outcome);
-  // Writes a dead letter; when the write fails, keeps it and tries again with backoff until it
-  // is stored or the directory is full. done(stored) runs once; stored is false only when the
-  // dead-letter directory is at deadletter.max_size (the records are then lost, counted).
-  void storeDeadLetter(std::shared_ptr<const DeadLetterEntry> entry, unsigned attempt,
-                       std::function<void(bool stored)> done);
-  void notifyPressure();
-  void blockFinished(const std::shared_ptr<Block>& block, bool delivered);
+  void onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded);
+  void partFinished(Job& job);
   void jobFinished(Job& job);
-  std::uint64_t estimateEncoded(const RecordChunk& chunk) const;
+  void notifyPressure();
   std::string newBlockId();
-
-  OutputRunnerOptions opts_;
-  Output& output_;
-  Loop& loop_;
-  WorkerPool& workers_;
-  MemoryBudget& budget_;
-  DeadLetter& deadletter_;
-  OutputMetrics& metrics_;
-  Logger& log_;
-  std::string component_;
-  BackoffPolicy backoff_;
-  std::mt19937_64 rng_;
-  std::uint64_t block_prefix_ = 0;
-  std::uint64_t block_counter_ = 0;
-
-  std::deque<std::shared_ptr<ChunkTicket>> pending_;
   std::uint64_t backlogHigh() const { return 4 * opts_.settings.batch_max_bytes; }
 
-  std::uint64_t pending_estimate_ = 0;
-  std::uint64_t pending_bytes_ = 0;
-  std::function<void()> on_pressure_;
-  std::uint64_t pending_records_ = 0;
-  Timer delay_timer_;
-  bool flushing_ = false;
-  std::size_t encoding_ = 0;   // encode jobs on the worker pool
-  std::size_t jobs_open_ = 0;  // jobs not yet fully acknowledged
-  std::deque<std::shared_ptr<Block>> ready_;
-  std::size_t in_flight_ = 0;
-  std::size_t waiting_retry_ = 0;
+  OutputRunnerOptions opts_;
+  Loop& loop_;
+  OutputMetrics& metrics_;
+  std::mt19937_64 rng_;  // seeded once: its first value names blocks, the rest is jitter
+  std::uint64_t block_prefix_ = 0;
+  std::uint64_t block_counter_ = 0;
+  LoopDelayTimer delay_timer_;
+  Batcher batcher_;
+  EncodeStage encode_;
+  DeliveryStage delivery_;
   bool abandoned_ = false;
-  std::map<const Block*, std::shared_ptr<Block>> retrying_;  // blocks between attempts
-  std::size_t dl_writing_ = 0;                               // dead-letter writes on libuv's pool
-  std::size_t dl_waiting_ = 0;  // dead letters waiting for their next write attempt
-  std::map<const Timer*, std::unique_ptr<Timer>> dl_timers_;
+  std::size_t jobs_open_ = 0;  // jobs not yet fully acknowledged
   std::multiset<std::chrono::steady_clock::time_point> open_jobs_since_;  // oldest record of each
-  std::optional<std::chrono::steady_clock::time_point> failing_since_;  // first retry since success
-  std::string last_error_;
-  std::shared_ptr<bool> alive_;
+  std::function<void()> on_pressure_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted callbacks check it
 };
 
 }  // namespace ingestd

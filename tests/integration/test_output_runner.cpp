@@ -7,12 +7,15 @@
 
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
 #include "agent/compress/gzip_codec.h"
 #include "agent/pipeline/output_runner.h"
+#include "tests/support/captured_log.h"
 #include "tests/support/loop_wait.h"
 #include "tests/support/temp_dir.h"
 
@@ -63,16 +66,19 @@ class FakeOutput final : public Output {
 struct Fixture {
   test::TempDir dir;
   Loop loop;
-  Logger log{LogLevel::kOff};
+  test::CapturedLog captured{LogLevel::kInfo};
+  Logger& log = captured.log;
   Metrics metrics;
   OutputMetrics om = metrics.forOutput("fake", "T");
   MemoryBudget budget{64ull << 20};
   std::unique_ptr<WorkerPool> workers = std::make_unique<WorkerPool>(loop, 2);
-  DeadLetter deadletter{loop, dir.path() + "/deadletter"};
+  DeadLetter deadletter;
   FakeOutput output;
   std::unique_ptr<OutputRunner> runner;
 
-  explicit Fixture(OutputPipelineSettings s = {}) {
+  explicit Fixture(OutputPipelineSettings s = {},
+                   std::uint64_t deadletter_max = DeadLetter::kDefaultMaxSize)
+      : deadletter(loop, dir.path() + "/deadletter", deadletter_max) {
     Loop::markLoopThread();
     OutputRunnerOptions o;
     o.name = "fake";
@@ -132,19 +138,37 @@ std::vector<nlohmann::json> decodeBlock(const Payload& p) {
   return out;
 }
 
-int countFiles(const std::string& dir, std::string_view suffix) {
-  int n = 0;
+std::vector<std::string> listFiles(const std::string& dir, std::string_view suffix) {
+  std::vector<std::string> names;
   if (DIR* d = opendir(dir.c_str())) {
     while (auto* e = readdir(d)) {
       std::string name = e->d_name;
       if (name.size() >= suffix.size() &&
           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        ++n;
+        names.push_back(std::move(name));
       }
     }
     closedir(d);
   }
-  return n;
+  return names;
+}
+
+int countFiles(const std::string& dir, std::string_view suffix) {
+  return static_cast<int>(listFiles(dir, suffix).size());
+}
+
+// The dead-letter JSON documents in `dir`, each with the name of its file.
+std::vector<std::pair<std::string, nlohmann::json>> deadLetters(const std::string& dir) {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (auto& name : listFiles(dir, ".json")) {
+    std::ifstream in(dir + "/" + name);
+    out.emplace_back(name, nlohmann::json::parse(in));
+  }
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -306,4 +330,142 @@ TEST_CASE("output runner: a record larger than a block is dead-lettered, the res
   CHECK(delivered == 2);
   CHECK(f.om.dropped("record_too_large").Value() == 1);
   CHECK(countFiles(f.dir.path() + "/deadletter", ".json") == 1);
+}
+
+TEST_CASE(
+    "output runner: a batch of only too-large records is acknowledged once when the "
+    "dead-letter directory is full") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 4096;
+  // Smaller than one dead letter: every write is refused at once (the "full" policy), so the
+  // dead-letter callback runs before the encode completion has returned.
+  Fixture f(s, 1024);
+  int acks = 0;
+  f.runner->push(f.chunk(std::string(10000, 'x') + "\n", 1, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  test::runLoopFor(f.loop, 20ms);
+  CHECK(acks == 1);
+  CHECK(f.output.seen.empty());
+  CHECK(f.om.dropped("record_too_large").Value() == 1);
+  CHECK(f.om.deadletterDiscarded().Value() == 1);
+  CHECK(f.budget.used() == 0);
+  CHECK(f.runner->oldestUnacked(std::chrono::steady_clock::now()) ==
+        std::chrono::steady_clock::duration::zero());
+}
+
+TEST_CASE(
+    "output runner: a batch keeps the name it got when cut, in every attempt, log line "
+    "and dead-letter file") {
+  OutputPipelineSettings s;
+  s.retry_initial = 1ms;
+  s.retry_max = 5ms;
+  Fixture f(s);
+  SendOutcome unavailable;
+  unavailable.delivery = Delivery::kRetry;
+  unavailable.http_status = 503;
+  SendOutcome rejected;
+  rejected.delivery = Delivery::kRejected;
+  rejected.http_status = 400;
+  rejected.error_code = "BadRequest";
+  f.output.script = {unavailable, rejected};
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 5), 5, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  REQUIRE(f.output.seen.size() == 2);
+  const std::string id = f.output.seen[0].block_id;
+  CHECK(std::regex_match(id, std::regex("[0-9a-f]{16}-[0-9a-f]{8}")));
+  CHECK(f.output.seen[1].block_id == id);
+  const auto dls = deadLetters(f.dir.path() + "/deadletter");
+  REQUIRE(dls.size() == 1);
+  CHECK(contains(dls[0].first, "-fake-" + id + ".json"));
+  CHECK(dls[0].second["block_id"] == id);
+  CHECK(dls[0].second["attempts"] == 2);
+  const std::string logged = f.captured.text();
+  CHECK(contains(logged, "retrying block " + id + " in"));
+  CHECK(contains(logged, "rejected block " + id + " (5 records)"));
+
+  // The next batch has the next name.
+  f.runner->push(f.chunk(lines(5, 6), 1, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 2 && f.runner->idle(); }, 5s));
+  REQUIRE(f.output.seen.size() == 3);
+  CHECK(f.output.seen[2].block_id == id.substr(0, 17) + "00000002");
+}
+
+TEST_CASE("output runner: every block and dead letter of one batch is named after the batch") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 4096;
+  Fixture f(s);
+  int acks = 0;
+  // One chunk is one batch. Control characters grow sixfold in JSON (\u0001), far beyond the
+  // batcher's estimate, so the batch encodes into several blocks; the last record is too large
+  // for any block.
+  std::string data;
+  for (int i = 0; i < 50; ++i) {
+    data += std::string(60, '\x01') + "\n";
+  }
+  data += std::string(10000, 'x') + "\n";
+  f.runner->push(f.chunk(std::move(data), 51, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && f.runner->idle(); }, 5s));
+  const auto& seen = f.output.seen;
+  REQUIRE(seen.size() >= 3);
+  const std::string id = seen[0].block_id;
+  std::uint64_t records = 0;
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].block_id == (i == 0 ? id : id + "." + std::to_string(i + 1)));
+    CHECK(seen[i].attempt == 0);
+    records += seen[i].records;
+  }
+  CHECK(records == 50);
+  const auto dls = deadLetters(f.dir.path() + "/deadletter");
+  REQUIRE(dls.size() == 1);
+  const std::string dl_id = id + "." + std::to_string(seen.size() + 1);
+  CHECK(dls[0].second["block_id"] == dl_id);
+  CHECK(dls[0].second["reason"] == "record_too_large");
+  CHECK(contains(dls[0].first, "-fake-" + dl_id + ".json"));
+}
+
+TEST_CASE(
+    "output runner: a dead letter that cannot be written holds its batch unacknowledged, "
+    "signals pressure, and the batch is acknowledged once it is stored") {
+  OutputPipelineSettings s;
+  s.retry_initial = 5ms;
+  s.retry_max = 20ms;
+  Fixture f(s);
+  int pressure = 0;
+  f.runner->setOnPressureChange([&] { ++pressure; });
+  const std::string dl = f.dir.path() + "/deadletter";
+  std::ofstream(dl) << "not a directory\n";  // every dead-letter write fails
+  SendOutcome rejected;
+  rejected.delivery = Delivery::kRejected;
+  rejected.http_status = 400;
+  f.output.script = {rejected};
+  int acks = 0;
+  f.runner->push(f.chunk(lines(0, 5), 5, &acks));
+  f.runner->flush();
+  REQUIRE(runUntil(
+      f.loop, [&] { return f.runner->stalled() && pressure >= 2; }, 5s));
+  CHECK(acks == 0);
+  const auto r = f.runner->readiness(std::chrono::steady_clock::now());
+  CHECK_FALSE(r.ready);
+  CHECK(contains(r.reason, "dead-letter"));
+  // Shutdown does not wait for it: the records stay unacknowledged and are read again.
+  CHECK(runUntil(
+      f.loop, [&] { return f.runner->idle(); }, 5s));
+  CHECK(f.budget.used() > 0);  // the kept block is still resident and charged
+
+  std::filesystem::remove(dl);
+  REQUIRE(runUntil(
+      f.loop, [&] { return acks == 1 && !f.runner->stalled() && f.runner->idle(); }, 5s));
+  CHECK(f.runner->readiness(std::chrono::steady_clock::now()).ready);
+  CHECK(f.om.deadletter_blocks->Value() == 1);
+  CHECK(f.om.deadletterWriteErrors().Value() >= 1);
+  CHECK(f.budget.used() == 0);
 }
