@@ -11,15 +11,15 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
 #include "agent/core/status.h"
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
-#include "agent/pipeline/payload.h"
-#include "agent/pipeline/record_chunk.h"
+#include "agent/plugin/config.h"
+#include "agent/plugin/payload.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
 

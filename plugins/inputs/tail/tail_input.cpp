@@ -6,9 +6,9 @@
 #include <cstring>
 #include <optional>
 
-#include "agent/checkpoint/ack_tracker.h"
 #include "agent/checkpoint/checkpoint_writer.h"
 #include "agent/core/assert.h"
+#include "agent/plugin/ack_tracker.h"
 #include "plugins/inputs/tail/file_identity.h"
 
 namespace ingestd::inputs {

@@ -16,13 +16,13 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
 #include "agent/core/status.h"
 #include "agent/http/http_client.h"
 #include "agent/loop/loop.h"
 #include "agent/metrics/metrics.h"
+#include "agent/plugin/config.h"
 
 namespace ingestd::outputs::kusto {
 

@@ -12,10 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/status.h"
 #include "agent/http/http_client.h"
-#include "agent/pipeline/payload.h"
+#include "agent/plugin/config.h"
+#include "agent/plugin/payload.h"
 #include "agent/plugin/plugin.h"
 #include "plugins/outputs/kusto/kusto_auth.h"
 #include "plugins/outputs/kusto/kusto_classify.h"
