@@ -1,5 +1,9 @@
-// The plugin interface: Input, Output, PluginContext and the registry of compiled-in plugins
-// (filled by plugins/builtin.cpp, one line per plugin; no self-registering statics).
+// The plugin interface: Input, Output, the concepts a plugin type satisfies and the registry of
+// compiled-in plugins (filled by plugins/builtin.cpp, one line per plugin; no self-registering
+// statics). What a plugin may use besides is all under agent/plugin/:
+// PluginContext (context.h), records and payloads (record.h, payload.h), config (config.h),
+// timers, file work and directory watches (loop.h), HTTP (http.h), checkpoints
+// (checkpoint.h, ack_tracker.h) and metrics (metrics.h); plus agent/core/.
 #pragma once
 
 #include <any>
@@ -11,31 +15,17 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/clock.h"
-#include "agent/core/log.h"
 #include "agent/core/status.h"
+// Until tail and kusto use only the plugin API, which needs no core header:
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
 #include "agent/plugin/config.h"
+#include "agent/plugin/context.h"
 #include "agent/plugin/payload.h"
 #include "agent/plugin/record.h"
 
 namespace ingestd {
-
-// Everything an instance may use is handed in. References outlive the instance.
-struct PluginContext {
-  std::string instance;  // "tail/nginx": log prefix
-  std::string name;      // "nginx": metric label
-  Loop& loop;            // all callbacks arrive on this loop's thread
-  WorkerPool& workers;   // pure CPU jobs only
-  const Clock& clock;
-  Logger& log;
-  std::string state_dir;  // service.state_dir (exists at start)
-  std::string hostname;
-  InputMetrics* input_metrics = nullptr;    // set for inputs
-  OutputMetrics* output_metrics = nullptr;  // set for outputs
-};
 
 // Where inputs put what they read. Loop thread only.
 class RecordSink {

@@ -94,7 +94,7 @@ class KustoOutput final : public Output {
   std::string url_;
   kusto::RequestIdentity identity_;
   kusto::ClassifyContext classify_;
-  HttpClient http_;  // declared before provider_: outlives it
+  std::unique_ptr<HttpClient> http_;  // declared before provider_: outlives it
   std::unique_ptr<kusto::TokenProvider> provider_;
   std::unordered_map<std::uint64_t, Send> sends_;
   std::uint64_t next_send_ = 1;
