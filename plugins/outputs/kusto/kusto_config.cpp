@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "agent/config/settings.h"
 #include "agent/plugin/config.h"
 #include "plugins/outputs/kusto/kusto_output.h"
 

@@ -251,7 +251,7 @@ void KustoOutput::finish(std::uint64_t id, SendOutcome outcome) {
   if (in_send_) {
     // Never complete inside send(): the caller is still in the middle of its own bookkeeping.
     std::weak_ptr<int> alive = alive_;
-    ctx_.loop.post([done = std::move(done), outcome = std::move(outcome), alive]() mutable {
+    ctx_.post([done = std::move(done), outcome = std::move(outcome), alive]() mutable {
       if (!alive.expired()) {
         done(std::move(outcome));
       }

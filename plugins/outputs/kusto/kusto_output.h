@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "agent/core/status.h"
-#include "agent/http/http_client.h"
 #include "agent/plugin/config.h"
+#include "agent/plugin/http.h"
 #include "agent/plugin/payload.h"
 #include "agent/plugin/plugin.h"
 #include "plugins/outputs/kusto/kusto_auth.h"
