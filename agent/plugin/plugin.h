@@ -16,10 +16,6 @@
 #include <vector>
 
 #include "agent/core/status.h"
-// Until tail and kusto use only the plugin API, which needs no core header:
-#include "agent/loop/loop.h"
-#include "agent/loop/worker_pool.h"
-#include "agent/metrics/metrics.h"
 #include "agent/plugin/config.h"
 #include "agent/plugin/context.h"
 #include "agent/plugin/payload.h"
