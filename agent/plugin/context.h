@@ -1,7 +1,7 @@
 // PluginContext: everything a plugin instance may use, handed to its create(). The references
 // outlive the instance. Besides what it holds, it offers the services every plugin shares: work
 // for libuv's thread pool, an HTTP client, the instance's checkpoint store and posting to the
-// loop. Timers and directory watches take ctx.loop (agent/plugin/loop.h).
+// loop. Timers, directory watches and sockets take ctx.loop (agent/plugin/loop.h, net.h).
 #pragma once
 
 #include <functional>
@@ -17,7 +17,7 @@
 
 namespace ingestd {
 
-class Loop;        // opaque to plugins: pass it to Timer, FsWatch, ...
+class Loop;        // opaque to plugins: pass it to Timer, FsWatch, StreamListener, ...
 class WorkerPool;  // the core's pool for pure CPU jobs (encoding, compression)
 
 struct PluginContext {

@@ -2,7 +2,7 @@
 // compiled-in plugins (filled by plugins/builtin.cpp, one line per plugin; no self-registering
 // statics). What a plugin may use besides is all under agent/plugin/:
 // PluginContext (context.h), records and payloads (record.h, payload.h), config (config.h),
-// timers, file work and directory watches (loop.h), HTTP (http.h), checkpoints
+// timers, file work and directory watches (loop.h), sockets (net.h), HTTP (http.h), checkpoints
 // (checkpoint.h, ack_tracker.h) and metrics (metrics.h); plus agent/core/.
 #pragma once
 
