@@ -1,7 +1,8 @@
 // `ingestd send`: ingest files once into one output and exit, the equivalent of the SDKs'
 // ingest_from_file. The files already hold data in the output's format: plain files are cut
 // into blocks of at most batch.max_bytes at line boundaries and compressed; a .gz file whose
-// content fits in one block is sent as it is, a larger one is decompressed and cut.
+// content fits in one block, and that fits in one request of the output (its maxPayloadBytes()),
+// is sent as it is; a larger one is decompressed and cut.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -184,7 +185,9 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
         const bool is_gz = endsWith(path, ".gz");
         if (is_gz) {
           auto isize = gzipTrailerSize(data.value());
-          if (isize && *isize <= max_bytes && data->size() <= (10u << 20)) {
+          // As it is when it fits in one block and one request of this output.
+          const std::uint64_t max_payload = pipeline.output(name)->maxPayloadBytes();
+          if (isize && *isize <= max_bytes && (max_payload == 0 || data->size() <= max_payload)) {
             std::string plain;
             std::uint64_t records = 0;
             if (gunzip(data.value(), plain, max_bytes + 1)) {

@@ -30,7 +30,8 @@ struct InputMetrics {
   Metrics* owner = nullptr;
 };
 
-// Standard counters of one output instance (labels output="<name>", table="<table>").
+// Standard counters of one output instance (labels output="<name>", table="<destination>": what
+// the plugin's destination() said, e.g. the kusto table).
 struct OutputMetrics {
   prometheus::Counter* records = nullptr;           // acknowledged records
   prometheus::Counter* bytes_raw = nullptr;         // acknowledged, before compression

@@ -8,6 +8,7 @@
 
 #include <any>
 #include <concepts>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,12 +56,16 @@ class Output {
   // Cancel what is in flight (their done() is not called) and close every handle; done()
   // after the last handle closed.
   virtual void stop(std::function<void()> done) = 0;
-  // How records must be encoded for this output: "multijson", "json", "csv", "tsv", "txt".
+  // How records must be encoded for this output: the name of one of the encoder's formats
+  // (agent/pipeline/encoder.h). Which of them an output accepts is the plugin's business.
   virtual std::string format() const = 0;
   // For csv/tsv: the column order (names of record fields). Empty: the default order.
   virtual std::vector<std::string> columns() const { return {}; }
   // Ready to take traffic (e.g. has a token). /readyz reports it.
   virtual bool ready() const { return true; }
+  // The largest payload body (compressed bytes) one send() can deliver; 0 = no limit. `ingestd
+  // send` sends a .gz file as it is only when it fits; bigger ones are cut into blocks.
+  virtual std::uint64_t maxPayloadBytes() const { return 0; }
 };
 
 // What a plugin's optional validate() found on this machine, beyond its Status (the first
@@ -82,6 +87,9 @@ concept InputPlugin = requires(const ConfigNode& node, const typename P::Setting
   { P::create(s, ctx) } -> std::same_as<Result<std::unique_ptr<Input>>>;
 };
 
+// An output type may also have a static destination(settings) -> std::string: where its records
+// go, e.g. the kusto table. The core labels the output's metrics with it (table="...") and names
+// it in dead letters; without one the label is empty and dead letters name the output.
 template <class P>
 concept OutputPlugin = requires(const ConfigNode& node, const typename P::Settings& s,
                                 PluginContext& ctx) {
@@ -104,6 +112,8 @@ class PluginRegistry {
     // Optional (P::describe(settings[, report])): indented lines for `ingestd check`; never
     // secrets. report is what validate() found, or null when it did not run.
     std::function<std::string(const std::any&, const ValidationReport*)> describe;
+    // Outputs, optional (P::destination(settings)): see OutputPlugin. Pure.
+    std::function<std::string(const std::any&)> destination;
   };
 
   template <InputPlugin P>
@@ -157,6 +167,13 @@ class PluginRegistry {
                          }) {
       f.describe = [](const std::any& settings, const ValidationReport*) {
         return P::describe(std::any_cast<const S&>(settings));
+      };
+    }
+    if constexpr (requires(const S& s) {
+                    { P::destination(s) } -> std::convertible_to<std::string>;
+                  }) {
+      f.destination = [](const std::any& settings) {
+        return std::string(P::destination(std::any_cast<const S&>(settings)));
       };
     }
     return f;

@@ -21,10 +21,6 @@ namespace ingestd::outputs {
 
 namespace {
 
-// The SDKs never send more than 10 MiB in one streaming request (spec section 2); the service
-// would refuse it, so it is rejected here without a round trip.
-constexpr std::size_t kMaxRequestBody = 10u << 20;
-
 std::string osUser() {
   if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
     return u;
