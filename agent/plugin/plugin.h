@@ -1,6 +1,6 @@
 // The plugin interface: Input, Output, the concepts a plugin type satisfies and the registry of
 // compiled-in plugins (filled by plugins/builtin.cpp, one line per plugin; no self-registering
-// statics). What a plugin may use besides is all under agent/plugin/:
+// statics). What a plugin may use besides is all under agent/plugin/ (docs/plugins.md):
 // PluginContext (context.h), records and payloads (record.h, payload.h), config (config.h),
 // timers, file work and directory watches (loop.h), sockets (net.h), HTTP (http.h), checkpoints
 // (checkpoint.h, ack_tracker.h) and metrics (metrics.h); plus agent/core/.
