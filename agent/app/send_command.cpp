@@ -1,7 +1,8 @@
 // `ingestd send`: ingest files once into one output and exit, the equivalent of the SDKs'
 // ingest_from_file. The files already hold data in the output's format: plain files are cut
 // into blocks of at most batch.max_bytes at line boundaries and compressed; a .gz file whose
-// content fits in one block is sent as it is, a larger one is decompressed and cut.
+// content fits in one block, and that fits in one request of the output (its maxPayloadBytes()),
+// is sent as it is; a larger one is decompressed and cut.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -132,14 +133,16 @@ using SubmitFn = std::function<void(std::string, bool, std::uint64_t, std::uint6
 
 // Reads one file and submits its blocks. A .gz file whose content fits in one block (and that
 // is small enough to send as it is) goes unchanged; anything else is cut at line boundaries.
-Status queueFile(const std::string& path, std::uint64_t max_bytes, const SubmitFn& submit) {
+Status queueFile(const std::string& path, std::uint64_t max_bytes, std::uint64_t max_payload,
+                 const SubmitFn& submit) {
   auto data = readWholeFile(path);
   if (!data) {
     return data.error();
   }
   if (endsWith(path, ".gz")) {
     auto isize = gzipTrailerSize(data.value());
-    if (isize && *isize <= max_bytes && data->size() <= (10u << 20)) {
+    // As it is when it fits in one block and one request of this output (0: no cap).
+    if (isize && *isize <= max_bytes && (max_payload == 0 || data->size() <= max_payload)) {
       std::string plain;
       std::uint64_t records = 0;
       if (gunzip(data.value(), plain, max_bytes + 1)) {
@@ -220,7 +223,8 @@ int sendCommand(const std::string& config_path, const std::string& output_name,
       // Reading happens here, before anything is sent: `send` is a one-shot command and the
       // files are the whole job, so there is nothing else for the loop to serve meanwhile.
       for (const auto& path : files) {
-        if (auto st = queueFile(path, max_bytes, submit); !st) {
+        const std::uint64_t max_payload = pipeline.output(name)->maxPayloadBytes();
+        if (auto st = queueFile(path, max_bytes, max_payload, submit); !st) {
           log.error("send", "{}", st.message());
           exit_code = 1;
         }

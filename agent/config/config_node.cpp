@@ -1,7 +1,7 @@
 // ConfigNode and MapReader: located, typed reads of YAML values, ${VAR} expansion, size and
 // duration parsing, and did-you-mean hints for unknown keys.
-#include "agent/config/config_node.h"
 #include "agent/config/text_util.h"
+#include "agent/plugin/config.h"
 
 #include <algorithm>
 #include <cctype>

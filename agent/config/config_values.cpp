@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "agent/config/config_node.h"
 #include "agent/config/text_util.h"
+#include "agent/plugin/config.h"
 
 namespace ingestd {
 

@@ -1,5 +1,5 @@
 // File checks for plugins' validate() (see file_checks.h).
-#include "agent/config/file_checks.h"
+#include "agent/plugin/config.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

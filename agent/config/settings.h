@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/log.h"
+#include "agent/plugin/config.h"
 
 namespace ingestd {
 
@@ -32,7 +32,8 @@ struct ServiceSettings {
 };
 
 // Keys of every output that the pipeline (not the plugin) handles: batching, concurrency,
-// retry, buffering and compression. Plugins must MapReader::allow(kCoreOutputKeys).
+// retry, buffering and compression. Plugins must MapReader::allow(kCoreOutputKeys)
+// (agent/plugin/config.h).
 struct OutputPipelineSettings {
   std::uint64_t batch_max_bytes = 4ull << 20;  // hard limit 4 MiB (uncompressed)
   std::uint64_t batch_max_records = 0;         // 0 = no limit
@@ -47,12 +48,6 @@ struct OutputPipelineSettings {
   std::string compression_codec = "auto";  // auto, zlib, libdeflate, isal
   int compression_level = 1;
 };
-
-// `const`, not `constexpr`: g++ 12 rejects a constexpr initializer_list of string_views.
-inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag",
-                                                                       "unrouted"};
-inline const std::initializer_list<std::string_view> kCoreOutputKeys = {
-    "name", "type", "match", "batch", "concurrency", "retry", "buffer", "compression"};
 
 // One element of inputs: or outputs: with its common keys read; plugin-specific keys are read
 // by the plugin's parse() from `node`.

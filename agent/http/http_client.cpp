@@ -1,6 +1,7 @@
-// HttpClient implementation: libcurl's multi-socket API on top of libuv. curl tells us which
-// sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it (CURLMOPT_TIMERFUNCTION); we
-// translate that into uv_poll_t handles and one uv_timer_t, and hand events back to curl.
+// CurlHttpClient (agent/plugin/http.h's HttpClient): libcurl's multi-socket API on top of libuv.
+// curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it
+// (CURLMOPT_TIMERFUNCTION); we translate that into uv_poll_t handles and one uv_timer_t, and hand
+// events back to curl.
 #include "agent/http/http_client.h"
 
 #include <curl/curl.h>
@@ -80,17 +81,17 @@ bool parseHttpHeaderLine(std::string_view line, std::string& name, std::string& 
 // The libuv handles of one client. They may outlive the client (their close callbacks run on a
 // later loop iteration), so they live in their own allocation, freed by the last close callback
 // or by the client's destructor, whichever comes last.
-struct HttpClient::Handles {
+struct CurlHttpClient::Handles {
   uv_timer_t timer{};
-  HttpClient* owner = nullptr;  // null once the client is destroyed
-  std::size_t open = 0;         // handles initialised and not yet through uv_close
-  std::set<void*> sockets;      // SocketContexts with an open uv_poll_t
+  CurlHttpClient* owner = nullptr;  // null once the client is destroyed
+  std::size_t open = 0;             // handles initialised and not yet through uv_close
+  std::set<void*> sockets;          // SocketContexts with an open uv_poll_t
   std::function<void()> on_all_closed;
 };
 
-struct HttpClient::Transfer {
+struct CurlHttpClient::Transfer {
   RequestId id = 0;
-  HttpClient* owner = nullptr;
+  CurlHttpClient* owner = nullptr;
   CURL* easy = nullptr;
   bool attached = false;  // added to the multi handle
   curl_slist* headers = nullptr;
@@ -115,10 +116,10 @@ struct HttpClientCallbacks {
   struct SocketContext {
     uv_poll_t poll{};
     curl_socket_t fd = CURL_SOCKET_BAD;
-    HttpClient::Handles* handles = nullptr;
+    CurlHttpClient::Handles* handles = nullptr;
   };
 
-  static void handleClosed(HttpClient::Handles* h) noexcept {
+  static void handleClosed(CurlHttpClient::Handles* h) noexcept {
     INGESTD_CHECK(h->open > 0);
     --h->open;
     if (h->open != 0) {
@@ -143,7 +144,7 @@ struct HttpClientCallbacks {
     ctx->handles->sockets.erase(ctx);
     uv_close(reinterpret_cast<uv_handle_t*>(&ctx->poll), [](uv_handle_t* handle) {
       auto* c = static_cast<SocketContext*>(handle->data);
-      HttpClient::Handles* h = c->handles;
+      CurlHttpClient::Handles* h = c->handles;
       delete c;
       handleClosed(h);
     });
@@ -151,7 +152,7 @@ struct HttpClientCallbacks {
 
   static void onPoll(uv_poll_t* handle, int status, int events) noexcept {
     auto* ctx = static_cast<SocketContext*>(handle->data);
-    HttpClient* owner = ctx->handles->owner;
+    CurlHttpClient* owner = ctx->handles->owner;
     if (owner == nullptr) {
       return;
     }
@@ -172,7 +173,7 @@ struct HttpClientCallbacks {
 
   static int onSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* userp,
                       void* socketp) noexcept {
-    auto* self = static_cast<HttpClient*>(userp);
+    auto* self = static_cast<CurlHttpClient*>(userp);
     auto* ctx = static_cast<SocketContext*>(socketp);
     if (what == CURL_POLL_REMOVE) {
       if (ctx != nullptr) {
@@ -211,14 +212,14 @@ struct HttpClientCallbacks {
   }
 
   static void onTimeout(uv_timer_t* timer) noexcept {
-    auto* h = static_cast<HttpClient::Handles*>(timer->data);
+    auto* h = static_cast<CurlHttpClient::Handles*>(timer->data);
     if (h->owner != nullptr) {
       h->owner->socketAction(CURL_SOCKET_TIMEOUT, 0);
     }
   }
 
   static int onTimer(CURLM* /*multi*/, long timeout_ms, void* userp) noexcept {
-    auto* self = static_cast<HttpClient*>(userp);
+    auto* self = static_cast<CurlHttpClient*>(userp);
     uv_timer_t* timer = &self->handles_->timer;
     if (timeout_ms < 0) {
       uv_timer_stop(timer);
@@ -230,7 +231,7 @@ struct HttpClientCallbacks {
   }
 
   static std::size_t onWrite(char* data, std::size_t size, std::size_t n, void* userp) noexcept {
-    auto* t = static_cast<HttpClient::Transfer*>(userp);
+    auto* t = static_cast<CurlHttpClient::Transfer*>(userp);
     std::size_t bytes = size * n;
     std::string& body = t->response.body;
     if (body.size() < t->max_body) {
@@ -244,7 +245,7 @@ struct HttpClientCallbacks {
   }
 
   static std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* userp) noexcept {
-    auto* t = static_cast<HttpClient::Transfer*>(userp);
+    auto* t = static_cast<CurlHttpClient::Transfer*>(userp);
     std::size_t bytes = size * n;
     std::string_view line(data, bytes);
     try {
@@ -264,7 +265,7 @@ struct HttpClientCallbacks {
   }
 
   // The transfer's options: protocol, timeouts, TLS, proxy and the callbacks above.
-  static void setOptions(CURL* e, HttpClient::Transfer& t, const HttpRequest& request,
+  static void setOptions(CURL* e, CurlHttpClient::Transfer& t, const HttpRequest& request,
                          const HttpClientOptions& options) {
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_URL, request.url.c_str());
@@ -307,7 +308,7 @@ struct HttpClientCallbacks {
 
   // Request headers (no "Expect: 100-continue" round trip for bodies) and the method and body.
   // The body is not copied: it stays alive in t.body until the transfer ends.
-  static void setHeadersAndBody(CURL* e, HttpClient::Transfer& t, const HttpRequest& request) {
+  static void setHeadersAndBody(CURL* e, CurlHttpClient::Transfer& t, const HttpRequest& request) {
     bool has_expect = false;
     for (const auto& [name, value] : request.headers) {
       has_expect = has_expect || iequals(name, "expect");
@@ -338,12 +339,12 @@ struct HttpClientCallbacks {
   }
 };
 
-HttpClient::HttpClient(Loop& loop, Logger& log, HttpClientOptions options)
+CurlHttpClient::CurlHttpClient(Loop& loop, Logger& log, HttpClientOptions options)
     : loop_(loop),
       log_(log),
       options_(std::move(options)),
       handles_(new Handles),
-      self_(std::make_shared<HttpClient*>(this)) {
+      self_(std::make_shared<CurlHttpClient*>(this)) {
   globalInitOnce();
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
   if (info == nullptr || (info->features & CURL_VERSION_ASYNCHDNS) == 0) {
@@ -371,7 +372,7 @@ HttpClient::HttpClient(Loop& loop, Logger& log, HttpClientOptions options)
                     static_cast<long>(std::max<std::size_t>(options_.max_cached_connections, 1)));
 }
 
-HttpClient::~HttpClient() {
+CurlHttpClient::~CurlHttpClient() {
   if (!closed_) {
     close(nullptr);
   }
@@ -382,8 +383,8 @@ HttpClient::~HttpClient() {
   // Otherwise the last close callback frees handles_.
 }
 
-HttpClient::RequestId HttpClient::start(HttpRequest request,
-                                        std::function<void(HttpResponse)> done) {
+HttpClient::RequestId CurlHttpClient::start(HttpRequest request,
+                                            std::function<void(HttpResponse)> done) {
   INGESTD_ASSERT_ON_LOOP();
   RequestId id = next_id_++;
   auto owned = std::make_unique<Transfer>();
@@ -418,18 +419,18 @@ HttpClient::RequestId HttpClient::start(HttpRequest request,
   return id;
 }
 
-void HttpClient::failSoon(RequestId id, int curl_code, std::string error) {
+void CurlHttpClient::failSoon(RequestId id, int curl_code, std::string error) {
   auto it = transfers_.find(id);
   INGESTD_CHECK(it != transfers_.end());
   it->second->response.curl_code = curl_code;
   it->second->response.error = std::move(error);
-  std::weak_ptr<HttpClient*> weak = self_;
+  std::weak_ptr<CurlHttpClient*> weak = self_;
   loop_.post([weak, id] {
     auto self = weak.lock();
     if (!self) {
       return;
     }
-    HttpClient* client = *self;
+    CurlHttpClient* client = *self;
     auto found = client->transfers_.find(id);
     if (found == client->transfers_.end()) {
       return;  // cancelled
@@ -452,14 +453,14 @@ void HttpClient::failSoon(RequestId id, int curl_code, std::string error) {
   });
 }
 
-void HttpClient::detach(Transfer& t) {
+void CurlHttpClient::detach(Transfer& t) {
   if (t.attached && multi_ != nullptr) {
     curl_multi_remove_handle(static_cast<CURLM*>(multi_), t.easy);
   }
   t.attached = false;
 }
 
-void HttpClient::cancel(RequestId id) {
+void CurlHttpClient::cancel(RequestId id) {
   INGESTD_ASSERT_ON_LOOP();
   auto it = transfers_.find(id);
   if (it == transfers_.end()) {
@@ -470,7 +471,7 @@ void HttpClient::cancel(RequestId id) {
   detach(*t);
 }
 
-void HttpClient::socketAction(int fd, int flags) noexcept {
+void CurlHttpClient::socketAction(int fd, int flags) noexcept {
   if (multi_ == nullptr) {
     return;
   }
@@ -479,7 +480,7 @@ void HttpClient::socketAction(int fd, int flags) noexcept {
   completeFinished();
 }
 
-void HttpClient::completeFinished() noexcept {
+void CurlHttpClient::completeFinished() noexcept {
   // First take every finished transfer out of curl, then run the completions: a completion may
   // start, cancel or close, which must not happen while we walk curl's message queue.
   std::vector<RequestId> finished;
@@ -538,7 +539,7 @@ void HttpClient::completeFinished() noexcept {
   }
 }
 
-void HttpClient::close(std::function<void()> done) {
+void CurlHttpClient::close(std::function<void()> done) {
   if (closed_) {
     if (!done) {
       return;

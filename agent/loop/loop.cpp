@@ -67,6 +67,20 @@ int Loop::shutdown() {
   return uv_loop_close(&loop_);
 }
 
+struct Timer::State {
+  uv_timer_t handle{};
+  std::function<void()> fn;
+
+  static void onFire(uv_timer_t* handle) {
+    auto* st = static_cast<State*>(handle->data);
+    // Copy: the callback may restart or destroy the timer.
+    auto callback = st->fn;
+    if (callback) {
+      callback();
+    }
+  }
+};
+
 Timer::Timer(Loop& loop) : state_(new State) {
   INGESTD_CHECK(uv_timer_init(loop.raw(), &state_->handle) == 0);
   state_->handle.data = state_;
@@ -79,24 +93,15 @@ Timer::~Timer() {
            [](uv_handle_t* h) { delete static_cast<State*>(h->data); });
 }
 
-void Timer::onFire(uv_timer_t* handle) {
-  auto* st = static_cast<State*>(handle->data);
-  // Copy: the callback may restart or destroy the timer.
-  auto callback = st->fn;
-  if (callback) {
-    callback();
-  }
-}
-
 void Timer::start(std::chrono::milliseconds timeout, std::function<void()> fn) {
   state_->fn = std::move(fn);
-  uv_timer_start(&state_->handle, &Timer::onFire, static_cast<std::uint64_t>(timeout.count()), 0);
+  uv_timer_start(&state_->handle, &State::onFire, static_cast<std::uint64_t>(timeout.count()), 0);
 }
 
 void Timer::startRepeating(std::chrono::milliseconds interval, std::function<void()> fn) {
   state_->fn = std::move(fn);
   auto ms = static_cast<std::uint64_t>(interval.count());
-  uv_timer_start(&state_->handle, &Timer::onFire, ms, ms);
+  uv_timer_start(&state_->handle, &State::onFire, ms, ms);
 }
 
 void Timer::stop() { uv_timer_stop(&state_->handle); }

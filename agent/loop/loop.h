@@ -1,5 +1,6 @@
 // Loop: owns the one libuv loop of the process, and a thread-safe way to run code on it.
-// Timer: a uv_timer_t that can be destroyed at any time (it closes itself asynchronously).
+// Timer (a uv_timer_t that can be destroyed at any time) is declared with the plugin API in
+// agent/plugin/loop.h, since plugins use it too, and implemented in loop.cpp.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,8 @@
 #include <mutex>
 
 #include <uv.h>
+
+#include "agent/plugin/loop.h"
 
 namespace ingestd {
 
@@ -47,29 +50,6 @@ class Loop {
   std::mutex mu_;  // guards posted_
   std::deque<std::function<void()>> posted_;
   bool closed_ = false;
-};
-
-// A one-shot or repeating timer. Callbacks run on the loop thread. Destroying the Timer stops
-// it; the handle memory is freed in the close callback.
-class Timer {
- public:
-  explicit Timer(Loop& loop);
-  ~Timer();
-  Timer(const Timer&) = delete;
-  Timer& operator=(const Timer&) = delete;
-
-  void start(std::chrono::milliseconds timeout, std::function<void()> fn);
-  void startRepeating(std::chrono::milliseconds interval, std::function<void()> fn);
-  void stop();
-  bool active() const;
-
- private:
-  static void onFire(uv_timer_t* handle);
-  struct State {
-    uv_timer_t handle{};
-    std::function<void()> fn;
-  };
-  State* state_;
 };
 
 }  // namespace ingestd

@@ -15,7 +15,7 @@
 
 #include "agent/loop/loop.h"
 #include "agent/pipeline/chunk_ticket.h"
-#include "agent/pipeline/record_chunk.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
 

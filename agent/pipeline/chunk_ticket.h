@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "agent/pipeline/record_chunk.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
 

@@ -25,7 +25,7 @@
 #include "agent/pipeline/deadletter.h"
 #include "agent/pipeline/encoder.h"
 #include "agent/pipeline/memory_budget.h"
-#include "agent/pipeline/payload.h"
+#include "agent/plugin/payload.h"
 #include "agent/plugin/plugin.h"
 
 namespace ingestd {

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "agent/core/clock.h"
-#include "agent/pipeline/record_chunk.h"
 #include "agent/pipeline/text_escape.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
 

@@ -29,9 +29,9 @@
 #include "agent/pipeline/delivery_stage.h"
 #include "agent/pipeline/encode_stage.h"
 #include "agent/pipeline/memory_budget.h"
-#include "agent/pipeline/payload.h"
-#include "agent/pipeline/record_chunk.h"
+#include "agent/plugin/payload.h"
 #include "agent/plugin/plugin.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
 

@@ -101,13 +101,10 @@ Status Pipeline::start(bool with_inputs) {
     INGESTD_CHECK(factory != nullptr);  // the config loader checked the type
     slot->ctx = makeContext(section);
     PluginContext& ctx = *slot->ctx;
-    // Label outputs with their configured table (a fixed value from the config file).
-    std::string table;
-    if (auto t = section.node["table"]; t.defined() && t.isScalar()) {
-      if (auto v = t.scalar()) {
-        table = v.value();
-      }
-    }
+    // Label outputs with where they send (a fixed value from the config file, e.g. the kusto
+    // table): the plugin says what that is, the core does not know its keys.
+    const std::string table =
+        factory->destination ? factory->destination(section.settings) : std::string();
     slot->metrics = metrics_.forOutput(section.name, table);
     ctx.output_metrics = &slot->metrics;
     auto created = factory->create(section.settings, ctx);
@@ -164,6 +161,15 @@ OutputRunner* Pipeline::runner(std::string_view output_name) {
   for (auto& o : outputs_) {
     if (o->section->name == output_name) {
       return o->runner.get();
+    }
+  }
+  return nullptr;
+}
+
+Output* Pipeline::output(std::string_view output_name) {
+  for (auto& o : outputs_) {
+    if (o->section->name == output_name) {
+      return o->output.get();
     }
   }
   return nullptr;

@@ -38,7 +38,10 @@ class Pipeline {
   // where clean is false when the deadline cut the drain short.
   void shutdown(std::function<void(bool clean)> done);
 
+  // The runner and the plugin instance of an output, by name; null before start() or when there
+  // is none.
   OutputRunner* runner(std::string_view output_name);
+  Output* output(std::string_view output_name);
   // /readyz: every output ready (has a token, delivers or has nothing pending), not stopping.
   OutputReadiness readiness() const;
   bool ready() const { return readiness().ready; }

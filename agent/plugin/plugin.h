@@ -1,9 +1,14 @@
-// The plugin interface: Input, Output, PluginContext and the registry of compiled-in plugins
-// (filled by plugins/builtin.cpp, one line per plugin; no self-registering statics).
+// The plugin interface: Input, Output, the concepts a plugin type satisfies and the registry of
+// compiled-in plugins (filled by plugins/builtin.cpp, one line per plugin; no self-registering
+// statics). What a plugin may use besides is all under agent/plugin/ (docs/plugins.md):
+// PluginContext (context.h), records and payloads (record.h, payload.h), config (config.h),
+// timers, file work and directory watches (loop.h), sockets (net.h), HTTP (http.h), checkpoints
+// (checkpoint.h, ack_tracker.h) and metrics (metrics.h); plus agent/core/.
 #pragma once
 
 #include <any>
 #include <concepts>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,31 +16,13 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
-#include "agent/core/clock.h"
-#include "agent/core/log.h"
 #include "agent/core/status.h"
-#include "agent/loop/loop.h"
-#include "agent/loop/worker_pool.h"
-#include "agent/metrics/metrics.h"
-#include "agent/pipeline/payload.h"
-#include "agent/pipeline/record_chunk.h"
+#include "agent/plugin/config.h"
+#include "agent/plugin/context.h"
+#include "agent/plugin/payload.h"
+#include "agent/plugin/record.h"
 
 namespace ingestd {
-
-// Everything an instance may use is handed in. References outlive the instance.
-struct PluginContext {
-  std::string instance;  // "tail/nginx": log prefix
-  std::string name;      // "nginx": metric label
-  Loop& loop;            // all callbacks arrive on this loop's thread
-  WorkerPool& workers;   // pure CPU jobs only
-  const Clock& clock;
-  Logger& log;
-  std::string state_dir;  // service.state_dir (exists at start)
-  std::string hostname;
-  InputMetrics* input_metrics = nullptr;    // set for inputs
-  OutputMetrics* output_metrics = nullptr;  // set for outputs
-};
 
 // Where inputs put what they read. Loop thread only.
 class RecordSink {
@@ -69,12 +56,16 @@ class Output {
   // Cancel what is in flight (their done() is not called) and close every handle; done()
   // after the last handle closed.
   virtual void stop(std::function<void()> done) = 0;
-  // How records must be encoded for this output: "multijson", "json", "csv", "tsv", "txt".
+  // How records must be encoded for this output: the name of one of the encoder's formats
+  // (agent/pipeline/encoder.h). Which of them an output accepts is the plugin's business.
   virtual std::string format() const = 0;
   // For csv/tsv: the column order (names of record fields). Empty: the default order.
   virtual std::vector<std::string> columns() const { return {}; }
   // Ready to take traffic (e.g. has a token). /readyz reports it.
   virtual bool ready() const { return true; }
+  // The largest payload body (compressed bytes) one send() can deliver; 0 = no limit. `ingestd
+  // send` sends a .gz file as it is only when it fits; bigger ones are cut into blocks.
+  virtual std::uint64_t maxPayloadBytes() const { return 0; }
 };
 
 // What a plugin's optional validate() found on this machine, beyond its Status (the first
@@ -96,6 +87,9 @@ concept InputPlugin = requires(const ConfigNode& node, const typename P::Setting
   { P::create(s, ctx) } -> std::same_as<Result<std::unique_ptr<Input>>>;
 };
 
+// An output type may also have a static destination(settings) -> std::string: where its records
+// go, e.g. the kusto table. The core labels the output's metrics with it (table="...") and names
+// it in dead letters; without one the label is empty and dead letters name the output.
 template <class P>
 concept OutputPlugin = requires(const ConfigNode& node, const typename P::Settings& s,
                                 PluginContext& ctx) {
@@ -118,6 +112,8 @@ class PluginRegistry {
     // Optional (P::describe(settings[, report])): indented lines for `ingestd check`; never
     // secrets. report is what validate() found, or null when it did not run.
     std::function<std::string(const std::any&, const ValidationReport*)> describe;
+    // Outputs, optional (P::destination(settings)): see OutputPlugin. Pure.
+    std::function<std::string(const std::any&)> destination;
   };
 
   template <InputPlugin P>
@@ -171,6 +167,13 @@ class PluginRegistry {
                          }) {
       f.describe = [](const std::any& settings, const ValidationReport*) {
         return P::describe(std::any_cast<const S&>(settings));
+      };
+    }
+    if constexpr (requires(const S& s) {
+                    { P::destination(s) } -> std::convertible_to<std::string>;
+                  }) {
+      f.destination = [](const std::any& settings) {
+        return std::string(P::destination(std::any_cast<const S&>(settings)));
       };
     }
     return f;

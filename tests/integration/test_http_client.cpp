@@ -22,11 +22,11 @@ namespace {
 struct Fixture {
   ingestd::Loop loop;
   ingestd::Logger log{ingestd::LogLevel::kWarn};
-  std::unique_ptr<ingestd::HttpClient> client;
+  std::unique_ptr<ingestd::CurlHttpClient> client;
 
   explicit Fixture(ingestd::HttpClientOptions options = {}) {
     ingestd::Loop::markLoopThread();
-    client = std::make_unique<ingestd::HttpClient>(loop, log, std::move(options));
+    client = std::make_unique<ingestd::CurlHttpClient>(loop, log, std::move(options));
   }
 
   std::optional<ingestd::HttpResponse> fetch(ingestd::HttpRequest req,

@@ -116,7 +116,7 @@ TEST_CASE(
   ingestd::OutputMetrics output_metrics = metrics.forOutput("adx", "T");
   std::optional<ingestd::Result<std::string>> first;
   {
-    ingestd::HttpClient http(loop, captured.log, ingestd::HttpClientOptions{});
+    ingestd::CurlHttpClient http(loop, captured.log, ingestd::HttpClientOptions{});
     ingestd::outputs::kusto::AuthSettings auth;
     auth.method = "client_secret";
     auth.tenant_id = "tenant-1";

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "agent/config/settings.h"
+#include "agent/plugin/config.h"
 #include "plugins/inputs/tail/tail_input.h"
 
 namespace ingestd::inputs {

@@ -1,14 +1,15 @@
-// TailInput: discovery (glob scan + inotify through uv_fs_event), reads on libuv's thread pool,
-// framing and pushing on the loop, acknowledgement tracking and checkpoints.
+// TailInput: discovery (glob scan + inotify through FsWatch), reads on libuv's thread pool
+// (fileWork), framing and pushing on the loop, acknowledgement tracking and checkpoints.
 #include "plugins/inputs/tail/tail_input.h"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <optional>
 
-#include "agent/checkpoint/ack_tracker.h"
-#include "agent/checkpoint/checkpoint_writer.h"
 #include "agent/core/assert.h"
+#include "agent/plugin/ack_tracker.h"
 #include "plugins/inputs/tail/file_identity.h"
 
 namespace ingestd::inputs {
@@ -70,12 +71,6 @@ std::int64_t roundMinute(std::int64_t ms) { return ms - ms % 60000; }
 
 }  // namespace
 
-struct TailInput::Work {
-  uv_work_t req{};
-  std::function<void()> work;
-  std::function<void()> done;
-};
-
 Result<std::unique_ptr<Input>> TailInput::create(const Settings& settings, PluginContext& ctx) {
   return std::unique_ptr<Input>(std::make_unique<TailInput>(settings, ctx));
 }
@@ -84,24 +79,19 @@ TailInput::TailInput(Settings settings, PluginContext& ctx)
     : settings_(std::move(settings)), ctx_(ctx) {
   framing_.max_line_bytes = settings_.max_line_bytes;
   framing_.mode = settings_.long_lines;
-  state_path_ = settings_.state_file.empty()
-                    ? fmt::format("{}/tail-{}.json", ctx_.state_dir, ctx_.name)
-                    : settings_.state_file;
+  // "" = the instance's default, <state_dir>/tail-<name>.json.
+  checkpoints_ = ctx_.checkpointStore(settings_.state_file);
+  state_path_ = checkpoints_->path();
   if (settings_.tag.empty()) {
     settings_.tag = ctx_.name;
   }
-  writer_ = std::make_shared<CheckpointWriter>();
-  writer_->loop = ctx_.loop.raw();
-  writer_->log = &ctx_.log;
-  writer_->component = "input " + ctx_.instance;
-  writer_->path = state_path_;
-  writer_->on_idle = [this] { maybeFinishStop(); };
+  checkpoints_->setOnIdle([this] { maybeFinishStop(); });
 }
 
 TailInput::~TailInput() {
   // Handles and work requests call back into this object: stop() must have finished.
   INGESTD_ASSERT(in_flight_ == 0 && open_handles_ == 0);
-  writer_->on_idle = nullptr;
+  checkpoints_->setOnIdle(nullptr);
 }
 
 std::size_t TailInput::openFilesForTest() const {
@@ -112,25 +102,17 @@ std::size_t TailInput::openFilesForTest() const {
   return n;
 }
 
-std::uint64_t TailInput::checkpointWritesForTest() const { return writer_->writes; }
+std::uint64_t TailInput::checkpointWritesForTest() const { return checkpoints_->writes(); }
 
 void TailInput::queueWork(std::function<void()> work, std::function<void()> done) {
-  auto* w = new Work;
-  w->req.data = w;
-  w->work = std::move(work);
-  w->done = [this, d = std::move(done)] {
-    --in_flight_;
-    d();
-    maybeFinishStop();
-  };
   ++in_flight_;
-  int rc = uv_queue_work(
-      ctx_.loop.raw(), &w->req, [](uv_work_t* req) { static_cast<Work*>(req->data)->work(); },
-      [](uv_work_t* req, int) {
-        std::unique_ptr<Work> wk(static_cast<Work*>(req->data));
-        wk->done();
-      });
-  INGESTD_CHECK(rc == 0);
+  ctx_.fileWork(std::move(work), [this, d = std::move(done)] {
+    --in_flight_;
+    if (d) {
+      d();
+    }
+    maybeFinishStop();
+  });
 }
 
 void TailInput::countEvent(std::string_view kind, std::uint64_t n) {
@@ -152,9 +134,12 @@ Status TailInput::start(RecordSink& sink) {
   sink_ = &sink;
   scan_timer_ = std::make_unique<Timer>(ctx_.loop);
   partial_timer_ = std::make_unique<Timer>(ctx_.loop);
-  auto loaded = std::make_shared<LoadedCheckpoint>();
-  queueWork([loaded, path = state_path_] { *loaded = loadCheckpointFile(path); },
-            [this, loaded] { onLoaded(std::move(*loaded)); });
+  ++in_flight_;
+  checkpoints_->load([this](LoadedCheckpoint loaded) {
+    --in_flight_;
+    onLoaded(std::move(loaded));
+    maybeFinishStop();
+  });
   return Status::ok();
 }
 
@@ -185,14 +170,11 @@ void TailInput::stop(std::function<void()> done) {
     checkpoint();
     scan_timer_.reset();
     partial_timer_.reset();
-    for (auto& [dir, h] : dir_watches_) {
-      if (h != nullptr) {
-        uv_fs_event_stop(h);
-        uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) {
-          auto* self = static_cast<TailInput*>(handle->data);
-          delete reinterpret_cast<uv_fs_event_t*>(handle);
-          --self->open_handles_;
-          self->maybeFinishStop();
+    for (auto& [dir, watch] : dir_watches_) {
+      if (watch != nullptr) {
+        watch->close([this] {
+          --open_handles_;
+          maybeFinishStop();
         });
       }
     }
@@ -224,15 +206,15 @@ void TailInput::checkpoint() {
   if (ctx_.input_metrics != nullptr && ctx_.input_metrics->checkpoint_lag_bytes != nullptr) {
     ctx_.input_metrics->checkpoint_lag_bytes->Set(static_cast<double>(lag));
   }
-  if (last_written_ && *last_written_ == data.entries && !writer_->last_failed) {
+  if (last_written_ && *last_written_ == data.entries && !checkpoints_->lastFailed()) {
     return;  // nothing moved; an older saved_at only makes a restart read more, never less
   }
   last_written_ = data.entries;
-  CheckpointWriter::write(writer_, encodeCheckpoint(data));
+  checkpoints_->save(data);
 }
 
 void TailInput::maybeFinishStop() {
-  if (!stopping_ || !stop_done_ || in_flight_ > 0 || open_handles_ > 0 || writer_->in_flight) {
+  if (!stopping_ || !stop_done_ || in_flight_ > 0 || open_handles_ > 0 || checkpoints_->writing()) {
     return;
   }
   for (const auto& [id, f] : files_) {
@@ -839,17 +821,8 @@ void TailInput::closeFd(const std::shared_ptr<TailFile>& f) {
 }
 
 void TailInput::closeFd(int fd) {
-  auto* req = new uv_fs_t;
-  req->data = this;
-  ++in_flight_;
-  int rc = uv_fs_close(ctx_.loop.raw(), req, fd, [](uv_fs_t* r) {
-    auto* self = static_cast<TailInput*>(r->data);
-    uv_fs_req_cleanup(r);
-    delete r;
-    --self->in_flight_;
-    self->maybeFinishStop();
-  });
-  INGESTD_CHECK(rc == 0);
+  // close() may block (e.g. on a network file system): off the loop like the reads.
+  queueWork([fd] { ::close(fd); }, nullptr);
 }
 
 namespace {
@@ -943,61 +916,44 @@ void TailInput::watchDir(const std::string& dir) {
   if (stopping_ || dir_watches_.count(dir) != 0) {
     return;
   }
-  auto* h = new uv_fs_event_t;
-  INGESTD_CHECK(uv_fs_event_init(ctx_.loop.raw(), h) == 0);
-  h->data = this;
+  auto watch = std::make_unique<FsWatch>(ctx_.loop);
   ++open_handles_;
-  int rc = uv_fs_event_start(
-      h,
-      [](uv_fs_event_t* handle, const char* filename, int events, int status) {
-        auto* self = static_cast<TailInput*>(handle->data);
-        char buf[4096];
-        std::size_t len = sizeof buf;
-        if (status < 0 || uv_fs_event_getpath(handle, buf, &len) != 0) {
-          self->scheduleScan();
-          return;
-        }
-        self->onDirEvent(std::string(buf, len), filename, events);
-      },
-      dir.c_str(), 0);
-  if (rc != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) {
-      auto* self = static_cast<TailInput*>(handle->data);
-      delete reinterpret_cast<uv_fs_event_t*>(handle);
-      --self->open_handles_;
-      self->maybeFinishStop();
+  Status st = watch->start(dir, [this](const FsEvent& event) { onDirEvent(event); });
+  if (!st) {
+    watch->close([this] {
+      --open_handles_;
+      maybeFinishStop();
     });
-    if (rc != UV_ENOENT) {
+    if (st.error().code != ErrorCode::kNotFound) {
       // e.g. inotify watch limit: the periodic scan still finds and follows everything.
       ctx_.log.logLimited(LogLevel::kWarn, "tail-watch", std::chrono::seconds(300),
                           "input " + ctx_.instance,
-                          fmt::format("Cannot watch directory \"{}\" ({}); new data is found by "
-                                      "the scan every {} ms instead.",
-                                      dir, uv_strerror(rc), settings_.scan_interval.count()));
+                          fmt::format("{}; new data is found by the scan every {} ms instead.",
+                                      st.message(), settings_.scan_interval.count()));
       dir_watches_[dir] = nullptr;
     }
     return;
   }
-  dir_watches_[dir] = h;
+  dir_watches_[dir] = std::move(watch);
 }
 
-void TailInput::onDirEvent(const std::string& dir, const char* filename, int events) {
+void TailInput::onDirEvent(const FsEvent& event) {
   if (stopping_) {
     return;
   }
-  if (filename == nullptr) {
+  if (event.failed || !event.name) {
     scheduleScan();
     return;
   }
-  std::string full = dir + "/" + filename;
-  if ((events & UV_CHANGE) != 0) {
+  std::string full = event.dir + "/" + *event.name;
+  if (event.change) {
     for (const auto& [id, f] : files_) {
       if (!f->released && (f->current_path == full || f->path == full)) {
         wake(f);
       }
     }
   }
-  if ((events & UV_RENAME) != 0 && matchesPatterns(full, settings_.paths, settings_.exclude)) {
+  if (event.rename && matchesPatterns(full, settings_.paths, settings_.exclude)) {
     scheduleScan();  // created, renamed or deleted: find out which
   }
 }

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "agent/checkpoint/checkpoint_file.h"
-#include "agent/checkpoint/checkpoint_writer.h"
+#include "agent/plugin/checkpoint.h"
+#include "agent/plugin/loop.h"
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/tail/line_framing.h"
 #include "plugins/inputs/tail/tail_io.h"
@@ -76,7 +76,7 @@ class TailInput final : public Input {
  private:
   using Key = std::pair<std::uint64_t, std::uint64_t>;  // dev, inode
 
-  struct Work;
+  // ctx_.fileWork(), counted in in_flight_ (stop() finishes only once every done ran).
   void queueWork(std::function<void()> work, std::function<void()> done);
 
   void onLoaded(LoadedCheckpoint loaded);
@@ -100,7 +100,7 @@ class TailInput final : public Input {
   void armPartialTimer();
   void onPartialTimer();
   void watchDir(const std::string& dir);
-  void onDirEvent(const std::string& dir, const char* filename, int events);
+  void onDirEvent(const FsEvent& event);
   CheckpointData snapshot();
   void maybeFinishStop();
   void countEvent(std::string_view kind, std::uint64_t n = 1);
@@ -123,14 +123,15 @@ class TailInput final : public Input {
   std::int64_t scan_started_ms_ = 0;  // wall time the scan in flight started
   std::int64_t known_until_ms_ = 0;   // every matched file older than this is in files_/saved_
   std::size_t in_flight_ = 0;         // queued work and fs requests that call back into this
-  std::size_t open_handles_ = 0;      // fs event handles not yet closed
+  std::size_t open_handles_ = 0;      // directory watches not yet closed
   std::function<void()> stop_done_;
 
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, std::shared_ptr<TailFile>> files_;  // by id: open and draining files
   std::map<Key, std::uint64_t> by_inode_;                     // open files only
   std::map<Key, CheckpointEntry> saved_;                      // entries of files that are not open
-  std::map<std::string, uv_fs_event_t*> dir_watches_;
+  // By directory; null for one that cannot be watched (not tried again: the scan covers it).
+  std::map<std::string, std::unique_ptr<FsWatch>> dir_watches_;
   std::set<std::string> open_failed_;  // paths that could not be opened (counted once each)
 
   // copytruncate: content that was truncated away (or a checkpointed file whose first bytes
@@ -154,7 +155,7 @@ class TailInput final : public Input {
   void expireCopySources(std::int64_t now_ms);
   std::unique_ptr<Timer> scan_timer_;
   std::unique_ptr<Timer> partial_timer_;
-  std::shared_ptr<CheckpointWriter> writer_;
+  std::unique_ptr<CheckpointStore> checkpoints_;
   std::optional<std::vector<CheckpointEntry>> last_written_;
 };
 

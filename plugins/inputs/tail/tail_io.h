@@ -1,4 +1,4 @@
-// Blocking file-system helpers of the tail input. They run inside uv_queue_work on libuv's
+// Blocking file-system helpers of the tail input. They run inside fileWork() on libuv's
 // thread pool, never on the loop thread; they touch no loop object (inputs in, results out).
 #pragma once
 

@@ -138,86 +138,51 @@ std::chrono::milliseconds refreshRetryDelay(unsigned failures) {
 
 namespace {
 
+// Blocking: the content of a file of at most max_bytes. Runs in fileWork(), never on the loop.
+Result<std::string> readSmallFile(const std::string& path, std::size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return makeError(ErrorCode::kIo, "cannot open '{}': {}", path, std::strerror(errno));
+  }
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      Error error = makeError(ErrorCode::kIo, "cannot read '{}': {}", path, std::strerror(errno));
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) {
+      break;
+    }
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > max_bytes) {
+      ::close(fd);
+      return makeError(ErrorCode::kInvalidArgument, "'{}' is larger than {} bytes", path,
+                       max_bytes);
+    }
+  }
+  ::close(fd);
+  return data;
+}
+
 // Reads a small file on libuv's thread pool (the loop never blocks on the file system); cb runs
-// on the loop thread unless `alive` expired first.
+// on the loop thread unless `alive` (the provider's cancellation token) expired first.
 void readSmallFileAsync(Loop& loop, std::string path, std::size_t max_bytes,
                         std::weak_ptr<void> alive, std::function<void(Result<std::string>)> cb) {
-  struct Req {
-    uv_work_t work{};
-    std::string path;
-    std::size_t max_bytes = 0;
-    Result<std::string> result{Error{}};
-    std::weak_ptr<void> alive;
-    std::function<void(Result<std::string>)> cb;
-  };
-  auto* req = new Req;
-  req->work.data = req;
-  req->path = std::move(path);
-  req->max_bytes = max_bytes;
-  req->alive = std::move(alive);
-  req->cb = std::move(cb);
-  int rc = uv_queue_work(
-      loop.raw(), &req->work,
-      [](uv_work_t* w) {
-        auto* r = static_cast<Req*>(w->data);
-        int fd = ::open(r->path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-          r->result =
-              makeError(ErrorCode::kIo, "cannot open '{}': {}", r->path, std::strerror(errno));
-          return;
-        }
-        std::string data;
-        char buf[4096];
-        for (;;) {
-          ssize_t n = ::read(fd, buf, sizeof buf);
-          if (n < 0 && errno == EINTR) {
-            continue;
-          }
-          if (n < 0) {
-            r->result =
-                makeError(ErrorCode::kIo, "cannot read '{}': {}", r->path, std::strerror(errno));
-            ::close(fd);
-            return;
-          }
-          if (n == 0) {
-            break;
-          }
-          data.append(buf, static_cast<std::size_t>(n));
-          if (data.size() > r->max_bytes) {
-            r->result = makeError(ErrorCode::kInvalidArgument, "'{}' is larger than {} bytes",
-                                  r->path, r->max_bytes);
-            ::close(fd);
-            return;
-          }
-        }
-        ::close(fd);
-        r->result = std::move(data);
-      },
-      [](uv_work_t* w, int status) {
-        std::unique_ptr<Req> r(static_cast<Req*>(w->data));
-        if (r->alive.expired()) {
-          return;
-        }
-        if (status != 0) {
-          r->result = makeError(ErrorCode::kIo, "reading '{}' was cancelled", r->path);
-        }
-        try {
-          r->cb(std::move(r->result));
-        } catch (...) {
-          // Callbacks of this file do not throw; nothing may unwind into libuv.
+  auto result = std::make_shared<Result<std::string>>(Error{});
+  fileWork(
+      loop,
+      [result, path = std::move(path), max_bytes] { *result = readSmallFile(path, max_bytes); },
+      [result, alive = std::move(alive), cb = std::move(cb)] {
+        if (!alive.expired()) {
+          cb(std::move(*result));
         }
       });
-  if (rc != 0) {
-    std::unique_ptr<Req> r(req);
-    auto result =
-        makeError(ErrorCode::kIo, "cannot queue a read of '{}': {}", r->path, uv_strerror(rc));
-    auto fn = std::move(r->cb);
-    loop.post([fn = std::move(fn), result, alive = r->alive]() mutable {
-      if (!alive.expired()) {
-        fn(std::move(result));
-      }
-    });
-  }
 }
 
 constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;

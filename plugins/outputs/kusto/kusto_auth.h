@@ -16,13 +16,13 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/clock.h"
 #include "agent/core/log.h"
 #include "agent/core/status.h"
-#include "agent/http/http_client.h"
-#include "agent/loop/loop.h"
-#include "agent/metrics/metrics.h"
+#include "agent/plugin/config.h"
+#include "agent/plugin/http.h"
+#include "agent/plugin/loop.h"
+#include "agent/plugin/metrics.h"
 
 namespace ingestd::outputs::kusto {
 
@@ -79,7 +79,7 @@ inline constexpr std::size_t kMaxTokenWaiters = 4096;
 // ---- Providers (loop thread) ----
 
 struct AuthEnv {
-  Loop& loop;
+  Loop& loop;  // for timers and fileWork() (token files)
   Logger& log;
   const Clock& clock;
   HttpClient& http;                  // for client_secret; shared with the output

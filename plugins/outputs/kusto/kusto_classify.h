@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/pipeline/payload.h"
+#include "agent/plugin/payload.h"
 
 namespace ingestd::outputs::kusto {
 

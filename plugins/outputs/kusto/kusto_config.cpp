@@ -4,8 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "agent/config/file_checks.h"
-#include "agent/config/settings.h"
+#include "agent/plugin/config.h"
 #include "plugins/outputs/kusto/kusto_output.h"
 
 namespace ingestd::outputs {

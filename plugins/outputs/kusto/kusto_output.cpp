@@ -21,10 +21,6 @@ namespace ingestd::outputs {
 
 namespace {
 
-// The SDKs never send more than 10 MiB in one streaming request (spec section 2); the service
-// would refuse it, so it is rejected here without a round trip.
-constexpr std::size_t kMaxRequestBody = 10u << 20;
-
 std::string osUser() {
   if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
     return u;
@@ -63,7 +59,7 @@ KustoOutput::KustoOutput(const Settings& settings, PluginContext& ctx)
       component_(fmt::format("output {}", ctx.instance)),
       url_(kusto::ingestUrl(settings.endpoint, settings.database, settings.table, settings.format,
                             settings.mapping)),
-      http_(ctx.loop, ctx.log, httpOptions(settings)) {
+      http_(ctx.httpClient(httpOptions(settings))) {
   identity_.request_id_prefix = settings_.request_id_prefix;
   identity_.app = settings_.app_name;
   identity_.user = osUser();
@@ -74,7 +70,7 @@ KustoOutput::KustoOutput(const Settings& settings, PluginContext& ctx)
   classify_.format = settings_.format;
   classify_.max_retry_after = settings_.retry_after_max;
   provider_ =
-      kusto::makeTokenProvider(settings_.auth, kusto::AuthEnv{ctx.loop, ctx.log, ctx.clock, http_,
+      kusto::makeTokenProvider(settings_.auth, kusto::AuthEnv{ctx.loop, ctx.log, ctx.clock, *http_,
                                                               component_, ctx.output_metrics});
 }
 
@@ -177,7 +173,7 @@ void KustoOutput::request(std::uint64_t id, const std::string& token) {
   req.timeout = settings_.timeout;
   req.connect_timeout = settings_.connect_timeout;
   std::weak_ptr<int> alive = alive_;
-  s.request = http_.start(std::move(req), [this, id, token, alive](HttpResponse response) {
+  s.request = http_->start(std::move(req), [this, id, token, alive](HttpResponse response) {
     if (alive.expired()) {
       return;
     }
@@ -251,7 +247,7 @@ void KustoOutput::finish(std::uint64_t id, SendOutcome outcome) {
   if (in_send_) {
     // Never complete inside send(): the caller is still in the middle of its own bookkeeping.
     std::weak_ptr<int> alive = alive_;
-    ctx_.loop.post([done = std::move(done), outcome = std::move(outcome), alive]() mutable {
+    ctx_.post([done = std::move(done), outcome = std::move(outcome), alive]() mutable {
       if (!alive.expired()) {
         done(std::move(outcome));
       }
@@ -267,14 +263,14 @@ void KustoOutput::stop(std::function<void()> done) {
     stopped_ = true;
     for (auto& [id, s] : sends_) {
       if (s.request != 0) {
-        http_.cancel(s.request);
+        http_->cancel(s.request);
       }
     }
     sends_.clear();  // their done() is not called: stop() cancels them
     provider_->stop();
     alive_.reset();
   }
-  http_.close(std::move(done));
+  http_->close(std::move(done));
 }
 
 }  // namespace ingestd::outputs

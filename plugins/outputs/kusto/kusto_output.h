@@ -12,10 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/core/status.h"
-#include "agent/http/http_client.h"
-#include "agent/pipeline/payload.h"
+#include "agent/plugin/config.h"
+#include "agent/plugin/http.h"
+#include "agent/plugin/payload.h"
 #include "agent/plugin/plugin.h"
 #include "plugins/outputs/kusto/kusto_auth.h"
 #include "plugins/outputs/kusto/kusto_classify.h"
@@ -26,6 +26,9 @@ namespace ingestd::outputs {
 class KustoOutput final : public Output {
  public:
   static constexpr std::string_view kName = "kusto";
+  // The SDKs never send more than 10 MiB in one streaming request (spec section 2); the service
+  // would refuse it, so send() rejects a bigger body without a round trip.
+  static constexpr std::uint64_t kMaxRequestBody = 10u << 20;
 
   struct Settings {
     std::string cluster;   // as configured
@@ -60,6 +63,8 @@ class KustoOutput final : public Output {
   // For `ingestd check`: destination, format, mapping, auth method, where secrets come from,
   // TLS; with `checked` (from validate()) also what was found about each file. Never a secret.
   static std::string describe(const Settings& settings, const ValidationReport* checked = nullptr);
+  // Where records go: the table, which labels the output's metrics (table="...").
+  static std::string destination(const Settings& settings) { return settings.table; }
 
   KustoOutput(const Settings& settings, PluginContext& ctx);
   ~KustoOutput() override;
@@ -68,9 +73,12 @@ class KustoOutput final : public Output {
   Status start() override;
   void send(Payload payload, std::function<void(SendOutcome)> done) override;
   void stop(std::function<void()> done) override;
+  // The Kusto ingestion format, one of multijson, json, csv, tsv, txt (the `format` key): all
+  // of them formats the core's encoder writes.
   std::string format() const override { return settings_.format; }
   std::vector<std::string> columns() const override { return settings_.columns; }
   bool ready() const override;
+  std::uint64_t maxPayloadBytes() const override { return kMaxRequestBody; }
 
   std::size_t inFlightForTest() const { return sends_.size(); }
   const kusto::RequestIdentity& identityForTest() const { return identity_; }
@@ -94,7 +102,7 @@ class KustoOutput final : public Output {
   std::string url_;
   kusto::RequestIdentity identity_;
   kusto::ClassifyContext classify_;
-  HttpClient http_;  // declared before provider_: outlives it
+  std::unique_ptr<HttpClient> http_;  // declared before provider_: outlives it
   std::unique_ptr<kusto::TokenProvider> provider_;
   std::unordered_map<std::uint64_t, Send> sends_;
   std::uint64_t next_send_ = 1;

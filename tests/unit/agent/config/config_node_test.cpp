@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "agent/config/config_node.h"
+#include "agent/plugin/config.h"
 #include "tests/unit/agent/config/fake_plugins.h"
 
 namespace ingestd {

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "agent/config/config_node.h"
+#include "agent/plugin/config.h"
 
 namespace ingestd {
 namespace {

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/config/config_node.h"
 #include "agent/config/settings.h"
+#include "agent/plugin/config.h"
 #include "agent/plugin/plugin.h"
 
 namespace ingestd::config_test {

@@ -12,8 +12,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/config/describe.h"
-#include "agent/config/file_checks.h"
 #include "agent/config/validate.h"
+#include "agent/plugin/config.h"
 #include "tests/unit/agent/config/fake_plugins.h"
 
 namespace ingestd {

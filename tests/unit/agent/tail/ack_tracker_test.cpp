@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "agent/checkpoint/ack_tracker.h"
+#include "agent/plugin/ack_tracker.h"
 
 namespace ingestd {
 

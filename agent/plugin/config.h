@@ -1,6 +1,8 @@
-// ConfigNode and MapReader: typed, located access to the YAML config. Every error names the
-// file, line, column and key path; unknown keys are errors with a "did you mean" hint;
-// ${VAR} in scalar values is replaced from the environment.
+// The configuration as plugins read it: ConfigNode and MapReader (typed, located access to the
+// YAML config), the keys the core reads in every plugin section, and checks of files named in
+// the settings. Every error names the file, line, column and key path; unknown keys are errors
+// with a "did you mean" hint; ${VAR} in scalar values is replaced from the environment.
+// (Implemented in agent/config/: config_node.cpp, config_values.cpp, file_checks.cpp.)
 //
 // Environment expansion (ConfigNode::scalar): `${NAME}` (NAME = [A-Za-z_][A-Za-z0-9_]*) is
 // replaced by the variable's value; an unset variable is an error naming the variable (a set
@@ -153,5 +155,29 @@ std::optional<std::string> didYouMean(std::string_view key,
 // Readable forms for messages and `ingestd check`: "4MiB", "1500000B"; "1m30s", "0s".
 std::string formatSize(std::uint64_t bytes);
 std::string formatDuration(std::chrono::milliseconds d);
+
+// Keys of every input and output section that the core reads (name, type, routing; for outputs
+// batching, concurrency, retry, buffering and compression). A plugin's parse() marks them known
+// with MapReader::allow(kCoreInputKeys) / allow(kCoreOutputKeys) and reads the rest itself.
+// `const`, not `constexpr`: g++ 12 rejects a constexpr initializer_list of string_views.
+inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag",
+                                                                       "unrouted"};
+inline const std::initializer_list<std::string_view> kCoreOutputKeys = {
+    "name", "type", "match", "batch", "concurrency", "retry", "buffer", "compression"};
+
+// Checks of files named in the configuration, for plugins' validate() (agent/plugin/plugin.h):
+// the file exists, is readable, holds what it should. Blocking (stat, access, one small read):
+// for `ingestd check` and start-up, never the loop. Errors name the key's file:line:col and the
+// path, never the file's content.
+//
+// A file the service reads later, such as a `*_file` secret: exists, is not a directory and is
+// readable (access(R_OK) as the user running this; root can read anything, so as root the
+// answer says so). The content is not read. Returns what was found, e.g. "exists, readable".
+Result<std::string> checkReadableFile(const ConfigNode& node, const std::string& path);
+
+// A CA bundle for TLS: a readable regular file of at most kMaxCaFileBytes that holds at least
+// one PEM certificate ("-----BEGIN CERTIFICATE-----"). Returns e.g. "exists, 3 PEM certificates".
+inline constexpr std::size_t kMaxCaFileBytes = 16u << 20;
+Result<std::string> checkCaFile(const ConfigNode& node, const std::string& path);
 
 }  // namespace ingestd

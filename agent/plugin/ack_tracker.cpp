@@ -1,6 +1,6 @@
 // AckTracker: ranges in read order, acknowledged in any order; the committed offset only moves
 // over a prefix of acknowledged ranges.
-#include "agent/checkpoint/ack_tracker.h"
+#include "agent/plugin/ack_tracker.h"
 
 #include "agent/core/assert.h"
 
