@@ -80,15 +80,15 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
 Pipeline::~Pipeline() { workers_.setOnCapacity(nullptr); }
 
 std::unique_ptr<PluginContext> Pipeline::makeContext(const PluginSection& section) {
-  return std::unique_ptr<PluginContext>(
-      new PluginContext{.instance = section.type + "/" + section.name,
-                        .name = section.name,
-                        .loop = loop_,
-                        .workers = workers_,
-                        .clock = clock_,
-                        .log = log_,
-                        .state_dir = config_.service.state_dir,
-                        .hostname = hostname_});
+  return std::make_unique<PluginContext>(
+      PluginContext{.instance = section.type + "/" + section.name,
+                    .name = section.name,
+                    .loop = loop_,
+                    .workers = workers_,
+                    .clock = clock_,
+                    .log = log_,
+                    .state_dir = config_.service.state_dir,
+                    .hostname = hostname_});
 }
 
 Status Pipeline::start(bool with_inputs) {

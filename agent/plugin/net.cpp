@@ -16,7 +16,7 @@ namespace ingestd {
 
 namespace {
 
-constexpr std::size_t kReadBytes = 64 * 1024;
+constexpr std::size_t kReadBytes = std::size_t{64} * 1024;
 constexpr int kBacklog = 511;
 
 // Reads are delivered synchronously and only on the loop thread: one buffer per thread serves
@@ -341,7 +341,16 @@ struct StreamListener::State {
       st->on_connection(uvError(status, fmt::format("Cannot accept on {}", st->address)));
       return;
     }
-    auto* cs = new StreamConnection::State;
+    // Out of memory: the connection stays in the kernel's backlog; the next callback retries.
+    auto* cs = new (std::nothrow) StreamConnection::State;
+    std::unique_ptr<StreamConnection> conn(new (std::nothrow) StreamConnection(cs));
+    if (cs == nullptr || conn == nullptr) {
+      if (conn != nullptr) {
+        conn->closed_ = true;  // its handle was never initialised
+      }
+      delete cs;
+      return;
+    }
     int rc = st->tcp ? uv_tcp_init(server->loop, &cs->h.tcp)
                      : uv_pipe_init(server->loop, &cs->h.pipe, 0);
     INGESTD_CHECK(rc == 0);
@@ -349,7 +358,6 @@ struct StreamListener::State {
     cs->connect_req.data = cs;
     cs->loop = st->loop;
     cs->connected = true;
-    std::unique_ptr<StreamConnection> conn(new StreamConnection(cs));
     rc = uv_accept(server, cs->stream());
     if (rc != 0) {
       conn.reset();  // closes the handle

@@ -186,6 +186,7 @@ class PluginRegistry {
   template <class M>
   static std::vector<std::string> names(const M& m) {
     std::vector<std::string> out;
+    out.reserve(m.size());
     for (const auto& [k, v] : m) {
       out.push_back(k);
     }

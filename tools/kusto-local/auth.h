@@ -33,6 +33,7 @@ struct AuthOptions {
 
 // A token endpoint's answer: an HTTP status and a JSON body (the token or an AAD-style error
 // {"error", "error_description", "error_codes", ...}).
+// NOLINTNEXTLINE(bugprone-exception-escape): a nlohmann::json member, whose moves do not throw
 struct TokenReply {
   int status = 200;
   nlohmann::json body;

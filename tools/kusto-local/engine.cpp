@@ -226,7 +226,7 @@ EngineResult EngineCore::ingest(const IngestRequest& request, bool check_policy)
   }
   IngestSnapshot snapshot;
   if (auto failure = snapshotForIngest(request, *format, check_policy, snapshot)) {
-    return fail(failure->status, failure->code, std::move(failure->message));
+    return fail(failure->status, failure->code, failure->message);
   }
   if (request.data.size() > options.max_ingest_raw_bytes) {
     return fail(413, "Stream_InputStreamTooLarge",

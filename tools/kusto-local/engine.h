@@ -16,6 +16,7 @@ namespace kusto_local {
 
 // A result ready to be sent: an HTTP status and a JSON body (v1 dataset, v2 frames, or a
 // OneApi error object built with makeOneApiError()).
+// NOLINTNEXTLINE(bugprone-exception-escape): a nlohmann::json member, whose moves do not throw
 struct EngineResult {
   int status = 200;
   nlohmann::json body;

@@ -45,6 +45,7 @@ struct IngestFailureInfo {
 struct IngestSnapshot;
 
 // The result of a management command: a table, or an error.
+// NOLINTNEXTLINE(bugprone-exception-escape): a nlohmann::json member, whose moves do not throw
 struct MgmtOutcome {
   std::optional<ResultSet> table;
   EngineResult error;

@@ -400,6 +400,13 @@ bool HttpRequestParser::applyHeaders() {
       });
     }
   }
+  return applyFraming(have_length, length, have_te, chunked_last, other_coding);
+}
+
+// Chooses the body framing from what the headers said: chunked, a length, or none. Refuses
+// both at once (the classic request-smuggling shape) and codings other than chunked.
+bool HttpRequestParser::applyFraming(bool have_length, std::uint64_t length, bool have_te,
+                                     bool chunked_last, bool other_coding) {
   if (have_te) {
     if (have_length) {
       // Both framings at once is the classic request-smuggling shape: refuse it.
@@ -489,90 +496,100 @@ bool HttpRequestParser::parseChunkSizeLine(std::string_view line) {
   return true;
 }
 
+// Each step consumes from `rest` and returns how much; it sets `stop` when the parser failed or
+// the request is complete.
+std::size_t HttpRequestParser::feedChunkSize(std::string_view rest, bool& stop) {
+  bool done = false;
+  const std::size_t used = takeLine(rest, done);
+  body_started_ = true;
+  if (line_.size() > 4096) {
+    fail(400, "chunk size line too long");
+    stop = true;
+    return used;
+  }
+  if (!done) {
+    return used;
+  }
+  std::string_view line = stripCr(std::string_view(line_).substr(0, line_.size() - 1));
+  if (!parseChunkSizeLine(line)) {
+    stop = true;
+    return used;
+  }
+  line_.clear();
+  chunk_state_ = remaining_ == 0 ? ChunkState::kTrailer : ChunkState::kData;
+  if (remaining_ > 0) {
+    std::size_t want = request_.body.size() + static_cast<std::size_t>(remaining_);
+    if (want > request_.body.capacity()) {
+      request_.body.reserve(std::max(want, request_.body.capacity() * 2));
+    }
+  }
+  return used;
+}
+
+std::size_t HttpRequestParser::feedChunkData(std::string_view rest) {
+  std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
+  request_.body.append(rest.data(), n);
+  remaining_ -= n;
+  if (remaining_ == 0) {
+    chunk_state_ = ChunkState::kDataEnd;
+  }
+  return n;
+}
+
+std::size_t HttpRequestParser::feedChunkDataEnd(std::string_view rest, bool& stop) {
+  bool done = false;
+  const std::size_t used = takeLine(rest, done);
+  // Only "\r\n" or "\n" may follow chunk data; reject anything else at once.
+  const bool prefix_ok = line_ == "\r" || line_ == "\r\n" || line_ == "\n";
+  if (!prefix_ok || (done && line_ != "\r\n" && line_ != "\n")) {
+    fail(400, "chunk data not followed by CRLF");
+    stop = true;
+    return used;
+  }
+  if (done) {
+    line_.clear();
+    chunk_state_ = ChunkState::kSize;
+  }
+  return used;
+}
+
+std::size_t HttpRequestParser::feedTrailer(std::string_view rest, bool& stop) {
+  bool done = false;
+  const std::size_t used = takeLine(rest, done);
+  trailer_bytes_ += used;
+  if (trailer_bytes_ > limits_.max_head_bytes) {
+    fail(431, "trailer fields too large");
+    stop = true;
+    return used;
+  }
+  if (!done) {
+    return used;
+  }
+  std::string_view line = stripCr(std::string_view(line_).substr(0, line_.size() - 1));
+  if (line.empty()) {
+    line_.clear();
+    state_ = ParseState::kComplete;
+    stop = true;
+    return used;
+  }
+  if (!parseHeaderLine(line, true)) {
+    stop = true;
+    return used;
+  }
+  line_.clear();
+  return used;
+}
+
 std::size_t HttpRequestParser::feedChunked(std::string_view data) {
   std::size_t used = 0;
-  while (used < data.size() && state_ == ParseState::kBody) {
+  bool stop = false;
+  while (!stop && used < data.size() && state_ == ParseState::kBody) {
     std::string_view rest = data.substr(used);
     switch (chunk_state_) {
-      case ChunkState::kSize: {
-        bool done = false;
-        used += takeLine(rest, done);
-        body_started_ = true;
-        if (line_.size() > 4096) {
-          fail(400, "chunk size line too long");
-          return used;
-        }
-        if (!done) {
-          break;
-        }
-        std::string_view line = stripCr(std::string_view(line_).substr(0, line_.size() - 1));
-        if (!parseChunkSizeLine(line)) {
-          return used;
-        }
-        line_.clear();
-        chunk_state_ = remaining_ == 0 ? ChunkState::kTrailer : ChunkState::kData;
-        if (remaining_ > 0) {
-          std::size_t want = request_.body.size() + static_cast<std::size_t>(remaining_);
-          if (want > request_.body.capacity()) {
-            request_.body.reserve(std::max(want, request_.body.capacity() * 2));
-          }
-        }
-        break;
-      }
-      case ChunkState::kData: {
-        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, rest.size()));
-        request_.body.append(rest.data(), n);
-        remaining_ -= n;
-        used += n;
-        if (remaining_ == 0) {
-          chunk_state_ = ChunkState::kDataEnd;
-        }
-        break;
-      }
-      case ChunkState::kDataEnd: {
-        bool done = false;
-        used += takeLine(rest, done);
-        // Only "\r\n" or "\n" may follow chunk data; reject anything else at once.
-        bool prefix_ok = line_ == "\r" || line_ == "\r\n" || line_ == "\n";
-        if (!prefix_ok) {
-          fail(400, "chunk data not followed by CRLF");
-          return used;
-        }
-        if (!done) {
-          break;
-        }
-        if (line_ != "\r\n" && line_ != "\n") {
-          fail(400, "chunk data not followed by CRLF");
-          return used;
-        }
-        line_.clear();
-        chunk_state_ = ChunkState::kSize;
-        break;
-      }
-      case ChunkState::kTrailer: {
-        bool done = false;
-        std::size_t n = takeLine(rest, done);
-        used += n;
-        trailer_bytes_ += n;
-        if (trailer_bytes_ > limits_.max_head_bytes) {
-          fail(431, "trailer fields too large");
-          return used;
-        }
-        if (!done) {
-          break;
-        }
-        std::string_view line = stripCr(std::string_view(line_).substr(0, line_.size() - 1));
-        if (line.empty()) {
-          line_.clear();
-          state_ = ParseState::kComplete;
-          return used;
-        }
-        if (!parseHeaderLine(line, true)) {
-          return used;
-        }
-        line_.clear();
-        break;
-      }
+      case ChunkState::kSize: used += feedChunkSize(rest, stop); break;
+      case ChunkState::kData: used += feedChunkData(rest); break;
+      case ChunkState::kDataEnd: used += feedChunkDataEnd(rest, stop); break;
+      case ChunkState::kTrailer: used += feedTrailer(rest, stop); break;
     }
   }
   return used;

@@ -87,10 +87,16 @@ class HttpRequestParser {
   std::size_t feedHead(std::string_view data);
   std::size_t feedBody(std::string_view data);
   std::size_t feedChunked(std::string_view data);
+  std::size_t feedChunkSize(std::string_view rest, bool& stop);
+  std::size_t feedChunkData(std::string_view rest);
+  std::size_t feedChunkDataEnd(std::string_view rest, bool& stop);
+  std::size_t feedTrailer(std::string_view rest, bool& stop);
   bool parseHead();
   bool parseRequestLine(std::string_view line);
   bool parseHeaderLine(std::string_view line, bool trailer);
   bool applyHeaders();
+  bool applyFraming(bool have_length, std::uint64_t length, bool have_te, bool chunked_last,
+                    bool other_coding);
   bool parseChunkSizeLine(std::string_view line);
   // Appends to line_ up to a '\n'; returns bytes used and sets done when the line is whole.
   std::size_t takeLine(std::string_view data, bool& done);

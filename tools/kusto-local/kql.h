@@ -36,6 +36,7 @@ enum class CompareOp {
   kIsNotEmpty,
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): a nlohmann::json member, whose moves do not throw
 struct Predicate {
   std::string column;
   CompareOp op = CompareOp::kEq;

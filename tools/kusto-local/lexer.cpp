@@ -235,13 +235,12 @@ class Lexer {
     std::size_t start = pos_;
     while (pos_ < s_.size()) {
       char c = s_[pos_];
-      if (isWordChar(c)) {
-        ++pos_;
-      } else if (dash_words_ && c == '-' && pos_ + 1 < s_.size() && isWordStart(s_[pos_ + 1])) {
-        ++pos_;
-      } else {
+      const bool dash_in_word =
+          dash_words_ && c == '-' && pos_ + 1 < s_.size() && isWordStart(s_[pos_ + 1]);
+      if (!isWordChar(c) && !dash_in_word) {
         break;
       }
+      ++pos_;
     }
     token.kind = TokenKind::kWord;
     token.text = std::string(s_.substr(start, pos_ - start));

@@ -61,7 +61,7 @@ std::string dirOf(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-constexpr std::uint64_t kMinReadBytes = 64 * 1024;
+constexpr std::uint64_t kMinReadBytes = std::uint64_t{64} * 1024;
 
 bool hasGlobChars(const std::string& s) { return s.find_first_of("*?[{") != std::string::npos; }
 
@@ -287,27 +287,11 @@ void TailInput::startScan() {
             [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
 }
 
-void TailInput::onScanDone(ScanResult result, bool first_scan) {
-  scan_in_flight_ = false;
-  if (stopping_) {
-    for (auto& o : result.opened) {
-      if (o.file.fd >= 0) {
-        closeFd(o.file.fd);
-      }
-    }
-    return;
-  }
-  // Files we have a checkpoint for first: one whose content changed while we were down
-  // (copytruncate) tells which new file is its copy.
-  std::stable_partition(result.opened.begin(), result.opened.end(), [this](const auto& o) {
-    return saved_.count(Key{o.file.dev, o.file.ino}) != 0;
-  });
-  for (auto& o : result.opened) {
-    onOpened(std::move(o.file), o.path, first_scan);
-  }
-  const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
+// Follows each found file to its current path (counting renames) and wakes those whose size
+// differs from what was read. Returns the ids of the files found.
+std::set<std::uint64_t> TailInput::matchFound(std::vector<FoundFile>& found, std::int64_t now_ms) {
   std::set<std::uint64_t> matched;
-  for (auto& ff : result.found) {
+  for (auto& ff : found) {
     Key key{ff.dev, ff.ino};
     auto it = by_inode_.find(key);
     if (it == by_inode_.end()) {
@@ -329,6 +313,11 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
       wake(f);  // grew (missed event) or shrank (truncation, detected by the read)
     }
   }
+  return matched;
+}
+
+// Files not at any matched path: rotated away or deleted.
+void TailInput::followUnmatched(const std::set<std::uint64_t>& matched) {
   for (const auto& [id, f] : files_) {
     if (f->released) {
       continue;
@@ -356,10 +345,10 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
     }
     wake(f);
   }
-  first_scan_done_ = true;
-  expireCopySources(toUnixMs(ctx_.clock.wallNow()));
-  known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
-  retireDrained();
+}
+
+// Checkpoint entries of files not seen for forget_after are dropped.
+void TailInput::forgetUnseen(std::int64_t now_ms) {
   const std::int64_t forget_ms = settings_.forget_after.count();
   for (auto it = saved_.begin(); it != saved_.end();) {
     if (now_ms - it->second.last_seen_unix_ms > forget_ms) {
@@ -368,6 +357,33 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
       ++it;
     }
   }
+}
+
+void TailInput::onScanDone(ScanResult result, bool first_scan) {
+  scan_in_flight_ = false;
+  if (stopping_) {
+    for (auto& o : result.opened) {
+      if (o.file.fd >= 0) {
+        closeFd(o.file.fd);
+      }
+    }
+    return;
+  }
+  // Files we have a checkpoint for first: one whose content changed while we were down
+  // (copytruncate) tells which new file is its copy.
+  std::stable_partition(result.opened.begin(), result.opened.end(), [this](const auto& o) {
+    return saved_.count(Key{o.file.dev, o.file.ino}) != 0;
+  });
+  for (auto& o : result.opened) {
+    onOpened(std::move(o.file), o.path, first_scan);
+  }
+  const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
+  followUnmatched(matchFound(result.found, now_ms));
+  first_scan_done_ = true;
+  expireCopySources(toUnixMs(ctx_.clock.wallNow()));
+  known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
+  retireDrained();
+  forgetUnseen(now_ms);
   if (rescan_pending_) {
     rescan_pending_ = false;
     startScan();

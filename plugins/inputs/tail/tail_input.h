@@ -83,6 +83,9 @@ class TailInput final : public Input {
   void scheduleScan();
   void startScan();
   void onScanDone(ScanResult result, bool first_scan);
+  std::set<std::uint64_t> matchFound(std::vector<FoundFile>& found, std::int64_t now_ms);
+  void followUnmatched(const std::set<std::uint64_t>& matched);
+  void forgetUnseen(std::int64_t now_ms);
   void onOpened(OpenedFile opened, const std::string& path, bool first_scan);
   bool revive(const OpenedFile& opened, const std::string& path);
   std::optional<std::uint64_t> resumeOffset(const OpenedFile& opened, const std::string& path);

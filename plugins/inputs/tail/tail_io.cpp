@@ -139,7 +139,7 @@ OpenedFile openForTail(const std::string& path, bool want_tail_boundary) {
   out.head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   out.tail_boundary = out.size;
   if (want_tail_boundary && out.size > 0) {
-    constexpr std::uint64_t kWindow = 64 * 1024;
+    constexpr std::uint64_t kWindow = std::uint64_t{64} * 1024;
     std::uint64_t from = out.size > kWindow ? out.size - kWindow : 0;
     std::string window(out.size - from, '\0');
     ssize_t got = preadFull(fd, window.data(), window.size(), from);

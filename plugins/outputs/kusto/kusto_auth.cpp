@@ -185,7 +185,7 @@ void readSmallFileAsync(Loop& loop, std::string path, std::size_t max_bytes,
       });
 }
 
-constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+constexpr std::size_t kMaxSecretFileBytes = std::size_t{64} * 1024;
 
 // The waiting and caching shared by the providers that fetch tokens.
 class CachingProvider : public TokenProvider {
@@ -503,7 +503,7 @@ class ClientSecretProvider final : public CachingProvider {
     sent_secret_ = std::move(secret);  // what the answer may echo
     req.timeout = std::chrono::seconds(30);
     req.connect_timeout = std::chrono::seconds(10);
-    request_ = env_.http.start(std::move(req), [this](HttpResponse resp) {
+    request_ = env_.http.start(std::move(req), [this](const HttpResponse& resp) {
       request_ = 0;
       onResponse(resp);
     });
