@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -259,7 +260,7 @@ TEST_CASE("plugin api: fileWork runs off the loop and completes on it, and guard
 
   // The cancellation-token pattern the header describes: the owner is gone before done runs.
   auto token = std::make_shared<int>(0);
-  bool worked = false;
+  std::atomic<bool> worked{false};  // set on the worker thread
   bool guarded_ran = false;
   fileWork(
       loop, [&] { worked = true; },
