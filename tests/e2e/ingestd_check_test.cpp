@@ -41,7 +41,7 @@ bool contains(const std::string& s, std::string_view part) {
 // A config in `dir` with one tail input and the given kusto output keys (indented by 4).
 std::string writeConfig(const TempDir& dir, const std::string& input_paths,
                         const std::string& output_extra, const std::string& more_outputs = "") {
-  const std::string path = dir.file("ingestd.yaml");
+  std::string path = dir.file("ingestd.yaml");
   std::ofstream(path) << fmt::format(
       "service:\n  state_dir: {}\n  http: {{ listen: \"127.0.0.1:0\" }}\n"
       "inputs:\n  - name: app\n    type: tail\n    paths: {}\n"

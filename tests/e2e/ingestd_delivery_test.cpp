@@ -249,7 +249,7 @@ TEST_CASE("ingestd send ships a plain and a .gz file") {
     std::FILE* f = std::fopen(f1.c_str(), "wb");
     std::fwrite(plain.data(), 1, plain.size(), f);
     std::fclose(f);
-    std::string small = plain.substr(0, 100 * 1000);
+    std::string small = plain.substr(0, std::size_t{100} * 1000);
     small.resize(small.rfind('\n') + 1);
     std::string gz = gzipCompress(small);
     f = std::fopen(f2.c_str(), "wb");
@@ -257,7 +257,7 @@ TEST_CASE("ingestd send ships a plain and a .gz file") {
     std::fclose(f);
   }
   const std::int64_t small_lines = [&] {
-    std::string s = plain.substr(0, 100 * 1000);
+    std::string s = plain.substr(0, std::size_t{100} * 1000);
     return static_cast<std::int64_t>(
         std::count(s.begin(), s.begin() + static_cast<long>(s.rfind('\n') + 1), '\n'));
   }();

@@ -32,8 +32,8 @@ std::int64_t Arrivals::duplicates() const {
 }
 
 IngestdHarness::IngestdHarness(std::vector<std::string> kusto_args) {
-  kusto_args.push_back("--database");
-  kusto_args.push_back(kDb);
+  kusto_args.emplace_back("--database");
+  kusto_args.emplace_back(kDb);
   kusto_ = KustoLocal::start(kusto_args);
 }
 
@@ -60,7 +60,7 @@ void IngestdHarness::createTable(const std::string& name) {
 std::string IngestdHarness::writeConfig(const std::string& inputs_yaml,
                                         const std::string& outputs_yaml,
                                         const std::string& service_extra) {
-  const std::string path = dir_.file("ingestd.yaml");
+  std::string path = dir_.file("ingestd.yaml");
   std::ofstream out(path);
   out << "service:\n"
       << "  state_dir: " << dir_.file("state") << "\n"

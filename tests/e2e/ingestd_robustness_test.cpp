@@ -497,12 +497,17 @@ TEST_CASE("metrics served by the daemon are exactly the documented ones") {
   const auto served = servedMetrics(text);
   const auto documented = documentedMetrics();
   REQUIRE(documented.size() > 20);
-  for (const auto& [name, labels] : served) {
+  // CAPTURE and the _MESSAGE macros capture `name` in a lambda, which clang 14 does not allow
+  // for a structured binding: name the key as a plain reference.
+  for (const auto& entry : served) {
+    const auto& name = entry.first;
+    const auto& labels = entry.second;
     CAPTURE(name);
     REQUIRE_MESSAGE(documented.contains(name), "served but not in docs/metrics.md: ", name);
     CHECK(documented.at(name) == labels);
   }
-  for (const auto& [name, labels] : documented) {
+  for (const auto& entry : documented) {
+    const auto& name = entry.first;
     CHECK_MESSAGE(served.contains(name), "documented but not served: ", name);
   }
   CHECK(h.stopIngestd() == 0);

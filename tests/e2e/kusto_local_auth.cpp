@@ -60,7 +60,7 @@ TEST_CASE("kusto-local --auth aad: no token is 401 on ingest, mgmt and query") {
 
 TEST_CASE("kusto-local --auth aad: an unauthenticated upload is refused before its body") {
   auto kl = KustoLocal::start({"--database", "Db", "--auth", "aad", "--client", "app:s3cret"});
-  const std::string body(64 * 1024, 'x');
+  const std::string body(std::size_t{64} * 1024, 'x');
   const auto r = httpRequest("POST", kl->ingestUrl("Db", "T", "csv"), body,
                              {"Expect: 100-continue", "x-ms-client-request-id: early;1"});
   CHECK(r.status == 401);
@@ -115,7 +115,7 @@ TEST_CASE("kusto-local --auth aad: an expired token is refused (--token-lifetime
   const auto r = requestToken(*kl, "app", "s3cret");
   REQUIRE(r.status == 200);
   const auto j = json::parse(r.body);
-  const auto expires_in = j.at("expires_in");
+  const auto& expires_in = j.at("expires_in");
   CHECK((expires_in == 1 || expires_in == "1"));
   kl->setBearerToken(j.at("access_token").get<std::string>());
   // Valid for about a second, then refused. Poll with the token until it is refused.

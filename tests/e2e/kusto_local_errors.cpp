@@ -78,7 +78,7 @@ TEST_CASE("kusto-local: data over 4 MiB after decompression is 413 Stream_InputS
   std::string big;
   const std::string line =
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,1,true\n";
-  while (big.size() <= 4u * 1024 * 1024) {
+  while (big.size() <= std::size_t{4} * 1024 * 1024) {
     big += line;
   }
   // Small on the wire (gzip), too large once decompressed.
@@ -88,7 +88,7 @@ TEST_CASE("kusto-local: data over 4 MiB after decompression is 413 Stream_InputS
   checkOneApiError(kl->ingest("Db", "T", "csv", big), 413, "Stream_InputStreamTooLarge", true);
   // Just under the limit is accepted.
   std::string fits;
-  while (fits.size() + line.size() <= 4u * 1024 * 1024) {
+  while (fits.size() + line.size() <= std::size_t{4} * 1024 * 1024) {
     fits += line;
   }
   CHECK(consumedRecords(kl->ingest("Db", "T", "csv", fits, "", {}, true)) ==

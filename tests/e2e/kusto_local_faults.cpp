@@ -120,8 +120,10 @@ TEST_CASE("kusto-local faults: the same seed gives the same fault sequence") {
   auto kl = startWithTable();
   auto run = [&] {
     kl->setFaults({{"seed", 42}, {"throttle_429", 0.5}});
+    constexpr int kRequests = 24;
     std::vector<long> statuses;
-    for (int i = 0; i < 24; ++i) {
+    statuses.reserve(kRequests);
+    for (int i = 0; i < kRequests; ++i) {
       statuses.push_back(kl->ingest("Db", "T", "csv", "s,1,true\n").status);
     }
     return statuses;

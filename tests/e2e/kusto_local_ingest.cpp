@@ -325,6 +325,7 @@ TEST_CASE("kusto-local: concurrent clients, every row counted") {
   std::atomic<int> ok{0};
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       HttpClient client;

@@ -149,8 +149,8 @@ TEST_CASE("kusto-local http: malformed requests get 4xx and the server keeps ser
   }
   {
     RawConn c(kl->port());
-    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(256 * 1024, 'a') +
-           "\r\n\r\n");
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
+           std::string(std::size_t{256} * 1024, 'a') + "\r\n\r\n");
     CHECK(c.read(5s).rfind("HTTP/1.1 431", 0) == 0);
   }
   {
@@ -182,8 +182,10 @@ TEST_CASE("kusto-local http: malformed requests get 4xx and the server keeps ser
 TEST_CASE("kusto-local http: many idle connections do not block other clients") {
   auto kl = KustoLocal::start({"--database", "Db"});
   kl->createTableWithStreaming("Db", "T", kSchema);
+  constexpr int kIdle = 200;
   std::vector<std::unique_ptr<RawConn>> idle;
-  for (int i = 0; i < 200; ++i) {
+  idle.reserve(kIdle);
+  for (int i = 0; i < kIdle; ++i) {
     idle.push_back(std::make_unique<RawConn>(kl->port()));
   }
   // One of them is half-way through a request.

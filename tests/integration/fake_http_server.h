@@ -166,62 +166,94 @@ class FakeHttpServer {
     }
   }
 
+  // Parses the request line and the headers (names lower-cased) of `head` into req.
+  static void parseHead(const std::string& head, Request& req) {
+    std::size_t line_end = head.find("\r\n");
+    std::string request_line = head.substr(0, line_end);
+    auto sp1 = request_line.find(' ');
+    auto sp2 = request_line.rfind(' ');
+    req.method = request_line.substr(0, sp1);
+    req.target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+    while (pos < head.size()) {
+      std::size_t e = head.find("\r\n", pos);
+      if (e == std::string::npos) {
+        e = head.size();
+      }
+      std::string line = head.substr(pos, e - pos);
+      pos = e + 2;
+      auto colon = line.find(':');
+      if (colon == std::string::npos) {
+        continue;
+      }
+      std::string name = line.substr(0, colon);
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      req.headers[name] = value;
+    }
+  }
+
+  // Reads one request (head, then a Content-Length body) from fd into req; bytes past it stay
+  // in buf for the next one. False on EOF, error or stop.
+  bool readRequest(int fd, std::string& buf, Request& req) {
+    std::size_t head_end;
+    while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
+      if (!readMore(fd, buf)) {
+        return false;
+      }
+    }
+    parseHead(buf.substr(0, head_end), req);
+    buf.erase(0, head_end + 4);
+    std::size_t length = 0;
+    if (auto it = req.headers.find("content-length"); it != req.headers.end()) {
+      length = std::stoul(it->second);
+    }
+    while (buf.size() < length) {
+      if (!readMore(fd, buf)) {
+        return false;
+      }
+    }
+    req.body = buf.substr(0, length);
+    buf.erase(0, length);
+    return true;
+  }
+
+  // Counts one more request in the handler and keeps the highest count seen.
+  void enterHandler() {
+    int now = ++concurrent_;
+    int prev = max_concurrent_.load();
+    while (now > prev && !max_concurrent_.compare_exchange_weak(prev, now)) {
+    }
+  }
+
+  static std::string formatReply(const Reply& reply) {
+    std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Status\r\n";
+    for (const auto& [k, v] : reply.headers) {
+      out.append(k).append(": ").append(v).append("\r\n");
+    }
+    out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+    if (reply.close) {
+      out += "Connection: close\r\n";
+    }
+    out += "\r\n";
+    out += reply.body;
+    return out;
+  }
+
+  // Serves the keep-alive requests of one connection until the peer closes, a reply drops or
+  // closes it, or the server stops.
   void serve(int fd, int number) {
     std::string buf;
     while (!stopping_) {
-      std::size_t head_end;
-      while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
-        if (!readMore(fd, buf)) {
-          ::close(fd);
-          return;
-        }
-      }
       Request req;
       req.connection = number;
-      std::string head = buf.substr(0, head_end);
-      buf.erase(0, head_end + 4);
-      std::size_t line_end = head.find("\r\n");
-      std::string request_line = head.substr(0, line_end);
-      auto sp1 = request_line.find(' ');
-      auto sp2 = request_line.rfind(' ');
-      req.method = request_line.substr(0, sp1);
-      req.target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
-      std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
-      while (pos < head.size()) {
-        std::size_t e = head.find("\r\n", pos);
-        if (e == std::string::npos) {
-          e = head.size();
-        }
-        std::string line = head.substr(pos, e - pos);
-        pos = e + 2;
-        auto colon = line.find(':');
-        if (colon == std::string::npos) {
-          continue;
-        }
-        std::string name = line.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        std::string value = line.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(" \t"));
-        req.headers[name] = value;
+      if (!readRequest(fd, buf, req)) {
+        ::close(fd);
+        return;
       }
-      std::size_t length = 0;
-      if (auto it = req.headers.find("content-length"); it != req.headers.end()) {
-        length = std::stoul(it->second);
-      }
-      while (buf.size() < length) {
-        if (!readMore(fd, buf)) {
-          ::close(fd);
-          return;
-        }
-      }
-      req.body = buf.substr(0, length);
-      buf.erase(0, length);
-
-      int now = ++concurrent_;
-      int prev = max_concurrent_.load();
-      while (now > prev && !max_concurrent_.compare_exchange_weak(prev, now)) {
-      }
+      enterHandler();
       Reply reply = handler_(req);
       {
         std::lock_guard lock(mu_);
@@ -237,17 +269,7 @@ class FakeHttpServer {
         ::close(fd);
         return;
       }
-      std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Status\r\n";
-      for (const auto& [k, v] : reply.headers) {
-        out += k + ": " + v + "\r\n";
-      }
-      out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
-      if (reply.close) {
-        out += "Connection: close\r\n";
-      }
-      out += "\r\n";
-      out += reply.body;
-      sendAll(fd, out);
+      sendAll(fd, formatReply(reply));
       if (reply.close) {
         ::close(fd);
         return;

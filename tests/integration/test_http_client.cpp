@@ -192,7 +192,7 @@ TEST_CASE("http client: many concurrent requests, at most max_connections_per_ho
   int ok = 0;
   for (int i = 0; i < kRequests; ++i) {
     f.client->start(post(server.url() + "/x", std::string(1000, 'a' + (i % 26))),
-                    [&](ingestd::HttpResponse r) {
+                    [&](const ingestd::HttpResponse& r) {
                       ++done;
                       ok += r.status == 200 ? 1 : 0;
                     });
@@ -216,8 +216,9 @@ TEST_CASE("http client: cancel, and close with requests in flight, call no compl
   Fixture f;
   int completions = 0;
   auto a = f.client->start(post(server.url() + "/a", "a"),
-                           [&](ingestd::HttpResponse) { ++completions; });
-  f.client->start(post(server.url() + "/b", "b"), [&](ingestd::HttpResponse) { ++completions; });
+                           [&](const ingestd::HttpResponse&) { ++completions; });
+  f.client->start(post(server.url() + "/b", "b"),
+                  [&](const ingestd::HttpResponse&) { ++completions; });
   REQUIRE(runUntil(
       f.loop, [&] { return server.requestCount() == 2; }, 5s));
   f.client->cancel(a);
@@ -278,7 +279,7 @@ TEST_CASE("http client: GET without a body, and a completion that starts the nex
     ingestd::HttpRequest g;
     g.method = "GET";
     g.url = server.url() + "/get/" + std::to_string(i);
-    f.client->start(std::move(g), [&, i](ingestd::HttpResponse r) {
+    f.client->start(std::move(g), [&, i](const ingestd::HttpResponse& r) {
       bodies.push_back(r.body);
       if (i < 3) {
         next(i + 1);

@@ -37,7 +37,7 @@ constexpr const char* kSecretEncoded = "Sup3r%2FSecr3t%2BValue%20with%20%22quote
 std::string echoOf(const Request& req) {
   std::string out = req.method + " " + req.target + " ";
   for (const auto& [name, value] : req.headers) {
-    out += name + ": " + value + "; ";
+    out.append(name).append(": ").append(value).append("; ");
   }
   return out + "body: " + req.body;
 }
@@ -137,7 +137,7 @@ TEST_CASE(
     // A send that waits for a token past kTokenWaitTimeout gets the last error.
     provider->get([&](ingestd::Result<std::string> r) { first = std::move(r); });
     clock.offset = ingestd::outputs::kusto::kTokenWaitTimeout + 1s;
-    provider->get([](ingestd::Result<std::string>) {});
+    provider->get([](const ingestd::Result<std::string>&) {});
     REQUIRE(runUntil(
         loop, [&] { return first.has_value(); }, 10s));
     provider->stop();

@@ -282,7 +282,7 @@ TEST_CASE("kusto output: stop() with sends in flight cancels them without comple
     ingestd::Payload p;
     p.block_id = "b" + std::to_string(i);
     p.body = std::make_shared<const std::string>(ingestd::test::gzipCompress("{}"));
-    h.output->send(std::move(p), [&](ingestd::SendOutcome) { ++completions; });
+    h.output->send(std::move(p), [&](const ingestd::SendOutcome&) { ++completions; });
   }
   REQUIRE(runUntil(
       h.loop, [&] { return server.requestCount() == 4; }, 5s));
@@ -305,7 +305,7 @@ TEST_CASE("kusto output: concurrent sends share keep-alive connections") {
       ingestd::Payload p;
       p.block_id = "r" + std::to_string(round) + "-" + std::to_string(i);
       p.body = std::make_shared<const std::string>(ingestd::test::gzipCompress("{}"));
-      h.output->send(std::move(p), [&](ingestd::SendOutcome o) {
+      h.output->send(std::move(p), [&](const ingestd::SendOutcome& o) {
         ++done;
         delivered += o.delivery == ingestd::Delivery::kDelivered ? 1 : 0;
       });

@@ -54,7 +54,7 @@ class FakeOutput final : public Output {
       done(outcome);
     };
     if (respond_later) {
-      held.push_back(std::move(finish));
+      held.emplace_back(std::move(finish));
     } else {
       finish();
     }
@@ -76,7 +76,7 @@ struct Fixture {
   FakeOutput output;
   std::unique_ptr<OutputRunner> runner;
 
-  explicit Fixture(OutputPipelineSettings s = {},
+  explicit Fixture(const OutputPipelineSettings& s = {},
                    std::uint64_t deadletter_max = DeadLetter::kDefaultMaxSize)
       : deadletter(loop, dir.path() + "/deadletter", deadletter_max) {
     Loop::markLoopThread();
@@ -160,8 +160,9 @@ int countFiles(const std::string& dir, std::string_view suffix) {
 // The dead-letter JSON documents in `dir`, each with the name of its file.
 std::vector<std::pair<std::string, nlohmann::json>> deadLetters(const std::string& dir) {
   std::vector<std::pair<std::string, nlohmann::json>> out;
+  const std::string prefix = dir + "/";
   for (auto& name : listFiles(dir, ".json")) {
-    std::ifstream in(dir + "/" + name);
+    std::ifstream in(prefix + name);
     out.emplace_back(name, nlohmann::json::parse(in));
   }
   return out;
@@ -211,7 +212,7 @@ TEST_CASE("output runner: max_delay flushes a partial batch without an explicit 
 
 TEST_CASE("output runner: blocks never exceed batch.max_bytes and respect concurrency") {
   OutputPipelineSettings s;
-  s.batch_max_bytes = 64 * 1024;
+  s.batch_max_bytes = std::uint64_t{64} * 1024;
   s.concurrency = 3;
   Fixture f(s);
   f.output.respond_later = true;

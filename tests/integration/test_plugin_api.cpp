@@ -215,7 +215,7 @@ TEST_CASE("plugin api: UDP sockets on port 0 send and receive datagrams") {
                 .isOk());
     int sent = 0;
     for (const char* msg : {"<13>first", "<13>second"}) {
-      sender->send(msg, "127.0.0.1", receiver->port(), [&](Status st) {
+      sender->send(msg, "127.0.0.1", receiver->port(), [&](const Status& st) {
         CHECK(st.isOk());
         ++sent;
       });

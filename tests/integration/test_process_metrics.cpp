@@ -57,15 +57,17 @@ TEST_CASE("metrics: process metrics from /proc/self have plausible values") {
   CHECK(s["process_start_time_seconds"] > nowSeconds() - 86400);
 
   // Read at scrape time: five more descriptors show up in the next scrape.
+  constexpr int kMoreFds = 5;
   std::vector<int> fds;
-  for (int i = 0; i < 5; ++i) {
+  fds.reserve(kMoreFds);
+  for (int i = 0; i < kMoreFds; ++i) {
     fds.push_back(::dup(0));
   }
   auto later = samples(metrics.serialize());
   for (int fd : fds) {
     ::close(fd);
   }
-  CHECK(later["process_open_fds"] >= s["process_open_fds"] + 5);
+  CHECK(later["process_open_fds"] >= s["process_open_fds"] + kMoreFds);
 }
 
 TEST_CASE("metrics: ingestd_build_info carries the version, compiler and gzip codecs") {

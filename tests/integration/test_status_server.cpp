@@ -196,14 +196,15 @@ TEST_CASE("status server: unknown paths get 404, malformed request lines 400, bi
   }
   {  // A head that never ends within 16 KiB.
     RawSocket s(f.server->port());
-    auto r = f.roundTrip(s, "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(17 * 1024, 'a'));
+    auto r = f.roundTrip(s, "GET /metrics HTTP/1.1\r\nX-Big: " +
+                                std::string(std::size_t{17} * 1024, 'a'));
     CHECK(r.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0) == 0);
     CHECK(f.waitClosed(s));
   }
   {  // A complete head over 16 KiB.
     RawSocket s(f.server->port());
-    auto r = f.roundTrip(s, "GET /metrics HTTP/1.1\r\nX-Big: " + std::string(17 * 1024, 'a') +
-                                "\r\n\r\n");
+    auto r = f.roundTrip(s, "GET /metrics HTTP/1.1\r\nX-Big: " +
+                                std::string(std::size_t{17} * 1024, 'a') + "\r\n\r\n");
     CHECK(r.rfind("HTTP/1.1 431 ", 0) == 0);
     CHECK(f.waitClosed(s));
   }
@@ -336,8 +337,10 @@ TEST_CASE("status server: connections beyond max_connections are closed at once 
   StatusServerOptions options;
   options.max_connections = 3;
   Fixture f(options);
+  constexpr int kHeld = 3;  // as many as max_connections
   std::vector<std::unique_ptr<RawSocket>> held;
-  for (int i = 0; i < 3; ++i) {
+  held.reserve(kHeld);
+  for (int i = 0; i < kHeld; ++i) {
     held.push_back(std::make_unique<RawSocket>(f.server->port()));
   }
   REQUIRE(f.waitConnections(3));
@@ -360,8 +363,10 @@ TEST_CASE("status server: connections beyond max_connections are closed at once 
 
 TEST_CASE("status server: close() with idle, half-sent and keep-alive connections completes") {
   Fixture f;
+  constexpr int kSilent = 5;
   std::vector<std::unique_ptr<RawSocket>> silent;
-  for (int i = 0; i < 5; ++i) {
+  silent.reserve(kSilent);
+  for (int i = 0; i < kSilent; ++i) {
     silent.push_back(std::make_unique<RawSocket>(f.server->port()));
   }
   RawSocket partial(f.server->port());

@@ -566,6 +566,81 @@ TEST_CASE("tail: a file renamed out of the globs and back continues where it was
 
 namespace ingestd::inputs {
 
+namespace {
+
+constexpr int kRotationLines = 30000;
+constexpr int kRotationLinesPerFile = 3000;
+
+// The writer of concurrentRotation: writes kRotationLines lines to `f` ("<file generation>
+// <sequence> <padding>"), renaming it to f.<generation> after every kRotationLinesPerFile (plus
+// a few written to the renamed file before it reopens). Unless `globbed`, it waits before each
+// rename until the reader has seen the current generation.
+void writeRotating(const std::string& f, bool globbed, const std::atomic<int>& max_gen_seen) {
+  int gen = 0;
+  int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  auto put = [&](int i) {
+    std::string line = std::to_string(gen) + " " + std::to_string(i) + " " +
+                       std::string(static_cast<std::size_t>(i % 200), 'p') + "\n";
+    (void)!::write(fd, line.data(), line.size());
+  };
+  for (int i = 0; i < kRotationLines; ++i) {
+    put(i);
+    if (i % kRotationLinesPerFile == kRotationLinesPerFile - 1) {
+      while (!globbed && max_gen_seen.load() < gen) {
+        std::this_thread::yield();  // pacing the writer, not waiting for the result
+      }
+      ::rename(f.c_str(), (f + "." + std::to_string(gen)).c_str());
+      // A few more lines still land in the renamed file before the writer reopens.
+      for (int k = 0; k < 5 && i + 1 < kRotationLines; ++k) {
+        put(++i);
+      }
+      ::close(fd);
+      ++gen;
+      fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    }
+  }
+  ::close(fd);
+}
+
+// The first sequence numbers (up to about 300 characters) that are not among `lines`.
+std::string missingSequences(const std::vector<std::string>& lines) {
+  std::vector<int> got(kRotationLines, 0);
+  for (const auto& line : lines) {
+    got[static_cast<std::size_t>(std::stoi(line.substr(line.find(' ') + 1)))]++;
+  }
+  std::string missing;
+  for (int i = 0; i < kRotationLines; ++i) {
+    if (got[static_cast<std::size_t>(i)] == 0 && missing.size() < 300) {
+      missing += std::to_string(i) + ",";
+    }
+  }
+  return missing;
+}
+
+// Every sequence number arrived exactly once, and in order within each file generation.
+void checkExactlyOnceInOrder(const std::vector<std::string>& lines) {
+  std::vector<int> seen(kRotationLines, 0);
+  std::map<int, int> last_in_gen;
+  int out_of_order = 0;
+  for (const auto& line : lines) {
+    std::size_t sp = line.find(' ');
+    int gen = std::stoi(line.substr(0, sp));
+    int n = std::stoi(line.substr(sp + 1));
+    REQUIRE(n >= 0);
+    REQUIRE(n < kRotationLines);
+    ++seen[static_cast<std::size_t>(n)];
+    auto it = last_in_gen.find(gen);
+    if (it != last_in_gen.end() && n != it->second + 1) {
+      ++out_of_order;
+    }
+    last_in_gen[gen] = n;
+  }
+  CHECK(std::count(seen.begin(), seen.end(), 1) == kRotationLines);  // exactly once
+  CHECK(out_of_order == 0);                                          // in order within each file
+}
+
+}  // namespace
+
 // A writer thread rotates by rename as fast as it can write. `globbed`: the rotated names are
 // matched too (the recommended set-up). Otherwise the writer waits until the new file has been
 // seen before it rotates it: a file created and renamed away before any scan saw it cannot be
@@ -575,9 +650,7 @@ void concurrentRotation(bool globbed) {
   std::string f = h.dir.file("app.log");
   append(f, "");
   auto s = h.settings({globbed ? f + "*" : f});
-  s.read_chunk_bytes = 16 * 1024;  // many reads, so rotations land between them
-  constexpr int kLines = 30000;
-  constexpr int kPerFile = 3000;
+  s.read_chunk_bytes = std::uint64_t{16} * 1024;  // many reads, so rotations land between them
   std::atomic<int> max_gen_seen{0};
   h.sink.on_push = [&](const RecordChunk& c) {
     // Each line: "<file generation> <sequence> <padding>".
@@ -588,70 +661,18 @@ void concurrentRotation(bool globbed) {
     }
   };
   h.start(s);
-  std::thread writer([&] {
-    int gen = 0;
-    int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    auto put = [&](int i) {
-      std::string line = std::to_string(gen) + " " + std::to_string(i) + " " +
-                         std::string(static_cast<std::size_t>(i % 200), 'p') + "\n";
-      (void)!::write(fd, line.data(), line.size());
-    };
-    for (int i = 0; i < kLines; ++i) {
-      put(i);
-      if (i % kPerFile == kPerFile - 1) {
-        while (!globbed && max_gen_seen.load() < gen) {
-          std::this_thread::yield();  // pacing the writer, not waiting for the result
-        }
-        ::rename(f.c_str(), (f + "." + std::to_string(gen)).c_str());
-        // A few more lines still land in the renamed file before the writer reopens.
-        for (int k = 0; k < 5 && i + 1 < kLines; ++k) {
-          put(++i);
-        }
-        ::close(fd);
-        ++gen;
-        fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      }
-    }
-    ::close(fd);
-  });
+  std::thread writer([&] { writeRotating(f, globbed, max_gen_seen); });
   bool all = runLoopUntil(
-      h.loop, [&] { return h.sink.records >= kLines; }, 30s);
+      h.loop, [&] { return h.sink.records >= kRotationLines; }, 30s);
   writer.join();
   if (!all) {
-    std::vector<int> got(kLines, 0);
-    for (const auto& line : h.sink.all) {
-      got[static_cast<std::size_t>(std::stoi(line.substr(line.find(' ') + 1)))]++;
-    }
-    std::string missing;
-    for (int i = 0; i < kLines; ++i) {
-      if (got[static_cast<std::size_t>(i)] == 0 && missing.size() < 300) {
-        missing += std::to_string(i) + ",";
-      }
-    }
     MESSAGE("records " << h.sink.records << " open files " << h.input->openFilesForTest()
-                       << " missing " << missing);
+                       << " missing " << missingSequences(h.sink.all));
   }
   REQUIRE(all);
   runLoopFor(h.loop, 200ms);
-  REQUIRE(h.sink.records == kLines);
-  std::vector<int> seen(kLines, 0);
-  std::map<int, int> last_in_gen;
-  int out_of_order = 0;
-  for (const auto& line : h.sink.all) {
-    std::size_t sp = line.find(' ');
-    int gen = std::stoi(line.substr(0, sp));
-    int n = std::stoi(line.substr(sp + 1));
-    REQUIRE(n >= 0);
-    REQUIRE(n < kLines);
-    ++seen[static_cast<std::size_t>(n)];
-    auto it = last_in_gen.find(gen);
-    if (it != last_in_gen.end() && n != it->second + 1) {
-      ++out_of_order;
-    }
-    last_in_gen[gen] = n;
-  }
-  CHECK(std::count(seen.begin(), seen.end(), 1) == kLines);  // exactly once
-  CHECK(out_of_order == 0);                                  // in order within each file
+  REQUIRE(h.sink.records == kRotationLines);
+  checkExactlyOnceInOrder(h.sink.all);
 }
 
 TEST_CASE("tail: rotation under a concurrent writer, rotated names globbed: exactly once") {

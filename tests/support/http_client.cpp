@@ -65,7 +65,7 @@ std::size_t onHeader(char* data, std::size_t size, std::size_t n, void* user) {
 std::size_t onRead(char* buffer, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   // Small pieces, so a chunked body really arrives as several chunks.
-  const std::size_t max = std::min<std::size_t>(size * n, 16 * 1024);
+  const std::size_t max = std::min(size * n, std::size_t{16} * 1024);
   const std::size_t len = std::min(max, t->body.size() - t->sent);
   std::memcpy(buffer, t->body.data() + t->sent, len);
   t->sent += len;

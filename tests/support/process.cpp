@@ -70,7 +70,7 @@ std::string binPath(std::string_view name) {
   return out;
 }
 
-Process::Process(std::vector<std::string> argv, ProcessOptions options)
+Process::Process(std::vector<std::string> argv, const ProcessOptions& options)
     : dir_(std::make_unique<TempDir>()),
       stdout_path_(dir_->file("stdout")),
       stderr_path_(dir_->file("stderr")) {
@@ -95,7 +95,9 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options)
     }
   }
   for (const auto& [key, value] : options.env) {
-    env_strings.push_back(key + "=" + value);
+    auto& entry = env_strings.emplace_back(key);
+    entry += '=';
+    entry += value;
   }
   std::vector<char*> envp;
   envp.reserve(env_strings.size() + 1);

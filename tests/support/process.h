@@ -30,7 +30,7 @@ class Process {
  public:
   // Spawns argv[0] (searched in PATH when it has no '/') with argv. Throws std::runtime_error
   // when the child cannot be started. stdin is /dev/null.
-  explicit Process(std::vector<std::string> argv, ProcessOptions options = {});
+  explicit Process(std::vector<std::string> argv, const ProcessOptions& options = {});
   // Kills (SIGKILL) and reaps the child if it is still running.
   ~Process();
   Process(const Process&) = delete;

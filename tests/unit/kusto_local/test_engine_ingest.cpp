@@ -264,6 +264,7 @@ TEST_CASE("ingest: concurrent requests, queries and schema changes keep every ro
   constexpr int kThreads = 4;
   constexpr int kRequests = 50;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&engine, t] {
       for (int i = 0; i < kRequests; ++i) {

@@ -42,7 +42,7 @@ TEST_CASE("values: timespan parsing and output") {
   CHECK(formatTimeSpan(*parseTimeSpanTicks("01:02:03")) == "01:02:03");
   CHECK(formatTimeSpan(*parseTimeSpanTicks("1.02:03:04.5")) == "1.02:03:04.5000000");
   CHECK(formatTimeSpan(*parseTimeSpanTicks("-00:00:01")) == "-00:00:01");
-  CHECK(*parseTimeSpanTicks("2h") == 2 * 3600 * kTicksPerSecond);
+  CHECK(*parseTimeSpanTicks("2h") == std::int64_t{2} * 3600 * kTicksPerSecond);
   CHECK(*parseTimeSpanTicks("1.5s") == 15'000'000);
   CHECK(*parseTimeSpanTicks("100ms") == 1'000'000);
   CHECK(*parseTimeSpanTicks("1d") == 86400 * kTicksPerSecond);

@@ -13,6 +13,7 @@ namespace {
 
 std::vector<FaultAction> sequence(Faults& f, int n) {
   std::vector<FaultAction> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     out.push_back(f.decide("db", "t"));
   }

@@ -49,7 +49,7 @@ TEST_CASE("kusto-local gzip body: round trip, buffer reuse across calls of diffe
   GzipInflater inflater;
   for (std::size_t n : {1, 1000, 50000, 10, 200000}) {
     const std::string plain = sampleLines(n);
-    REQUIRE(inflater.inflate(gzipOf(plain), 64 * 1024 * 1024) == InflateStatus::kOk);
+    REQUIRE(inflater.inflate(gzipOf(plain), std::size_t{64} * 1024 * 1024) == InflateStatus::kOk);
     CHECK(inflater.output() == plain);
   }
   REQUIRE(inflater.inflate(gzipOf(""), 100) == InflateStatus::kOk);
@@ -72,8 +72,8 @@ TEST_CASE("kusto-local gzip body: the output limit is hard, exactly-at-limit is 
   CHECK(inflater.inflate(gz, plain.size() - 1) == InflateStatus::kTooLarge);
   CHECK(inflater.inflate(gz, 10) == InflateStatus::kTooLarge);
   // A "bomb": 64 MiB of zeros never gets fully inflated with a 1 MiB limit.
-  const std::string bomb = gzipOf(std::string(64 * 1024 * 1024, '\0'));
-  CHECK(inflater.inflate(bomb, 1024 * 1024) == InflateStatus::kTooLarge);
+  const std::string bomb = gzipOf(std::string(std::size_t{64} * 1024 * 1024, '\0'));
+  CHECK(inflater.inflate(bomb, std::size_t{1024} * 1024) == InflateStatus::kTooLarge);
   // And the inflater still works afterwards.
   REQUIRE(inflater.inflate(gzipOf("ok"), 10) == InflateStatus::kOk);
   CHECK(inflater.output() == "ok");

@@ -587,7 +587,7 @@ TEST_CASE("config: loadConfigFile refuses a file over 4 MiB before parsing it") 
   CHECK(loadConfigFile(edge.string(), fakeRegistry()).error().message ==
         fmt::format("{}: the configuration file is 4.1 MiB; the limit is 4 MiB.", edge.string()));
   fs::path ok = dir / "ok.yaml";
-  write(ok, 64 * 1024);
+  write(ok, std::size_t{64} * 1024);
   auto small = loadConfigFile(ok.string(), fakeRegistry());
   CHECK_MESSAGE(small.isOk(), small.error().message);
   fs::remove_all(dir);

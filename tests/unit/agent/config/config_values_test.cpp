@@ -25,7 +25,7 @@ TEST_CASE("config: parseSize accepts integers with units") {
       {"2GB", 2'000'000'000},
       {"1TB", 1'000'000'000'000},
       {"1KiB", 1024},
-      {"512KiB", 512 * 1024},
+      {"512KiB", std::uint64_t{512} * 1024},
       {"4MiB", 4 << 20},
       {"1GiB", 1ull << 30},
       {"2TiB", 2ull << 40},

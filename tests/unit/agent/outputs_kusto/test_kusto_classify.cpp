@@ -26,7 +26,7 @@ ClassifyContext ctx() {
 const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1704067200));
 
 SendOutcome classify(long status, std::string_view body = {},
-                     std::map<std::string, std::string> headers = {}) {
+                     const std::map<std::string, std::string>& headers = {}) {
   ResponseView r;
   r.status = status;
   r.body = body;
