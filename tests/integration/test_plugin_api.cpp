@@ -271,7 +271,7 @@ TEST_CASE("plugin api: fileWork runs off the loop and completes on it, and guard
       });
   token.reset();
   REQUIRE(runLoopUntil(
-      loop, [&] { return worked; }, 5s));
+      loop, [&] { return worked.load(); }, 5s));
   runLoopFor(loop, 20ms);
   CHECK_FALSE(guarded_ran);
   CHECK(loop.shutdown() == 0);
