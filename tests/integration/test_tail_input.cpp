@@ -314,6 +314,29 @@ TEST_CASE("tail: a deleted file is read to its end, then released") {
   REQUIRE(runLoopUntil(
       h.loop, [&] { return h.input->openFilesForTest() == 0; }, 5s));
   CHECK(h.event("deleted") == 1);
+  CHECK(h.event("rotated") == 0);
+}
+
+// A read's probe may see the deletion before a scan misses the file, or after: either way it is
+// one 'deleted' and never also a 'rotated'. Each round races the two on purpose.
+TEST_CASE("tail: a file deleted while it is being read is one 'deleted', never a 'rotated'") {
+  Harness h;
+  h.start(h.settings({h.dir.file("*.log")}));
+  constexpr int kRounds = 12;
+  int expect_records = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string f = h.dir.file("r" + std::to_string(round) + ".log");
+    append(f, numbered(0, 2000 + round * 500));
+    expect_records += 2000 + round * 500;
+    REQUIRE(runLoopUntil(
+        h.loop, [&] { return h.input->openFilesForTest() > 0; }, 5s));
+    REQUIRE(::unlink(f.c_str()) == 0);
+    REQUIRE(runLoopUntil(
+        h.loop, [&] { return h.input->openFilesForTest() == 0; }, 10s));
+  }
+  CHECK(h.sink.records == expect_records);
+  CHECK(h.event("rotated") == 0);
+  CHECK(h.event("deleted") == h.event("opened"));
 }
 
 TEST_CASE("tail: pause stops reading, resume continues exactly where it stopped") {

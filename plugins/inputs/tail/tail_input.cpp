@@ -632,8 +632,12 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
     std::size_t old_size = 0;
     std::size_t len = 0;
     ReadOutcome outcome;
+    // Issued after a scan missed the file: only such a probe may say it was renamed (one
+    // issued before could have run before the file was deleted and still see a link).
+    bool issued_unmatched = false;
   };
   auto job = std::make_shared<ReadJob>();
+  job->issued_unmatched = f->move_unclassified;
   job->buf = std::move(f->buf);
   f->buf.clear();
   job->old_size = job->buf.size();
@@ -659,12 +663,12 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
         f->next_read_len = job->outcome.n == static_cast<std::int64_t>(job->len)
                                ? std::min<std::uint64_t>(2 * job->len, settings_.read_chunk_bytes)
                                : kMinReadBytes;
-        onRead(f, std::move(job->buf), job->old_size, job->outcome);
+        onRead(f, std::move(job->buf), job->old_size, job->outcome, job->issued_unmatched);
       });
 }
 
 void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
-                       ReadOutcome outcome) {
+                       ReadOutcome outcome, bool issued_unmatched) {
   f->reading = false;
   f->buf = std::move(buf);
   if (stopping_) {
@@ -706,11 +710,16 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
       return;
     }
     f->size = outcome.size;
-    if (outcome.nlink == 0 && !f->deleted) {
-      f->deleted = true;
+    if (outcome.nlink == 0) {
+      // Deleted: counted once, and never also as a rotation (a probe may see the deletion
+      // before a scan misses the file, or after).
+      if (!f->deleted) {
+        f->deleted = true;
+        countEvent("deleted");
+      }
+      f->moved = true;
       f->move_unclassified = false;
-      countEvent("deleted");
-    } else if (f->move_unclassified) {
+    } else if (f->move_unclassified && issued_unmatched) {
       f->move_unclassified = false;
       countEvent("rotated");
     }

@@ -93,7 +93,7 @@ class TailInput final : public Input {
   void wake(const std::shared_ptr<TailFile>& f);
   void issueRead(const std::shared_ptr<TailFile>& f);
   void onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
-              ReadOutcome outcome);
+              ReadOutcome outcome, bool issued_unmatched);
   void frame(const std::shared_ptr<TailFile>& f, bool flush);
   void restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::uint64_t size);
   void release(const std::shared_ptr<TailFile>& f);
