@@ -19,6 +19,7 @@
 #include "agent/core/status.h"
 #include "agent/plugin/config.h"
 #include "agent/plugin/context.h"
+#include "agent/plugin/parser.h"
 #include "agent/plugin/payload.h"
 #include "agent/plugin/record.h"
 
@@ -98,8 +99,36 @@ concept OutputPlugin = requires(const ConfigNode& node, const typename P::Settin
   { P::create(s, ctx) } -> std::same_as<Result<std::unique_ptr<Output>>>;
 };
 
+// A parser type (plugins/parsers/<name>/): `node` is the input's `parser:` value, either the
+// name alone (`parser: syslog`) or a mapping with `type:` and the parser's own keys
+// (`parser: {type: regex, pattern: ...}`). create() is pure; the Parser it returns is const
+// and shared by every thread that encodes the input's records.
+template <class P>
+concept ParserPlugin = requires(const ConfigNode& node, const typename P::Settings& s) {
+  { P::kName } -> std::convertible_to<std::string_view>;
+  { P::parse(node) } -> std::same_as<Result<typename P::Settings>>;
+  { P::create(s) } -> std::same_as<Result<std::unique_ptr<Parser>>>;
+};
+
 class PluginRegistry {
  public:
+  struct ParserFactory {
+    std::function<Result<std::unique_ptr<Parser>>(const ConfigNode&)> make;  // parse + create
+  };
+  template <ParserPlugin P>
+  void addParser() {
+    parsers_[std::string(P::kName)] = ParserFactory{
+        [](const ConfigNode& node) -> Result<std::unique_ptr<Parser>> {
+          auto settings = P::parse(node);
+          if (!settings) {
+            return settings.error();
+          }
+          return P::create(settings.value());
+        }};
+  }
+  const ParserFactory* findParser(std::string_view name) const { return find(parsers_, name); }
+  std::vector<std::string> parserNames() const { return names(parsers_); }
+
   template <class T>
   struct Factory {
     std::function<Result<std::any>(const ConfigNode&)> parse;
@@ -195,6 +224,7 @@ class PluginRegistry {
 
   std::map<std::string, Factory<Input>> inputs_;
   std::map<std::string, Factory<Output>> outputs_;
+  std::map<std::string, ParserFactory> parsers_;
 };
 
 // plugins/builtin.cpp
