@@ -352,14 +352,17 @@ int runCommand(const std::string& config_path, const PluginRegistry& registry) {
   // budget during an outage. A fixed threshold keeps large buffers in mmap, so freeing them
   // returns the memory (bench/soak/outage_rss.sh: 113 -> 81 MiB under a 64 MiB budget).
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  // From here on a HUP (logrotate's postrotate) or a broken pipe never kills the daemon, also
+  // while it loads its config and takes the lock; serve() then catches HUP to log it.
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGXFSZ, SIG_IGN);
   Logger log;
   StateDirLock lock;
   auto prepared = prepareRun(config_path, registry, log, lock);
   if (const int* code = std::get_if<int>(&prepared)) {
     return *code;
   }
-  ::signal(SIGPIPE, SIG_IGN);
-  ::signal(SIGXFSZ, SIG_IGN);
   return serve(std::get<Config>(prepared), registry, log);
 }
 

@@ -4,6 +4,7 @@
 // opened. Each test counts what arrived by sequence number, like the delivery tests.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -209,6 +210,43 @@ TEST_CASE("SIGHUP is logged and ignored: the daemon keeps shipping") {
   REQUIRE(h.waitForAll("Events", 1000, 30s));
   CHECK(h.ingestd().running());
   CHECK(h.stopIngestd() == 0);
+}
+
+// logrotate may send HUP while the daemon is still starting (reading its config, taking the lock):
+// that must not kill it either. The config comes through a FIFO, so the test knows ingestd is
+// inside its config load when the signal arrives.
+TEST_CASE("SIGHUP while the config is being read does not kill the daemon") {
+  IngestdHarness h;
+  h.createTable("Events");
+  const std::string log = h.dir().file("app.log");
+  IngestdHarness::appendLines(log, 0, 50);
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
+  std::string text;
+  {
+    std::ifstream in(cfg);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string fifo = h.dir().file("config.fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  Process daemon({binPath("ingestd"), "run", "-c", fifo});
+  int fd = -1;
+  // Opening the write end succeeds once ingestd has opened the read end (ENXIO until then).
+  REQUIRE(waitFor(
+      [&] {
+        fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        return fd >= 0 || !daemon.running();
+      },
+      10s));
+  REQUIRE(fd >= 0);
+  daemon.signal(SIGHUP);
+  ::signal(SIGPIPE, SIG_IGN);  // a daemon killed by the HUP fails the write, not the test process
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  REQUIRE(daemon.waitForStderrLine("started", 15s).has_value());
+  REQUIRE(h.waitForAll("Events", 50, 30s));
+  CHECK(daemon.running());
+  daemon.signal(SIGTERM);
+  CHECK(daemon.wait(20s) == 0);
 }
 
 TEST_CASE("every terminating signal shuts down cleanly, with a final checkpoint") {
