@@ -66,8 +66,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       histogramFamily(r, "ingestd_output_request_duration_seconds", "Duration of ingest requests.");
   output_deadletter = counterFamily(r, "ingestd_output_deadletter_blocks_total",
                                     "Blocks written to the dead-letter directory.");
-  buffer_bytes = gaugeFamily(r, "ingestd_buffer_bytes",
-                             "Bytes buffered for an output, by kind (memory, disk).");
+  buffer_bytes =
+      gaugeFamily(r, "ingestd_buffer_bytes", "Bytes buffered for an output, by kind (memory).");
   output_in_flight =
       gaugeFamily(r, "ingestd_output_requests_in_flight", "Ingest requests on the wire.");
   auth_refresh =

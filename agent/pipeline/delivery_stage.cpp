@@ -208,11 +208,20 @@ void DeliveryStage::storeDeadLetter(const std::shared_ptr<const DeadLetterEntry>
       return;
     }
     --dl_writing_;
+    // A dead letter that failed before stalls the output from its first failure until it is
+    // stored or dropped: between its attempts too, or inputs would read on while it retries.
+    auto settled = [this, attempt] {
+      if (attempt > 0) {
+        --dl_failing_;
+        stalledChanged();
+      }
+    };
     if (st) {
       if (attempt > 0) {
         log_.info(component_, "Block {} is now stored in the dead-letter directory.",
                   entry->block_id);
       }
+      settled();
       metrics_.deadletter_blocks->Increment();
       done(true);
       return;
@@ -225,6 +234,7 @@ void DeliveryStage::storeDeadLetter(const std::shared_ptr<const DeadLetterEntry>
                       fmt::format("{} Block {} ({} records) is dropped, not stored: those "
                                   "records are lost.",
                                   st.message(), entry->block_id, entry->records));
+      settled();
       done(false);
       return;
     }
@@ -243,8 +253,10 @@ void DeliveryStage::onDeadLetterWriteFailed(std::shared_ptr<const DeadLetterEntr
                               "{} The block is kept and not acknowledged, inputs are paused, "
                               "and the write is tried again in {} ms.",
                               entry->block_id, entry->records, st.message(), delay.count()));
-  ++dl_waiting_;
-  stalledChanged();
+  if (attempt == 0) {
+    ++dl_failing_;
+    stalledChanged();
+  }
   auto timer = std::make_unique<Timer>(loop_);
   Timer* raw = timer.get();
   dl_timers_[raw] = std::move(timer);
@@ -252,8 +264,6 @@ void DeliveryStage::onDeadLetterWriteFailed(std::shared_ptr<const DeadLetterEntr
     // Destroy the timer after this callback has returned.
     loop_.post([keep = std::shared_ptr<Timer>(std::move(dl_timers_[raw]))] {});
     dl_timers_.erase(raw);
-    --dl_waiting_;
-    stalledChanged();
     storeDeadLetter(entry, attempt + 1, done);
   });
 }

@@ -77,8 +77,9 @@ class DeliveryStage {
 
   // The ready queue holds enough blocks (2 x concurrency): encoding more only waits here.
   bool backedUp() const { return ready_.size() >= opts_.settings.concurrency * 2; }
-  // A dead letter could not be written and waits to be written again.
-  bool stalled() const { return dl_waiting_ > 0; }
+  // A dead letter could not be written and is not stored yet (waiting for, or in, its next
+  // write attempt).
+  bool stalled() const { return dl_failing_ > 0; }
   // Nothing queued, in flight, waiting to retry, or being written to the dead-letter
   // directory (dead letters waiting for their next write attempt do not count).
   bool idle() const;
@@ -137,7 +138,7 @@ class DeliveryStage {
   bool abandoned_ = false;
   std::map<const Block*, std::shared_ptr<Block>> retrying_;  // blocks between attempts
   std::size_t dl_writing_ = 0;                               // dead-letter writes on libuv's pool
-  std::size_t dl_waiting_ = 0;  // dead letters waiting for their next write attempt
+  std::size_t dl_failing_ = 0;  // dead letters that failed a write and are not yet stored
   std::map<const Timer*, std::unique_ptr<Timer>> dl_timers_;
   std::optional<std::chrono::steady_clock::time_point> failing_since_;  // first retry since success
   std::string last_error_;

@@ -294,13 +294,26 @@ void Pipeline::resumeInputs() {
     paused_ = false;
     return;
   }
+  accruePausedSeconds(std::chrono::steady_clock::now());
   paused_ = false;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - paused_since_).count();
+  for (auto& in : inputs_) {
+    if (!in->stopped) {
+      in->input->resume();
+    }
+  }
+}
+
+// Adds the time paused since the last call to every input's paused_seconds, so the counter
+// grows during a long pause (at every checkpoint tick), not only when it ends.
+void Pipeline::accruePausedSeconds(std::chrono::steady_clock::time_point now) {
+  if (!paused_) {
+    return;
+  }
+  const double seconds = std::chrono::duration<double>(now - paused_since_).count();
+  paused_since_ = now;
   for (auto& in : inputs_) {
     if (!in->stopped) {
       in->metrics.paused_seconds->Increment(seconds);
-      in->input->resume();
     }
   }
 }
@@ -309,6 +322,7 @@ void Pipeline::checkpointAll() {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
   metrics_.deadletterBytes().Set(static_cast<double>(deadletter_.usedBytes()));
   const auto now = std::chrono::steady_clock::now();
+  accruePausedSeconds(now);
   for (auto& o : outputs_) {
     o->runner->updateGauges(now);
   }

@@ -56,6 +56,7 @@ class Pipeline {
   void route(InputSlot& input, RecordChunk chunk);
   void pauseInputs();
   void resumeInputs();
+  void accruePausedSeconds(std::chrono::steady_clock::time_point now);
   // Memory budget full, or an output's encode backlog above its high mark.
   bool underPressure() const;
   void maybeResume();

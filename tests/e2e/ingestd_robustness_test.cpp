@@ -139,7 +139,10 @@ TEST_CASE(
   REQUIRE(
       waitFor([&] { return h.metric("ingestd_output_deadletter_write_errors_total") >= 1; }, 20s));
   // The input is paused while the block cannot be stored: lines written now are not read.
+  CHECK(waitFor([&] { return h.metric("ingestd_input_records_total") == 1000; }, 10s));
   IngestdHarness::appendLines(log, 1000, 1500);
+  CHECK(waitFor([&] { return h.metric("ingestd_input_paused_seconds_total") >= 1.0; }, 20s));
+  CHECK(h.metric("ingestd_input_records_total") == 1000);
   std::filesystem::remove(h.dir().file("state/deadletter"));
   CHECK(waitFor([&] { return h.metric("ingestd_output_deadletter_blocks_total") >= 1; }, 20s));
   // Once stored, every record is accounted for and the offsets move to the end of the file.
@@ -247,6 +250,39 @@ TEST_CASE("SIGHUP while the config is being read does not kill the daemon") {
   CHECK(daemon.running());
   daemon.signal(SIGTERM);
   CHECK(daemon.wait(20s) == 0);
+}
+
+TEST_CASE("unrouted: drop counts every dropped record as no_route before its offset moves on") {
+  IngestdHarness h;
+  h.createTable("Events");
+  const std::string app = h.dir().file("app.log");
+  const std::string noise = h.dir().file("noise.log");
+  IngestdHarness::appendLines(app, 0, 100);
+  IngestdHarness::appendLines(noise, 1000, 1200);
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", app) +
+                               IngestdHarness::tailInput("noise", noise, "    unrouted: drop\n"),
+                           h.kustoOutput("adx", "Events", "app"));
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(h.waitForAll("Events", 100, 30s));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_input_dropped_records_total",
+                        {"input=\"noise\"", "reason=\"no_route\""}) == 200;
+      },
+      10s));
+  CHECK(h.ingestd().stderrText().find("No output matches tag \"noise\"") != std::string::npos);
+  CHECK(h.stopIngestd() == 0);
+  CHECK(h.arrivals("Events").rows == 100);
+  // Counted, then acknowledged: a restart reads only what is new.
+  IngestdHarness::appendLines(noise, 1200, 1210);
+  REQUIRE(h.startIngestd(cfg));
+  CHECK(waitFor(
+      [&] {
+        return h.metric("ingestd_input_dropped_records_total",
+                        {"input=\"noise\"", "reason=\"no_route\""}) == 10;
+      },
+      10s));
+  CHECK(h.stopIngestd() == 0);
 }
 
 TEST_CASE("every terminating signal shuts down cleanly, with a final checkpoint") {

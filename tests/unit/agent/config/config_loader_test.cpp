@@ -143,6 +143,7 @@ TEST_CASE("config: defaults when only an output is given") {
   CHECK(c.service.memory_limit == 256u << 20);
   CHECK(c.service.http_listen == "127.0.0.1:9464");
   CHECK(c.service.workers == 0);
+  CHECK(c.service.deadletter_max_size == 1ull << 30);  // 1 GiB (issue 6)
   CHECK(c.inputs.empty());  // allowed here: `send` needs no input; `run` checks for itself
   REQUIRE(c.outputs.size() == 1);
   const OutputPipelineSettings& p = c.outputs[0].pipeline;
