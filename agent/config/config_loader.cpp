@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 
@@ -220,6 +221,64 @@ std::string unknownTypeMessage(std::string_view kind, const std::string& type,
                      fmt::join(known, ", "));
 }
 
+// `parser:` of an input: a name (`parser: syslog`) or a mapping with `type:` and the parser's
+// own keys (`parser: {type: regex, pattern: ...}`). none and json are the core's own.
+// Without `parser:`, the input type's default (e.g. syslog) is made from the absent node.
+Status parseInputParser(const ConfigNode& node, const std::string& default_parser,
+                        const PluginRegistry& registry, PluginSection& s) {
+  if (!node.defined() || node.yaml().IsNull()) {
+    if (default_parser.empty()) {
+      return Status::ok();
+    }
+    const auto* factory = registry.findParser(default_parser);
+    if (factory == nullptr) {
+      return node.error(fmt::format("this input needs the {} parser, which is not compiled in",
+                                    default_parser));
+    }
+    auto parser = factory->make(node);
+    if (!parser) {
+      return parser.error();
+    }
+    s.parser_name = default_parser;
+    s.parser = std::shared_ptr<const Parser>(std::move(parser).value());
+    return Status::ok();
+  }
+  ConfigNode type_node = node;
+  if (node.isMap()) {
+    type_node = node["type"];
+    if (!type_node.defined()) {
+      return node.error("a parser mapping needs 'type' (e.g. {type: regex, pattern: ...})");
+    }
+  } else if (!node.isScalar()) {
+    return node.error("expected a parser name or a mapping with 'type'");
+  }
+  auto name = type_node.scalar();
+  if (!name) {
+    return name.error();
+  }
+  s.parser_name = name.value();
+  if (s.parser_name == "none" || s.parser_name == "json") {
+    if (node.isMap() && node.keys().size() > 1) {
+      return node.error(fmt::format("parser \"{}\" takes no settings", s.parser_name));
+    }
+    return Status::ok();
+  }
+  const auto* factory = registry.findParser(s.parser_name);
+  if (factory == nullptr) {
+    std::vector<std::string> names = {"none", "json"};
+    for (auto& n : registry.parserNames()) {
+      names.push_back(n);
+    }
+    return type_node.error(unknownTypeMessage("parser", s.parser_name, names));
+  }
+  auto parser = factory->make(node);
+  if (!parser) {
+    return parser.error();
+  }
+  s.parser = std::shared_ptr<const Parser>(std::move(parser).value());
+  return Status::ok();
+}
+
 // Reads the common keys of one element of inputs:/outputs: and hands the element to its plugin.
 Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
                                    const PluginRegistry& registry) {
@@ -255,6 +314,10 @@ Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
     }
     // unrouted: what a tag that no output matches means (checked once outputs are read).
     s.unrouted_drop = core.oneOf("unrouted", "error", {"error", "drop"}) == "drop";
+    INGESTD_RETURN_IF_ERROR(core.status());
+    INGESTD_RETURN_IF_ERROR(parseInputParser(node["parser"],
+                                             registry.findInput(s.type)->default_parser,
+                                             registry, s));
   } else {
     s.match = core.stringList("match");
     if (!node["match"].defined()) {

@@ -115,7 +115,8 @@ std::string describeConfig(const Config& config, const PluginRegistry* registry,
   }
   for (std::size_t i = 0; i < config.inputs.size(); ++i) {
     const PluginSection& in = config.inputs[i];
-    fmt::format_to(it, "  - {} (type {}), tag \"{}\"\n", in.name, in.type, in.tag);
+    fmt::format_to(it, "  - {} (type {}), tag \"{}\", parser {}\n", in.name, in.type, in.tag,
+                   in.parser_name);
     fmt::format_to(it, "      routes to:   {}\n", routesOf(in, config.outputs));
     describePlugin(registry != nullptr ? registry->findInput(in.type) : nullptr, in,
                    reportAt(validation, true, i), out);

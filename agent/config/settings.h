@@ -13,6 +13,7 @@
 
 #include "agent/core/log.h"
 #include "agent/plugin/config.h"
+#include "agent/plugin/parser.h"
 
 namespace ingestd {
 
@@ -58,6 +59,10 @@ struct PluginSection {
   bool unrouted_drop = false;       // inputs: `unrouted: drop`, no output matching the tag is
                                     // allowed (its records are dropped and counted as no_route);
                                     // the default `error` makes that a config error
+  // inputs: `parser:` ("none", "json" or a parser plugin's name) and, for a plugin, the
+  // instance every thread that encodes the input's records shares.
+  std::string parser_name = "none";
+  std::shared_ptr<const Parser> parser;
   std::vector<std::string> match;   // outputs: tag globs (default: ["*"])
   OutputPipelineSettings pipeline;  // outputs only
   ConfigNode node;

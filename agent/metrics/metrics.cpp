@@ -43,6 +43,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   input_events =
       counterFamily(r, "ingestd_input_file_events_total",
                     "File events seen by tail inputs: opened, rotated, truncated, deleted.");
+  input_socket_events =
+      counterFamily(r, "ingestd_input_socket_events_total",
+                    "Socket input events: accepted, refused, accept_failed, idle_closed, "
+                    "framing_error.");
+  input_connections =
+      gaugeFamily(r, "ingestd_input_connections", "Stream connections open on a socket input.");
+  input_listen_port = gaugeFamily(r, "ingestd_input_listen_port",
+                                  "The port a socket input is bound to (0: a Unix socket).");
   input_paused_seconds = counterFamily(r, "ingestd_input_paused_seconds_total",
                                        "Seconds an input spent paused by backpressure.");
   checkpoint_lag = gaugeFamily(r, "ingestd_checkpoint_lag_bytes",
@@ -164,6 +172,18 @@ prometheus::Counter& InputMetrics::dropped(std::string_view reason) {
 
 prometheus::Counter& InputMetrics::event(std::string_view kind) {
   return owner->input_events->Add({{"input", name}, {"event", std::string(kind)}});
+}
+
+prometheus::Counter& InputMetrics::socketEvent(std::string_view kind) {
+  return owner->input_socket_events->Add({{"input", name}, {"event", std::string(kind)}});
+}
+
+prometheus::Gauge& InputMetrics::connections() {
+  return owner->input_connections->Add({{"input", name}});
+}
+
+prometheus::Gauge& InputMetrics::listenPort() {
+  return owner->input_listen_port->Add({{"input", name}});
 }
 
 prometheus::Counter& OutputMetrics::blocks(std::string_view result) {

@@ -45,6 +45,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* input_bytes;
   prometheus::Family<prometheus::Counter>* input_dropped;
   prometheus::Family<prometheus::Counter>* input_events;
+  prometheus::Family<prometheus::Counter>* input_socket_events;
+  prometheus::Family<prometheus::Gauge>* input_connections;
+  prometheus::Family<prometheus::Gauge>* input_listen_port;
   prometheus::Family<prometheus::Counter>* input_paused_seconds;
   prometheus::Family<prometheus::Gauge>* checkpoint_lag;
   prometheus::Family<prometheus::Counter>* input_parse_errors;

@@ -102,7 +102,7 @@ void EncodeStage::finishEncode(const std::vector<std::shared_ptr<ChunkTicket>>& 
   for (std::size_t i = 0; i < tickets.size(); ++i) {
     const auto& t = tickets[i];
     const std::uint64_t invalid =
-        i < stats.json_invalid_by_chunk.size() ? stats.json_invalid_by_chunk[i] : 0;
+        i < stats.parse_errors_by_chunk.size() ? stats.parse_errors_by_chunk[i] : 0;
     if (invalid > 0 && !t->parse_errors_counted && metrics_.owner != nullptr) {
       t->parse_errors_counted = true;
       metrics_.owner->input_parse_errors->Add({{"input", t->chunk->source->input}})

@@ -12,6 +12,7 @@
 
 #include "agent/core/assert.h"
 #include "agent/pipeline/json_validate.h"
+#include "agent/plugin/parser.h"
 #include "agent/pipeline/utf8.h"
 
 namespace ingestd {
@@ -105,11 +106,11 @@ class Encoder {
     for (const auto& chunk : chunks) {
       remaining_input_ += chunk->data.size();
     }
-    stats_.json_invalid_by_chunk.reserve(stats_.json_invalid_by_chunk.size() + chunks.size());
+    stats_.parse_errors_by_chunk.reserve(stats_.parse_errors_by_chunk.size() + chunks.size());
     for (const auto& chunk : chunks) {
-      const std::uint64_t before = stats_.json_invalid;
+      const std::uint64_t before = stats_.parse_errors;
       encodeChunk(*chunk);
-      stats_.json_invalid_by_chunk.push_back(stats_.json_invalid - before);
+      stats_.parse_errors_by_chunk.push_back(stats_.parse_errors - before);
     }
     flush();
   }
@@ -132,6 +133,13 @@ class Encoder {
     const SourceInfo& src = chunk.source ? *chunk.source : kEmpty;
     const std::string ts = formatTimestamp(chunk.time);
     bool repaired = false;  // in tag/source/host: not a record's fault, not counted
+    ts_ = ts;
+    tag_json_.clear();
+    appendJsonEscaped(tag_json_, src.tag, repaired);
+    source_json_.clear();
+    appendJsonEscaped(source_json_, src.source, repaired);
+    tag_raw_ = src.tag;
+    source_raw_ = src.source;
     if (isJson()) {
       json_prefix_.clear();
       json_prefix_ += "{\"timestamp\":\"";
@@ -177,9 +185,29 @@ class Encoder {
 
   void encodeChunk(const RecordChunk& chunk) {
     prepareChunk(chunk);
-    const bool json_lines = chunk.source && chunk.source->format == RecordFormat::kJsonLines;
+    const RecordFormat format = chunk.source ? chunk.source->format : RecordFormat::kLines;
+    const bool json_lines =
+        format == RecordFormat::kJsonLines || format == RecordFormat::kFramedJson;
+    parser_ = chunk.source && !json_lines ? chunk.source->parser.get() : nullptr;
     const char* p = chunk.data.data();
     const char* end = p + chunk.data.size();
+    if (format == RecordFormat::kFramed || format == RecordFormat::kFramedJson) {
+      while (p < end) {
+        // A length past the chunk's end is an input's bug.
+        std::uint32_t n = 0;
+        const std::size_t have = static_cast<std::size_t>(end - p);
+        INGESTD_CHECK(have >= 4);
+        const auto* u = reinterpret_cast<const unsigned char*>(p);
+        n = static_cast<std::uint32_t>(u[0]) | static_cast<std::uint32_t>(u[1]) << 8 |
+            static_cast<std::uint32_t>(u[2]) << 16 | static_cast<std::uint32_t>(u[3]) << 24;
+        INGESTD_CHECK(n <= have - 4);
+        std::string_view record(p + 4, n);
+        addRecord(record, n + 4, json_lines);
+        remaining_input_ -= n + 4;
+        p += n + 4;
+      }
+      return;
+    }
     while (p < end) {
       const void* nl = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
       const char* line_end = nl != nullptr ? static_cast<const char*>(nl) : end;
@@ -201,9 +229,10 @@ class Encoder {
     }
     // A row holding the line is at least as long as the line (passed-through JSON: as its
     // trimmed text): reject hopeless records before reserving room for them.
-    const std::size_t min_size = !writes_line_ ? 0
-                                 : json_lines  ? trimJsonWhitespace(line).size()
-                                               : line.size();
+    // (A parsed record's row may be shorter than its line: only the encoded row is checked.)
+    const std::size_t min_size = !writes_line_ || parser_ != nullptr ? 0
+                                 : json_lines ? trimJsonWhitespace(line).size()
+                                              : line.size();
     if (min_size > options_.max_block_bytes) {
       reject(line, min_size);
       return;
@@ -237,6 +266,18 @@ class Encoder {
   }
 
   void writeRecord(std::string_view line, bool json_lines, bool& repaired) {
+    if (parser_ != nullptr && options_.format != OutputFormat::kTxt) {
+      parsed_.clear();
+      if (parser_->parse(line, parsed_)) {
+        if (isJson()) {
+          writeParsedJson(repaired);
+        } else {
+          writeParsedDelimited(line, repaired);
+        }
+        return;
+      }
+      ++stats_.parse_errors;  // sent whole as "message", below
+    }
     switch (options_.format) {
       case OutputFormat::kMultiJson:
       case OutputFormat::kJson:
@@ -244,7 +285,7 @@ class Encoder {
           return;
         }
         if (json_lines) {
-          ++stats_.json_invalid;
+          ++stats_.parse_errors;
         }
         {
           char* dst = buf_.reserve(fixed_size_ + jsonEscapedBound(line.size()));
@@ -273,6 +314,157 @@ class Encoder {
         return;
       }
     }
+  }
+
+  // A parsed record as one JSON object: our timestamp, tag, host and source, each replaced by
+  // the parser's (its time, or a field of the same name) when it has one, then its fields.
+  void writeParsedJson(bool& repaired) {
+    std::size_t bound = 96 + tag_json_.size() + host_json_.size() + source_json_.size();
+    for (std::size_t i = 0; i < parsed_.size(); ++i) {
+      bound += jsonEscapedBound(parsed_.key(i).size()) + jsonEscapedBound(parsed_.value(i).size());
+    }
+    char* dst = buf_.reserve(bound);
+    const char* sep = "{";
+    auto ours = [&](std::string_view name, std::string_view escaped) {
+      if (parsed_.find(name)) {
+        return;
+      }
+      dst = put(dst, sep);
+      sep = ",";
+      *dst++ = '"';
+      dst = put(dst, name);
+      dst = put(dst, "\":\"");
+      dst = put(dst, escaped);
+      *dst++ = '"';
+    };
+    if (parsed_.time_unix_ns && !parsed_.find("timestamp")) {
+      dst = put(dst, "{\"timestamp\":\"");
+      dst = writeTimestampNs(dst, *parsed_.time_unix_ns);
+      *dst++ = '"';
+      sep = ",";
+    } else {
+      ours("timestamp", ts_);
+    }
+    ours("tag", tag_json_);
+    ours("host", host_json_);
+    ours("source", source_json_);
+    for (std::size_t i = 0; i < parsed_.size(); ++i) {
+      dst = put(dst, sep);
+      sep = ",";
+      *dst++ = '"';
+      dst = writeJsonEscaped(dst, parsed_.key(i), repaired);
+      dst = put(dst, "\":");
+      if (parsed_.kind(i) == ParsedRecord::Kind::kString) {
+        *dst++ = '"';
+        dst = writeJsonEscaped(dst, parsed_.value(i), repaired);
+        *dst++ = '"';
+      } else {
+        dst = put(dst, parsed_.value(i));
+      }
+    }
+    if (*sep == '{') {
+      *dst++ = '{';
+    }
+    buf_.commit(put(dst, "}\n"));
+  }
+
+  // csv/tsv of a parsed record: each column from the parser's field of that name (timestamp:
+  // its time) when it has one, else ours; "message" falls back to the whole record.
+  void writeParsedDelimited(std::string_view line, bool& repaired) {
+    auto field = [&](std::string_view name) -> std::optional<std::string_view> {
+      if (auto i = parsed_.find(name)) {
+        return parsed_.value(*i);
+      }
+      return std::nullopt;
+    };
+    std::size_t bound = 1;
+    for (Field f : columns_) {
+      switch (f) {
+        case Field::kTimestamp: bound += 40; break;
+        case Field::kHost: bound += host_field_.size(); break;
+        case Field::kTag: bound += tag_raw_.size(); break;
+        case Field::kSource: bound += source_raw_.size(); break;
+        case Field::kMessage: bound += line.size(); break;
+      }
+    }
+    for (std::size_t i = 0; i < parsed_.size(); ++i) {
+      bound += parsed_.value(i).size();  // any column may take any field (once per column)
+    }
+    char* dst = buf_.reserve(columns_.size() * delimitedFieldBound(bound));
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      if (c > 0) {
+        *dst++ = separator();
+      }
+      switch (columns_[c]) {
+        case Field::kTimestamp:
+          if (auto v = field("timestamp")) {
+            dst = writeDelimitedField(dst, *v, separator(), repaired);
+          } else if (parsed_.time_unix_ns) {
+            dst = writeTimestampNs(dst, *parsed_.time_unix_ns);
+          } else {
+            dst = put(dst, ts_);
+          }
+          break;
+        case Field::kTag:
+          dst = writeDelimitedField(dst, field("tag").value_or(tag_raw_), separator(), repaired);
+          break;
+        case Field::kHost:
+          if (auto v = field("host")) {
+            dst = writeDelimitedField(dst, *v, separator(), repaired);
+          } else {
+            dst = put(dst, host_field_);
+          }
+          break;
+        case Field::kSource:
+          dst = writeDelimitedField(dst, field("source").value_or(source_raw_), separator(),
+                                    repaired);
+          break;
+        case Field::kMessage:
+          dst = writeDelimitedField(dst, field("message").value_or(line), separator(), repaired);
+          break;
+      }
+    }
+    *dst++ = '\n';
+    buf_.commit(dst);
+  }
+
+  // ISO 8601 UTC with 100 ns precision at most (Kusto's tick), trailing zero groups dropped
+  // to milliseconds: 2026-11-23T12:00:00.123Z, .123456Z, .1234567Z. The date and time of day
+  // are cached per second: consecutive records mostly share it.
+  char* writeTimestampNs(char* dst, std::int64_t ns) {
+    constexpr std::int64_t kNsPerSec = 1'000'000'000;
+    std::int64_t sec = ns / kNsPerSec;
+    std::int64_t frac = ns % kNsPerSec;
+    if (frac < 0) {
+      frac += kNsPerSec;
+      --sec;
+    }
+    if (sec != cached_sec_ || cached_len_ == 0) {
+      using namespace std::chrono;
+      const sys_seconds t{seconds(sec)};
+      const auto day = floor<days>(t);
+      const year_month_day ymd{day};
+      const hh_mm_ss<seconds> hms{t - day};
+      auto r = fmt::format_to_n(cached_, sizeof cached_, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                                static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                                hms.minutes().count(), hms.seconds().count());
+      cached_len_ = std::min(r.size, sizeof cached_);
+      cached_sec_ = sec;
+    }
+    std::memcpy(dst, cached_, cached_len_);
+    dst += cached_len_;
+    const auto ticks = frac / 100;  // 0..9999999
+    int digits = ticks % 10000 == 0 ? 3 : ticks % 10 == 0 ? 6 : 7;
+    std::int64_t v = digits == 3 ? ticks / 10000 : digits == 6 ? ticks / 10 : ticks;
+    *dst++ = '.';
+    for (int i = digits - 1; i >= 0; --i) {
+      dst[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    dst += digits;
+    *dst++ = 'Z';
+    return dst;
   }
 
   // Splices a well-formed JSON object's members after our fields. False when `line` is not one.
@@ -336,6 +528,14 @@ class Encoder {
   std::vector<Field> columns_;
   std::string host_json_;   // hostname escaped for JSON
   std::string host_field_;  // hostname as a CSV/TSV field
+
+  const Parser* parser_ = nullptr;  // of the chunk being encoded
+  ParsedRecord parsed_;              // reused for every parsed record
+  std::string ts_;                   // the chunk's time, formatted
+  std::string tag_json_, source_json_, tag_raw_, source_raw_;
+  char cached_[32] = {};  // writeTimestampNs: "YYYY-MM-DDTHH:MM:SS" of cached_sec_
+  std::size_t cached_len_ = 0;
+  std::int64_t cached_sec_ = 0;
 
   bool prepared_ = false;
   std::shared_ptr<const SourceInfo> prepared_source_;

@@ -10,11 +10,17 @@
 //    "timestamp", "tag", "host" or "source", the key appears twice; Kusto's JSON reader keeps
 //    the last one, so the record's own value wins. Anything else (invalid JSON, arrays,
 //    strings, invalid UTF-8, nesting deeper than kMaxJsonDepth) is sent as "message" and
-//    counted in json_invalid.
+//    counted in parse_errors.
+//    With a parser (SourceInfo::parser), each record's fields follow ours in the parser's order;
+//    the parser's time replaces our timestamp, and a field named timestamp, tag, host or source
+//    replaces ours (each key appears once). A record the parser refuses is sent as "message"
+//    and counted in parse_errors.
 //  - csv/tsv: the fields named by `columns`, RFC 4180 quoting (see text_escape.h); TSV uses the
 //    same quoting rules with a tab separator, which is how Kusto reads TSV.
 //  - txt: the line itself.
-// Every record is one '\n'-terminated line of the chunk; one trailing '\r' is stripped. Invalid
+// With a parser, a column takes the parser's field of its name (message: else the whole record).
+// Every record is one '\n'-terminated line of the chunk (one trailing '\r' is stripped), or for
+// RecordFormat::kFramed one length-prefixed frame, taken as it is. Invalid
 // UTF-8 becomes U+FFFD in every format (counted per record in invalid_utf8_repaired).
 #pragma once
 
@@ -67,9 +73,11 @@ struct RejectedRecord {
 struct EncodeStats {
   std::uint64_t records = 0;                // records read from the chunks: in blocks plus rejected
   std::uint64_t invalid_utf8_repaired = 0;  // records in which invalid UTF-8 was replaced
-  std::uint64_t json_invalid = 0;           // kJsonLines records that were not a valid JSON object
-  // json_invalid of each chunk, in the order given (one entry per chunk encoded).
-  std::vector<std::uint64_t> json_invalid_by_chunk;
+  // Records that did not parse: kJsonLines ones that are not a valid JSON object, and those a
+  // parser refused.
+  std::uint64_t parse_errors = 0;
+  // parse_errors of each chunk, in the order given (one entry per chunk encoded).
+  std::vector<std::uint64_t> parse_errors_by_chunk;
 };
 
 // Encodes all records of the chunks, in order, into blocks of at most max_block_bytes and

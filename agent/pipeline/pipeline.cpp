@@ -140,6 +140,8 @@ Status Pipeline::start(bool with_inputs) {
     slot->ctx = makeContext(section);
     PluginContext& ctx = *slot->ctx;
     ctx.input_metrics = &slot->metrics;
+    ctx.parser_name = section.parser_name;
+    ctx.parser = section.parser;
     auto created = factory->create(section.settings, ctx);
     if (!created) {
       return created.error();

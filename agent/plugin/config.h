@@ -156,12 +156,13 @@ std::optional<std::string> didYouMean(std::string_view key,
 std::string formatSize(std::uint64_t bytes);
 std::string formatDuration(std::chrono::milliseconds d);
 
-// Keys of every input and output section that the core reads (name, type, routing; for outputs
+// Keys of every input and output section that the core reads (name, type, routing, for inputs
+// the parser (PluginContext::parser); for outputs
 // batching, concurrency, retry, buffering and compression). A plugin's parse() marks them known
 // with MapReader::allow(kCoreInputKeys) / allow(kCoreOutputKeys) and reads the rest itself.
 // `const`, not `constexpr`: g++ 12 rejects a constexpr initializer_list of string_views.
 inline const std::initializer_list<std::string_view> kCoreInputKeys = {"name", "type", "tag",
-                                                                       "unrouted"};
+                                                                       "unrouted", "parser"};
 inline const std::initializer_list<std::string_view> kCoreOutputKeys = {
     "name", "type", "match", "batch", "concurrency", "retry", "buffer", "compression"};
 

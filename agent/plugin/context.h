@@ -14,6 +14,7 @@
 #include "agent/plugin/http.h"
 #include "agent/plugin/loop.h"
 #include "agent/plugin/metrics.h"
+#include "agent/plugin/parser.h"
 
 namespace ingestd {
 
@@ -31,6 +32,10 @@ struct PluginContext {
   std::string hostname;
   InputMetrics* input_metrics = nullptr;    // set for inputs
   OutputMetrics* output_metrics = nullptr;  // set for outputs
+  // Inputs: the section's `parser:`. "json": records are JSON lines (RecordFormat::kJsonLines);
+  // a parser plugin: put `parser` in the SourceInfo of every chunk; "none": raw records.
+  std::string parser_name = "none";
+  std::shared_ptr<const Parser> parser;
 
   // Any thread: runs fn on the loop thread soon (never inside this call).
   void post(std::function<void()> fn) const;

@@ -21,11 +21,19 @@ struct InputMetrics {
   prometheus::Gauge* checkpoint_lag_bytes = nullptr;
   prometheus::Counter* paused_seconds = nullptr;
   prometheus::Counter* parse_errors = nullptr;  // records that did not parse (kept as message)
-  // reason: truncated (line longer than max_line_bytes, cut), split (long line cut into
-  // several records), no_route (no output matches the tag; only with unrouted: drop).
+  // reason: truncated (line or message longer than its limit, cut), split (long line cut into
+  // several records), no_route (no output matches the tag; only with unrouted: drop),
+  // incomplete (a connection closed inside a message), buffer_full (a datagram received while
+  // the pipeline was full).
   prometheus::Counter& dropped(std::string_view reason);
   // opened, rotated, truncated_file, deleted, checkpoint_corrupt, open_failed.
   prometheus::Counter& event(std::string_view kind);
+  // Socket inputs: accepted, refused (max_connections), accept_failed, idle_closed,
+  // framing_error (a bad octet count; the bytes up to LF are delivered as one message).
+  // Socket inputs only (the series exist once a socket input asks for them).
+  prometheus::Counter& socketEvent(std::string_view kind);
+  prometheus::Gauge& connections();  // stream connections open
+  prometheus::Gauge& listenPort();   // the bound port (0: a Unix socket)
   std::string name;
   Metrics* owner = nullptr;
 };

@@ -143,6 +143,8 @@ class PluginRegistry {
     std::function<std::string(const std::any&, const ValidationReport*)> describe;
     // Outputs, optional (P::destination(settings)): see OutputPlugin. Pure.
     std::function<std::string(const std::any&)> destination;
+    // Inputs, optional (P::kDefaultParser): the parser when the section names none ("" none).
+    std::string default_parser;
   };
 
   template <InputPlugin P>
@@ -197,6 +199,11 @@ class PluginRegistry {
       f.describe = [](const std::any& settings, const ValidationReport*) {
         return P::describe(std::any_cast<const S&>(settings));
       };
+    }
+    if constexpr (requires {
+                    { P::kDefaultParser } -> std::convertible_to<std::string_view>;
+                  }) {
+      f.default_parser = std::string(P::kDefaultParser);
     }
     if constexpr (requires(const S& s) {
                     { P::destination(s) } -> std::convertible_to<std::string>;

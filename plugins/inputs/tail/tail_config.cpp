@@ -57,14 +57,6 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   s.long_lines = r.oneOf("long_lines", "truncate", {"truncate", "split"}) == "split"
                      ? LongLineMode::kSplit
                      : LongLineMode::kTruncate;
-  // parser: none (raw lines) or json (each line is a JSON object, passed through).
-  auto parser = r.oneOf("parser", "none",
-                        {"none", "json", "logfmt", "regex", "syslog-rfc3164", "syslog-rfc5424"});
-  if (parser != "none" && parser != "json") {
-    r.fail(node["parser"].error(fmt::format(
-        "parser \"{}\" is not available yet in the tail input (use none or json)", parser)));
-  }
-  s.parser_json = parser == "json";
   // detect_copies: a new file whose first 256 bytes equal a followed (or just truncated) file's
   // is its copytruncate copy and is read from where that file's complete lines ended.
   s.detect_copies = r.boolean("detect_copies", true);
@@ -119,10 +111,9 @@ std::string TailInput::describe(const Settings& s) {
   };
   return fmt::format(
       "      paths:       {}\n      exclude:     {}\n      read_from:   {} (for files first "
-      "seen)\n      lines:       max {} bytes, longer ones {}; parser {}\n",
+      "seen)\n      lines:       max {} bytes, longer ones {}\n",
       list(s.paths), list(s.exclude), s.read_from_head ? "head" : "tail", s.max_line_bytes,
-      s.long_lines == LongLineMode::kTruncate ? "truncated" : "split",
-      s.parser_json ? "json" : "none");
+      s.long_lines == LongLineMode::kTruncate ? "truncated" : "split");
 }
 
 }  // namespace ingestd::inputs

@@ -35,7 +35,6 @@ class TailInput final : public Input {
     bool read_from_head = false;              // read_from: head|tail, for files first seen
     std::uint64_t max_line_bytes = 1u << 20;  // longer lines are truncated or split
     LongLineMode long_lines = LongLineMode::kTruncate;
-    bool parser_json = false;   // parser: json -> records are JSON lines
     bool detect_copies = true;  // copytruncate copies resume, not re-read
     std::chrono::milliseconds scan_interval{1000};
     std::uint64_t read_chunk_bytes = 1u << 20;             // at most this much per read per file

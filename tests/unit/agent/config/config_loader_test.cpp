@@ -594,5 +594,57 @@ TEST_CASE("config: loadConfigFile refuses a file over 4 MiB before parsing it") 
   fs::remove_all(dir);
 }
 
+
+TEST_CASE("config: an input's parser is none, json, or a parser plugin by name or mapping") {
+  constexpr std::string_view kOut = "outputs:\n  - {name: adx, type: kusto, cluster: http://x}\n";
+  auto with = [&](std::string_view parser_yaml) {
+    return load(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n{}{}",
+                            parser_yaml, kOut));
+  };
+  {
+    auto r = with("");
+    REQUIRE_MESSAGE(r.isOk(), r.error().message);
+    CHECK(r->inputs[0].parser_name == "none");
+    CHECK(r->inputs[0].parser == nullptr);
+  }
+  {
+    auto r = with("    parser: json\n");
+    REQUIRE_MESSAGE(r.isOk(), r.error().message);
+    CHECK(r->inputs[0].parser_name == "json");
+    CHECK(r->inputs[0].parser == nullptr);
+    CHECK(describeConfig(*r).find("parser json") != std::string::npos);
+  }
+  {
+    auto r = with("    parser: fields\n");
+    REQUIRE_MESSAGE(r.isOk(), r.error().message);
+    REQUIRE(r->inputs[0].parser != nullptr);
+    CHECK(r->inputs[0].parser->name() == " ");
+  }
+  {
+    auto r = with("    parser: {type: fields, sep: \";\"}\n");
+    REQUIRE_MESSAGE(r.isOk(), r.error().message);
+    REQUIRE(r->inputs[0].parser != nullptr);
+    CHECK(r->inputs[0].parser->name() == ";");
+  }
+  // Errors point at the key, with what is available.
+  std::string unknown = loadError(fmt::format(
+      "inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n    parser: feilds\n{}", kOut));
+  CHECK(unknown.find("test.yaml:5:13") != std::string::npos);
+  CHECK(unknown.find("did you mean 'fields'") != std::string::npos);
+  CHECK(unknown.find("none, json, fields") != std::string::npos);
+  CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
+                              "    parser: {sep: x}\n{}",
+                              kOut))
+            .find("needs 'type'") != std::string::npos);
+  CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
+                              "    parser: {type: fields, sepp: x}\n{}",
+                              kOut))
+            .find("sepp") != std::string::npos);
+  CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
+                              "    parser: {type: json, x: 1}\n{}",
+                              kOut))
+            .find("takes no settings") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace ingestd

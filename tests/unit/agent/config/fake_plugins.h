@@ -98,12 +98,44 @@ struct FakeKusto {
   }
 };
 
+// A parser plugin with one setting: `parser: fields` or `parser: {type: fields, sep: ";"}`.
+struct FakeFieldsParser {
+  static constexpr std::string_view kName = "fields";
+  struct Settings {
+    std::string sep = " ";
+  };
+  class Impl : public Parser {
+   public:
+    explicit Impl(std::string sep) : sep_(std::move(sep)) {}
+    bool parse(std::string_view, ParsedRecord&) const override { return true; }
+    std::string_view name() const override { return sep_; }  // lets a test see the setting
+
+   private:
+    std::string sep_;
+  };
+  static Result<Settings> parse(const ConfigNode& node) {
+    Settings s;
+    if (!node.isMap()) {
+      return s;
+    }
+    MapReader r(node);
+    r.allow({"type"});
+    s.sep = r.string("sep", " ");
+    INGESTD_RETURN_IF_ERROR(r.finish());
+    return s;
+  }
+  static Result<std::unique_ptr<Parser>> create(const Settings& s) {
+    return std::unique_ptr<Parser>(std::make_unique<Impl>(s.sep));
+  }
+};
+
 inline const PluginRegistry& fakeRegistry() {
   static const PluginRegistry registry = [] {
     PluginRegistry r;
     r.addInput<FakeTail>();
     r.addInput<FakeTcp>();
     r.addOutput<FakeKusto>();
+    r.addParser<FakeFieldsParser>();
     return r;
   }();
   return registry;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "agent/pipeline/encoder.h"
 #include "agent/pipeline/json_validate.h"
 #include "agent/pipeline/utf8.h"
+#include "agent/plugin/parser.h"
 
 namespace ingestd {
 namespace {
@@ -285,7 +287,7 @@ TEST_CASE("encoder: JSON pass-through") {
     CHECK(row["level"] == "info");
     CHECK(row["n"] == -1500.0);
     CHECK(row.find("message") == row.end());
-    CHECK(st.json_invalid == 0);
+    CHECK(st.parse_errors == 0);
   }
   SUBCASE("nested, escapes, unicode, surrounding whitespace and CRLF") {
     auto [text, row] = one(
@@ -338,7 +340,7 @@ TEST_CASE("encoder: JSON pass-through") {
       CAPTURE(line);
       EncodeStats st;
       auto [text, row] = one(line, &st);
-      CHECK(st.json_invalid == 1);
+      CHECK(st.parse_errors == 1);
       bool repaired = false;
       std::string expected;
       appendUtf8Repaired(expected, line, repaired);
@@ -351,7 +353,7 @@ TEST_CASE("encoder: JSON pass-through") {
         "{\"d\":" + std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']') + "}";
     EncodeStats st;
     one(ok, &st);
-    CHECK(st.json_invalid == 0);
+    CHECK(st.parse_errors == 0);
   }
 }
 
@@ -626,4 +628,144 @@ TEST_CASE("encoder: chunks from different sources keep their own fields") {
   CHECK(rows[2]["timestamp"] == "2026-11-23T23:30:07.128Z");
 }
 
+}  // namespace ingestd
+
+// --- parsed and framed records ------------------------------------------------------------------
+
+namespace ingestd {
+namespace {
+
+// "k=v k=v": each pair a string field; "n=<digits>" a number; "t=<unix ns>" the record's time.
+// A record without '=' does not parse.
+class PairsParser : public Parser {
+ public:
+  bool parse(std::string_view record, ParsedRecord& out) const override {
+    if (record.find('=') == std::string_view::npos) {
+      return false;
+    }
+    while (!record.empty()) {
+      auto sp = record.find(' ');
+      std::string_view pair = record.substr(0, sp);
+      record = sp == std::string_view::npos ? std::string_view() : record.substr(sp + 1);
+      auto eq = pair.find('=');
+      if (eq == std::string_view::npos) {
+        continue;
+      }
+      std::string_view k = pair.substr(0, eq);
+      std::string_view v = pair.substr(eq + 1);
+      if (k == "t") {
+        out.time_unix_ns = std::stoll(std::string(v));
+      } else if (k == "n") {
+        out.addJson(k, v);
+      } else {
+        out.addString(k, v);
+      }
+    }
+    return true;
+  }
+  std::string_view name() const override { return "pairs"; }
+};
+
+std::shared_ptr<const SourceInfo> parsedSource(RecordFormat format = RecordFormat::kLines) {
+  auto s = std::make_shared<SourceInfo>(*makeSource(format));
+  s->parser = std::make_shared<PairsParser>();
+  return s;
+}
+
+std::string framed(std::initializer_list<std::string_view> records) {
+  std::string data;
+  for (auto r : records) {
+    appendFramed(data, r);
+  }
+  return data;
+}
+
+TEST_CASE("encoder: kFramed records may hold newlines and stay one row each") {
+  auto chunk = makeChunk(framed({"first\nsecond line", "", "third\r\n"}),
+                         makeSource(RecordFormat::kFramed));
+  auto e = encode(jsonOptions(), {chunk});
+  REQUIRE(e.blocks.size() == 1);
+  CHECK(e.blocks[0].records == 3);
+  CHECK(e.blocks[0].input_bytes == chunk->data.size());
+  std::vector<std::string> messages;
+  std::string all = e.all();
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    auto nl = all.find('\n', pos);
+    messages.push_back(json::parse(all.substr(pos, nl - pos))["message"]);
+    pos = nl + 1;
+  }
+  CHECK(messages == std::vector<std::string>{"first\nsecond line", "", "third\r\n"});
+}
+
+TEST_CASE("encoder: a parsed record's fields follow ours; its time, host and tag replace ours") {
+  auto e = encode(jsonOptions(),
+                  {makeChunk("level=warn n=42 msg=a\"b\nt=1795476607123456700 host=db-2 tag=x\n",
+                             parsedSource())});
+  REQUIRE(e.blocks.size() == 1);
+  const std::string all = e.all();
+  auto nl = all.find('\n');
+  std::string first = all.substr(0, nl);
+  std::string second = all.substr(nl + 1, all.size() - nl - 2);
+  CHECK(first ==
+        "{\"timestamp\":\"2026-11-23T23:30:07.123Z\",\"tag\":\"nginx.access\",\"host\":\"web-1\","
+        "\"source\":\"/var/log/nginx/access.log\",\"level\":\"warn\",\"n\":42,"
+        "\"msg\":\"a\\\"b\"}");
+  // Each of our fields appears once: the parser's time, host and tag win.
+  CHECK(second ==
+        "{\"timestamp\":\"2026-11-23T23:30:07.1234567Z\",\"source\":\"/var/log/nginx/access.log\","
+        "\"host\":\"db-2\",\"tag\":\"x\"}");
+  CHECK(e.stats.parse_errors == 0);
+}
+
+TEST_CASE("encoder: a record the parser refuses is sent whole as message and counted") {
+  auto source = parsedSource();
+  auto e = encode(jsonOptions(), {makeChunk("not parsable\na=1\n", source),
+                                  makeChunk("still not\n", source)});
+  const std::string all = e.all();
+  CHECK(all.find("\"message\":\"not parsable\"") != std::string::npos);
+  CHECK(all.find("\"a\":\"1\"") != std::string::npos);
+  CHECK(all.find("\"message\":\"still not\"") != std::string::npos);
+  CHECK(e.stats.parse_errors == 2);
+  CHECK(e.stats.parse_errors_by_chunk == std::vector<std::uint64_t>{1, 1});
+}
+
+TEST_CASE("encoder: parsed times are written to 100 ns, trailing zero groups dropped") {
+  auto e = encode(jsonOptions(), {makeChunk("t=1795476607000000000\nt=1795476607123456000\n"
+                                            "t=0\nt=1795476607999999999\n",
+                                            parsedSource())});
+  const std::string all = e.all();
+  CHECK(all.find("\"2026-11-23T23:30:07.000Z\"") != std::string::npos);
+  CHECK(all.find("\"2026-11-23T23:30:07.123456Z\"") != std::string::npos);
+  CHECK(all.find("\"1970-01-01T00:00:00.000Z\"") != std::string::npos);
+  CHECK(all.find("\"2026-11-23T23:30:07.9999999Z\"") != std::string::npos);
+}
+
+TEST_CASE("encoder: csv of parsed records takes columns from the fields, message from the line") {
+  EncoderOptions o = jsonOptions();
+  o.format = OutputFormat::kCsv;
+  o.columns = {"timestamp", "host", "message", "tag"};
+  auto e = encode(o, {makeChunk("message=hi,there t=1795476607123456700\nhost=h2 x=1\nbare\n",
+                                parsedSource())});
+  CHECK(e.all() ==
+        "2026-11-23T23:30:07.1234567Z,web-1,\"hi,there\",nginx.access\n"
+        "2026-11-23T23:30:07.123Z,h2,host=h2 x=1,nginx.access\n"
+        "2026-11-23T23:30:07.123Z,web-1,bare,nginx.access\n");
+  CHECK(e.stats.parse_errors == 1);
+}
+
+TEST_CASE("encoder: framed records are parsed too, and txt sends them as they are") {
+  auto chunk =
+      makeChunk(framed({"a=1 b=two\nlines", "oops"}), parsedSource(RecordFormat::kFramed));
+  auto e = encode(jsonOptions(), {chunk});
+  CHECK(e.all().find("\"b\":\"two\\nlines\"") != std::string::npos);
+  CHECK(e.stats.parse_errors == 1);
+  EncoderOptions txt = jsonOptions();
+  txt.format = OutputFormat::kTxt;
+  auto t = encode(txt, {chunk});
+  CHECK(t.all() == "a=1 b=two\nlines\noops\n");
+  CHECK(t.stats.parse_errors == 0);
+}
+
+}  // namespace
 }  // namespace ingestd

@@ -32,7 +32,6 @@ TEST_CASE("tail config: defaults") {
   CHECK_FALSE(r->read_from_head);
   CHECK(r->max_line_bytes == (1u << 20));
   CHECK(r->long_lines == LongLineMode::kTruncate);
-  CHECK_FALSE(r->parser_json);
   CHECK(r->scan_interval == std::chrono::milliseconds(1000));
   CHECK(r->partial_line_timeout == std::chrono::milliseconds(5000));
   CHECK(r->state_file.empty());
@@ -48,7 +47,6 @@ exclude: ["*.gz"]
 read_from: head
 max_line_bytes: 64KiB
 long_lines: split
-parser: json
 scan_interval: 250ms
 read_chunk_bytes: 512KiB
 partial_line_timeout: 0
@@ -62,7 +60,6 @@ forget_after: 2h
   CHECK(r->read_from_head);
   CHECK(r->max_line_bytes == 64 * 1024);
   CHECK(r->long_lines == LongLineMode::kSplit);
-  CHECK(r->parser_json);
   CHECK(r->scan_interval == std::chrono::milliseconds(250));
   CHECK(r->read_chunk_bytes == 512 * 1024);
   CHECK(r->partial_line_timeout.count() == 0);
@@ -79,8 +76,6 @@ TEST_CASE("tail config: errors name the key") {
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 100\n").find("max_line_bytes") !=
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 32MiB\n").find("max_line_bytes") !=
-        std::string::npos);
-  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nparser: logfmt\n").find("not available yet") !=
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: {start: '^x'}\n")
             .find("not available yet") != std::string::npos);

@@ -1,0 +1,512 @@
+// SocketInput: listeners, connections and datagrams into record chunks (see socket_input.h).
+#include "plugins/inputs/socket/socket_input.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "plugins/common/framing_config.h"
+
+namespace ingestd::inputs {
+
+namespace {
+
+// Splits "IP:PORT" / "[IPv6]:PORT" (an IP literal: names would need a blocking lookup).
+bool splitHostPort(const std::string& text, std::string& ip, int& port) {
+  std::string host;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      return false;
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  port = std::stoi(port_text);
+  if (port > 65535) {
+    return false;
+  }
+  ip = host;
+  return true;
+}
+
+// A datagram's one trailing LF (or CRLF) is the sender's line end, not part of the message.
+std::string_view trimDatagram(std::string_view d) {
+  if (!d.empty() && d.back() == '\n') {
+    d.remove_suffix(1);
+    if (!d.empty() && d.back() == '\r') {
+      d.remove_suffix(1);
+    }
+  }
+  return d;
+}
+
+constexpr std::size_t kMaxUdpSources = 4096;  // peers remembered (their SourceInfo)
+constexpr std::size_t kDatagramChunkBytes = 256u << 10;
+
+}  // namespace
+
+std::string_view socketProtocolName(SocketProtocol p) {
+  switch (p) {
+    case SocketProtocol::kTcp: return "tcp";
+    case SocketProtocol::kUdp: return "udp";
+    case SocketProtocol::kUnix: return "unix";
+  }
+  return "?";
+}
+
+Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_view type) {
+  MapReader r(node);
+  r.allow(kCoreInputKeys);
+  r.allow(kFramingKeys);
+  SocketSettings s;
+  s.type = std::string(type);
+  s.tag = r.string("tag", r.string("name"));
+  std::string proto = std::string(type);
+  if (type == "syslog") {
+    proto = r.oneOf("protocol", "udp", {"tcp", "udp", "unix"});
+  }
+  s.protocol = proto == "tcp"   ? SocketProtocol::kTcp
+               : proto == "udp" ? SocketProtocol::kUdp
+                                : SocketProtocol::kUnix;
+  if (s.protocol == SocketProtocol::kUnix) {
+    s.path = r.path("path");
+    if (r.status().isOk() && (s.path.empty() || s.path.front() != '/')) {
+      r.fail(node["path"].error("must be an absolute path to the socket file (e.g. "
+                                "/run/ingestd/log.sock)"));
+    }
+    if (r.status().isOk() && s.path.size() > 107) {
+      r.fail(node["path"].error("is longer than a Unix socket path may be (107 bytes)"));
+    }
+    s.remove_stale = r.boolean("remove_stale", true);
+  } else {
+    const std::string def = type == "syslog" ? (proto == "tcp" ? "0.0.0.0:601" : "0.0.0.0:514")
+                                             : std::string();
+    std::string listen = def.empty() ? r.requiredString("listen") : r.string("listen", def);
+    if (r.status().isOk() && !splitHostPort(listen, s.ip, s.port)) {
+      r.fail(node["listen"].error(
+          "expected IP:PORT with an IP address (e.g. 127.0.0.1:5170, 0.0.0.0:514, [::1]:5170; "
+          "port 0 lets the OS pick)"));
+    }
+  }
+  if (s.protocol != SocketProtocol::kUdp) {
+    s.framing = readFramingSettings(
+        r, type == "syslog" ? FramingMode::kAuto : FramingMode::kNewline);
+    s.max_connections =
+        static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
+    s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));
+  } else {
+    s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
+  }
+  INGESTD_RETURN_IF_ERROR(r.finish());
+  return s;
+}
+
+std::string describeSocketSettings(const SocketSettings& s) {
+  std::string where = s.protocol == SocketProtocol::kUnix
+                          ? s.path
+                          : fmt::format("{}:{}", s.ip.find(':') != std::string::npos
+                                                     ? "[" + s.ip + "]"
+                                                     : s.ip,
+                                        s.port);
+  std::string out = fmt::format("      listen:      {} {}\n", socketProtocolName(s.protocol), where);
+  if (s.protocol != SocketProtocol::kUdp) {
+    out += fmt::format(
+        "      framing:     {}, max {} bytes per message; at most {} connections, idle "
+        "timeout {}\n",
+        framingModeName(s.framing.mode), s.framing.max_message_bytes, s.max_connections,
+        s.idle_timeout.count() == 0 ? std::string("none") : formatDuration(s.idle_timeout));
+  } else {
+    out += fmt::format("      datagrams:   max {} bytes per message\n",
+                       s.framing.max_message_bytes);
+  }
+  return out;
+}
+
+struct SocketInput::Conn {
+  std::uint64_t id = 0;
+  std::unique_ptr<StreamConnection> stream;
+  StreamFramer framer;
+  std::shared_ptr<const SourceInfo> source;
+  std::chrono::steady_clock::time_point last_activity;
+  explicit Conn(const FramingSettings& f) : framer(f) {}
+};
+
+SocketInput::SocketInput(SocketSettings settings, PluginContext& ctx)
+    : settings_(std::move(settings)), ctx_(ctx), component_("input " + ctx.instance) {
+  format_ = ctx_.parser_name == "json" ? RecordFormat::kFramedJson : RecordFormat::kFramed;
+}
+
+SocketInput::~SocketInput() { *alive_ = false; }
+
+void SocketInput::count(std::string_view event, std::uint64_t n) {
+  if (ctx_.input_metrics != nullptr && n > 0) {
+    ctx_.input_metrics->socketEvent(event).Increment(static_cast<double>(n));
+  }
+}
+
+Status SocketInput::start(RecordSink& sink) {
+  sink_ = &sink;
+  switch (settings_.protocol) {
+    case SocketProtocol::kTcp:
+    case SocketProtocol::kUnix: {
+      auto on_conn = [this](Result<std::unique_ptr<StreamConnection>> c) {
+        onAccept(std::move(c));
+      };
+      Result<std::unique_ptr<StreamListener>> l =
+          settings_.protocol == SocketProtocol::kTcp
+              ? StreamListener::listenTcp(ctx_.loop, settings_.ip, settings_.port, on_conn)
+              : StreamListener::listenUnix(ctx_.loop, settings_.path, on_conn);
+      if (!l && settings_.protocol == SocketProtocol::kUnix && settings_.remove_stale &&
+          l.error().code == ErrorCode::kUnavailable) {
+        // A socket file left by an earlier run (a live one would still accept: connecting
+        // tells them apart, but a daemon owning the path is what the state_dir lock is for).
+        struct stat st {};
+        if (::lstat(settings_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+          ::unlink(settings_.path.c_str());
+          l = StreamListener::listenUnix(ctx_.loop, settings_.path, on_conn);
+        }
+      }
+      if (!l) {
+        return Error{l.error().code, fmt::format("{}: cannot listen on {}: {}", component_,
+                                                 settings_.protocol == SocketProtocol::kTcp
+                                                     ? settings_.ip + ":" +
+                                                           std::to_string(settings_.port)
+                                                     : settings_.path,
+                                                 l.error().message)};
+      }
+      listener_ = std::move(l).value();
+      ++open_handles_;
+      bound_port_ = listener_->port();
+      ctx_.log.info(component_, "Listening on {} {}.", socketProtocolName(settings_.protocol),
+                    listener_->address());
+      if (settings_.idle_timeout.count() > 0) {
+        idle_timer_ = std::make_unique<Timer>(ctx_.loop);
+        auto every = std::max(std::chrono::milliseconds(50), settings_.idle_timeout / 4);
+        idle_timer_->startRepeating(every, [this] { sweepIdle(); });
+      }
+      break;
+    }
+    case SocketProtocol::kUdp: {
+      auto u = UdpSocket::bind(ctx_.loop, settings_.ip, settings_.port);
+      if (!u) {
+        return Error{u.error().code,
+                     fmt::format("{}: cannot bind udp {}:{}: {}", component_, settings_.ip,
+                                 settings_.port, u.error().message)};
+      }
+      udp_ = std::move(u).value();
+      ++open_handles_;
+      bound_port_ = udp_->port();
+      if (auto st = udp_->startReceiving([this](const UdpSocket::Datagram& d) { onDatagram(d); });
+          !st) {
+        return st;
+      }
+      ctx_.log.info(component_, "Listening on udp {}.", udp_->address());
+      break;
+    }
+  }
+  if (ctx_.input_metrics != nullptr) {
+    InputMetrics& m = *ctx_.input_metrics;
+    m.listenPort().Set(bound_port_);
+    // Every known label value exists from the start.
+    for (const char* e : {"accepted", "refused", "accept_failed", "idle_closed", "framing_error"}) {
+      m.socketEvent(e);
+    }
+    for (const char* r : {"incomplete", "buffer_full"}) {
+      m.dropped(r);
+    }
+    if (settings_.protocol != SocketProtocol::kUdp) {
+      m.connections().Set(0);
+    }
+  }
+  return Status::ok();
+}
+
+std::shared_ptr<const SourceInfo> SocketInput::sourceFor(const std::string& peer) {
+  auto s = std::make_shared<SourceInfo>();
+  s->input = ctx_.name;
+  s->tag = settings_.tag;
+  s->source = peer;
+  s->format = format_;
+  s->parser = ctx_.parser;
+  return s;
+}
+
+void SocketInput::onAccept(Result<std::unique_ptr<StreamConnection>> accepted) {
+  if (!accepted) {
+    count("accept_failed");
+    ctx_.log.logLimited(LogLevel::kWarn, ctx_.instance + "/accept", std::chrono::seconds(60),
+                        component_, fmt::format("Cannot accept a connection: {}.",
+                                                accepted.error().message));
+    return;
+  }
+  auto stream = std::move(accepted).value();
+  if (stopping_ || conns_.size() >= settings_.max_connections) {
+    count("refused");
+    ctx_.log.logLimited(LogLevel::kWarn, ctx_.instance + "/refused", std::chrono::seconds(60),
+                        component_,
+                        fmt::format("Refused a connection from {}: {} connections are open "
+                                    "(max_connections).",
+                                    stream->peer(), conns_.size()));
+    ++open_handles_;
+    stream->close([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) {
+        --open_handles_;
+        handleClosed();
+      }
+    });
+    // The handle's memory is released in its close callback; the object may go now.
+    return;
+  }
+  count("accepted");
+  auto conn = std::make_unique<Conn>(settings_.framing);
+  conn->id = next_conn_++;
+  conn->stream = std::move(stream);
+  conn->source = sourceFor(conn->stream->peer());
+  conn->last_activity = std::chrono::steady_clock::now();
+  Conn& c = *conn;
+  const std::uint64_t id = c.id;
+  conns_[id] = std::move(conn);
+  ++open_handles_;
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->connections().Set(static_cast<double>(conns_.size()));
+  }
+  c.stream->read([this, &c](std::string_view bytes) { onData(c, bytes); },
+                 [this, id](Status st) { onEnd(id, st); });
+  if (paused_) {
+    c.stream->pauseReading();
+  }
+}
+
+void SocketInput::addFrame(std::string& data, std::uint64_t& records, std::string_view frame) {
+  appendFramed(data, frame);
+  ++records;
+}
+
+void SocketInput::onData(Conn& c, std::string_view bytes) {
+  c.last_activity = std::chrono::steady_clock::now();
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->bytes->Increment(static_cast<double>(bytes.size()));
+  }
+  std::string data;
+  std::uint64_t records = 0;
+  const FramerStats before = c.framer.stats();
+  c.framer.feed(bytes, [&](const Frame& f) { addFrame(data, records, f.data); });
+  const FramerStats& after = c.framer.stats();
+  if (ctx_.input_metrics != nullptr && after.truncated > before.truncated) {
+    ctx_.input_metrics->dropped("truncated")
+        .Increment(static_cast<double>(after.truncated - before.truncated));
+  }
+  count("framing_error", after.framing_errors - before.framing_errors);
+  push(c.source, std::move(data), records);
+}
+
+void SocketInput::push(const std::shared_ptr<const SourceInfo>& source, std::string data,
+                       std::uint64_t records) {
+  if (records == 0) {
+    return;
+  }
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->records->Increment(static_cast<double>(records));
+  }
+  RecordChunk chunk;
+  chunk.source = source;
+  chunk.data = std::move(data);
+  chunk.records = records;
+  chunk.time = ctx_.clock.wallNow();
+  sink_->push(std::move(chunk));
+}
+
+void SocketInput::onEnd(std::uint64_t id, const Status& st) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) {
+    return;
+  }
+  Conn& c = *it->second;
+  // A frame cut by the close is counted, not guessed at: its bytes are not a record.
+  bool incomplete = false;
+  c.framer.finish([&](const Frame& f) { incomplete = incomplete || f.incomplete; });
+  if (c.framer.stats().incomplete_at_close > 0 && ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->dropped("incomplete")
+        .Increment(static_cast<double>(c.framer.stats().incomplete_at_close));
+  }
+  if (!st) {
+    ctx_.log.debug(component_, "Connection from {} ended: {}.", c.stream->peer(), st.message());
+  }
+  closeConn(id, "");
+}
+
+void SocketInput::closeConn(std::uint64_t id, std::string_view why) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) {
+    return;
+  }
+  std::unique_ptr<Conn> conn = std::move(it->second);
+  conns_.erase(it);
+  if (!why.empty()) {
+    ctx_.log.debug(component_, "Closing the connection from {}: {}.", conn->stream->peer(), why);
+  }
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->connections().Set(static_cast<double>(conns_.size()));
+  }
+  // The handle is freed in its close callback, which runs even once the object is gone. The
+  // Conn goes after this loop iteration: we may be inside its stream's callback.
+  conn->stream->close([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      --open_handles_;
+      handleClosed();
+    }
+  });
+  ctx_.post([keep = std::shared_ptr<Conn>(std::move(conn))] {});
+}
+
+void SocketInput::sweepIdle() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> idle;
+  for (const auto& [id, c] : conns_) {
+    if (now - c->last_activity >= settings_.idle_timeout) {
+      idle.push_back(id);
+    }
+  }
+  for (auto id : idle) {
+    count("idle_closed");
+    auto it = conns_.find(id);
+    if (it != conns_.end()) {
+      Conn& c = *it->second;
+      c.framer.finish([](const Frame&) {});
+      if (c.framer.stats().incomplete_at_close > 0 && ctx_.input_metrics != nullptr) {
+        ctx_.input_metrics->dropped("incomplete")
+            .Increment(static_cast<double>(c.framer.stats().incomplete_at_close));
+      }
+    }
+    closeConn(id, "idle for longer than idle_timeout");
+  }
+}
+
+void SocketInput::onDatagram(const UdpSocket::Datagram& d) {
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->bytes->Increment(static_cast<double>(d.data.size()));
+  }
+  if (paused_ || stopping_) {
+    // Nowhere to keep it: counted, so a missing message is always accounted for.
+    if (ctx_.input_metrics != nullptr) {
+      ctx_.input_metrics->dropped("buffer_full").Increment();
+    }
+    return;
+  }
+  std::string_view msg = trimDatagram(d.data);
+  if (msg.empty()) {
+    return;
+  }
+  if (d.truncated || msg.size() > settings_.framing.max_message_bytes) {
+    msg = msg.substr(0, std::min(msg.size(), settings_.framing.max_message_bytes));
+    if (ctx_.input_metrics != nullptr) {
+      ctx_.input_metrics->dropped("truncated").Increment();
+    }
+  }
+  Pending& p = pending_[d.peer];
+  if (!p.source) {
+    auto known = udp_sources_.find(d.peer);
+    if (known == udp_sources_.end()) {
+      if (udp_sources_.size() >= kMaxUdpSources) {
+        udp_sources_.clear();
+      }
+      known = udp_sources_.emplace(d.peer, sourceFor(d.peer)).first;
+    }
+    p.source = known->second;
+  }
+  addFrame(p.data, p.records, msg);
+  if (p.data.size() >= kDatagramChunkBytes) {
+    push(p.source, std::move(p.data), p.records);
+    p.data.clear();
+    p.records = 0;
+  }
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    ctx_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) {
+        flushDatagrams();
+      }
+    });
+  }
+}
+
+void SocketInput::flushDatagrams() {
+  flush_posted_ = false;
+  for (auto& [peer, p] : pending_) {
+    push(p.source, std::move(p.data), p.records);
+  }
+  pending_.clear();
+}
+
+void SocketInput::pause() {
+  paused_ = true;
+  for (auto& [id, c] : conns_) {
+    c->stream->pauseReading();
+  }
+}
+
+void SocketInput::resume() {
+  paused_ = false;
+  for (auto& [id, c] : conns_) {
+    c->stream->resumeReading();
+  }
+}
+
+void SocketInput::stop(std::function<void()> done) {
+  stopping_ = true;
+  stop_done_ = std::move(done);
+  if (udp_) {
+    flushDatagrams();
+  }
+  if (idle_timer_) {
+    idle_timer_->stop();
+  }
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : conns_) {
+    ids.push_back(id);
+  }
+  for (auto id : ids) {
+    closeConn(id, "");
+  }
+  auto closed = [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (!alive.expired()) {
+      --open_handles_;
+      handleClosed();
+    }
+  };
+  if (listener_) {
+    listener_->close(closed);
+  }
+  if (udp_) {
+    udp_->close(closed);
+  }
+  handleClosed();
+}
+
+void SocketInput::handleClosed() {
+  if (stopping_ && open_handles_ == 0 && stop_done_) {
+    auto done = std::move(stop_done_);
+    stop_done_ = nullptr;
+    done();
+  }
+}
+
+}  // namespace ingestd::inputs

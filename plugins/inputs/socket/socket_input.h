@@ -1,0 +1,133 @@
+// Socket inputs: tcp, unix (stream), udp, and syslog (any of the three with syslog
+// framing and the syslog parser by default). One SocketInput per input section; the plugin types
+// below differ only in their name and defaults. Loop thread only.
+//
+// Each stream connection has its own StreamFramer (plugins/common); the frames of one read
+// become one RecordChunk (RecordFormat::kFramed, so a frame may hold '\n'), with the peer as
+// its source. Datagrams are one frame each. Backpressure: pause() stops reading every stream
+// connection (the kernel buffers fill and senders block); datagrams that arrive while paused are
+// dropped and counted (reason buffer_full). Socket data lives in memory until it is delivered:
+// a crash loses what was received and not yet acknowledged (README "Delivery guarantees").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "agent/plugin/context.h"
+#include "agent/plugin/loop.h"
+#include "agent/plugin/net.h"
+#include "agent/plugin/plugin.h"
+#include "plugins/common/stream_framer.h"
+
+namespace ingestd::inputs {
+
+enum class SocketProtocol : std::uint8_t { kTcp, kUdp, kUnix };
+
+std::string_view socketProtocolName(SocketProtocol p);
+
+struct SocketSettings {
+  std::string type;  // the plugin type (tcp, udp, unix, unixgram, syslog)
+  std::string tag;
+  SocketProtocol protocol = SocketProtocol::kTcp;
+  std::string ip;  // tcp/udp: the address to bind ("0.0.0.0", "::", "127.0.0.1")
+  int port = 0;    // tcp/udp: 0 = the OS picks (logged and exported)
+  std::string path;  // unix: the socket's path
+  bool remove_stale = true;  // unix: an existing socket file at path is removed first
+  FramingSettings framing;   // stream protocols
+  std::size_t max_connections = 1024;
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // 0 = never
+};
+
+// Parses an input section of one of the socket types (`type` picks the defaults: syslog frames
+// with `auto` and parses with the syslog parser, the others frame with `newline`).
+Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_view type);
+std::string describeSocketSettings(const SocketSettings& s);
+
+class SocketInput : public Input {
+ public:
+  SocketInput(SocketSettings settings, PluginContext& ctx);
+  ~SocketInput() override;
+
+  Status start(RecordSink& sink) override;
+  void pause() override;
+  void resume() override;
+  void stop(std::function<void()> done) override;
+
+  // For tests: the bound port (tcp/udp) and the open stream connections.
+  int port() const { return bound_port_; }
+  std::size_t connectionsForTest() const { return conns_.size(); }
+
+ private:
+  struct Conn;
+  void onAccept(Result<std::unique_ptr<StreamConnection>> accepted);
+  void onData(Conn& c, std::string_view bytes);
+  void onEnd(std::uint64_t id, const Status& st);
+  void closeConn(std::uint64_t id, std::string_view why);
+  void onDatagram(const UdpSocket::Datagram& d);
+  void flushDatagrams();
+  void sweepIdle();
+  void addFrame(std::string& data, std::uint64_t& records, std::string_view frame);
+  void push(const std::shared_ptr<const SourceInfo>& source, std::string data,
+            std::uint64_t records);
+  std::shared_ptr<const SourceInfo> sourceFor(const std::string& peer);
+  void handleClosed();
+  void count(std::string_view event, std::uint64_t n = 1);
+
+  SocketSettings settings_;
+  PluginContext& ctx_;
+  std::string component_;
+  RecordSink* sink_ = nullptr;
+  RecordFormat format_ = RecordFormat::kFramed;
+  std::unique_ptr<StreamListener> listener_;
+  std::unique_ptr<UdpSocket> udp_;
+  std::map<std::uint64_t, std::unique_ptr<Conn>> conns_;
+  std::uint64_t next_conn_ = 1;
+  std::unique_ptr<Timer> idle_timer_;
+  int bound_port_ = 0;
+  bool paused_ = false;
+  bool stopping_ = false;
+  int open_handles_ = 0;
+  std::function<void()> stop_done_;
+  // Datagrams received in this loop iteration, per peer, pushed together.
+  struct Pending {
+    std::shared_ptr<const SourceInfo> source;
+    std::string data;
+    std::uint64_t records = 0;
+  };
+  std::map<std::string, Pending> pending_;
+  bool flush_posted_ = false;
+  std::map<std::string, std::shared_ptr<const SourceInfo>> udp_sources_;  // by peer, bounded
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The plugin types. Each is a SocketInput with its own defaults.
+inline constexpr char kTcpName[] = "tcp";
+inline constexpr char kUdpName[] = "udp";
+inline constexpr char kUnixName[] = "unix";
+inline constexpr char kSyslogName[] = "syslog";
+
+template <const char* Name>
+struct SocketPlugin {
+  static constexpr std::string_view kName = Name;
+  // The parser when the section names none (the registry's P::kDefaultParser).
+  static constexpr std::string_view kDefaultParser = kName == "syslog" ? "syslog" : "";
+  using Settings = SocketSettings;
+  static Result<Settings> parse(const ConfigNode& node) { return parseSocketSettings(node, kName); }
+  static Result<std::unique_ptr<Input>> create(const Settings& s, PluginContext& ctx) {
+    return std::unique_ptr<Input>(std::make_unique<SocketInput>(s, ctx));
+  }
+  static std::string describe(const Settings& s) { return describeSocketSettings(s); }
+};
+
+
+using TcpInput = SocketPlugin<kTcpName>;
+using UdpInput = SocketPlugin<kUdpName>;
+using UnixInput = SocketPlugin<kUnixName>;
+using SyslogInput = SocketPlugin<kSyslogName>;
+
+}  // namespace ingestd::inputs
