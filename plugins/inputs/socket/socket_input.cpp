@@ -1,6 +1,8 @@
 // SocketInput: listeners, connections and datagrams into record chunks (see socket_input.h).
 #include "plugins/inputs/socket/socket_input.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +43,10 @@ bool splitHostPort(const std::string& text, std::string& ip, int& port) {
   }
   port = std::stoi(port_text);
   if (port > 65535) {
+    return false;
+  }
+  unsigned char addr[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 && ::inet_pton(AF_INET6, host.c_str(), addr) != 1) {
     return false;
   }
   ip = host;

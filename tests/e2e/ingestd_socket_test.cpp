@@ -1,0 +1,199 @@
+// End-to-end tests of the socket inputs: the daemon listens on 127.0.0.1 (ports the OS picks,
+// read back from ingestd_input_listen_port), real clients send, and the rows are checked in
+// kusto-local by sequence number and by field. util-linux `logger` is a client no one here
+// wrote: RFC 5424 octet-counted over TCP, RFC 3164 over UDP, and a Unix socket.
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tests/e2e/ingestd_harness.h"
+#include "tests/support/process.h"
+#include "tests/support/raw_socket.h"
+#include "tests/support/skip.h"
+#include "tests/support/wait_for.h"
+
+namespace ingestd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+int listenPort(IngestdHarness& h, const std::string& input) {
+  int port = 0;
+  waitFor(
+      [&] {
+        port = static_cast<int>(h.metric("ingestd_input_listen_port", {fmt::format("input=\"{}\"", input)}));
+        return port > 0;
+      },
+      10s);
+  return port;
+}
+
+// A table with the syslog fields as columns, and its JSON mapping "<name>_json".
+void createSyslogTable(IngestdHarness& h, const std::string& name) {
+  const std::vector<std::string> cols = {"timestamp", "tag",     "host",  "source",
+                                         "facility",  "severity", "appname", "procid",
+                                         "msgid",     "message"};
+  std::string schema = "(";
+  std::string mapping = "[";
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    schema += fmt::format("{}{}:{}", i ? ", " : "", cols[i], cols[i] == "timestamp" ? "datetime" : "string");
+    mapping += fmt::format("{}{{\"column\":\"{}\",\"Properties\":{{\"Path\":\"$.{}\"}}}}", i ? "," : "",
+                           cols[i], cols[i]);
+  }
+  schema += ", structured_data:dynamic)";
+  mapping += ",{\"column\":\"structured_data\",\"Properties\":{\"Path\":\"$.structured_data\"}}]";
+  h.kusto().createTableWithStreaming(IngestdHarness::kDb, name, schema);
+  h.kusto().mgmt(IngestdHarness::kDb,
+                 fmt::format(".create table {0} ingestion json mapping \"{0}_json\" '{1}'", name,
+                             mapping));
+}
+
+bool runLogger(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/logger"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Process p(argv);
+  auto rc = p.wait(20s);
+  if (!rc || *rc != 0) {
+    MESSAGE("logger failed: " << p.stderrText());
+    return false;
+  }
+  return true;
+}
+
+TEST_CASE("tcp input: lines from two clients arrive in the table, each exactly once") {
+  IngestdHarness h;
+  h.createTable("Events");
+  auto cfg = h.writeConfig("  - name: app\n    type: tcp\n    listen: 127.0.0.1:0\n",
+                           h.kustoOutput("adx", "Events"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "app");
+  REQUIRE(port > 0);
+  RawSocket a(port);
+  RawSocket b(port);
+  std::string even, odd;
+  for (int i = 0; i < 2000; ++i) {
+    (i % 2 == 0 ? even : odd) += fmt::format("seq={} from a client over tcp\n", i);
+  }
+  REQUIRE(a.send(even));
+  REQUIRE(b.send(odd));
+  REQUIRE(h.waitForAll("Events", 2000, 30s));
+  CHECK(h.arrivals("Events").duplicates() == 0);
+  auto src = h.kusto().rows(IngestdHarness::kDb, "Events | summarize by source");
+  CHECK(src.size() == 2);
+  CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"accepted\""}) == 2);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE("syslog input: logger over TCP (RFC 5424, octet counting) with fields by query") {
+  IngestdHarness h;
+  createSyslogTable(h, "Syslog");
+  auto cfg = h.writeConfig(
+      "  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
+      h.kustoOutput("adx", "Syslog"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "sys");
+  REQUIRE(port > 0);
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--tcp",
+                       "--octet-count", "--rfc5424", "--msgid", "ID47", "--sd-id", "origin@32473",
+                       "--sd-param", "ip=\"10.0.0.1\"", "-p", "local3.warning", "-t", "billing",
+                       fmt::format("seq={} charge failed", i)}));
+  }
+  REQUIRE(h.waitForAll("Syslog", 50, 30s));
+  auto rows = h.kusto().rows(
+      IngestdHarness::kDb,
+      "Syslog | where message == 'seq=7 charge failed' | project facility, severity, appname, "
+      "msgid, structured_data");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == "local3");
+  CHECK(rows[0][1] == "warning");
+  CHECK(rows[0][2] == "billing");
+  CHECK(rows[0][3] == "ID47");
+  INFO(rows[0][4].dump());
+  CHECK(rows[0][4]["origin@32473"]["ip"] == "10.0.0.1");
+  CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"sys\""}) == 0);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE("syslog input: logger over UDP (RFC 3164) and over a Unix socket") {
+  IngestdHarness h;
+  createSyslogTable(h, "Syslog");
+  const std::string sock = h.dir().file("log.sock");
+  auto cfg = h.writeConfig(
+      "  - name: udp\n    type: syslog\n    protocol: udp\n    listen: 127.0.0.1:0\n"
+      "  - name: local\n    type: syslog\n    protocol: unix\n    path: " +
+          sock + "\n",
+      h.kustoOutput("adx", "Syslog"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "udp");
+  REQUIRE(port > 0);
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--udp",
+                       "--rfc3164", "-p", "auth.err", "-t", "sshd",
+                       fmt::format("seq={} invalid user", i)}));
+  }
+  for (int i = 20; i < 40; ++i) {
+    REQUIRE(runLogger({"--socket", sock, "-p", "daemon.info", "-t", "cron",
+                       fmt::format("seq={} job done", i)}));
+  }
+  REQUIRE(h.waitForAll("Syslog", 40, 30s));
+  auto udp = h.kusto().rows(IngestdHarness::kDb,
+                            "Syslog | where message startswith 'seq=3 ' | project facility, "
+                            "severity, appname");
+  REQUIRE(udp.size() == 1);
+  CHECK(udp[0][0] == "auth");
+  CHECK(udp[0][1] == "err");
+  CHECK(udp[0][2] == "sshd");
+  auto local = h.kusto().rows(IngestdHarness::kDb,
+                              "Syslog | where message startswith 'seq=25 ' | project facility, "
+                              "appname, source");
+  REQUIRE(local.size() == 1);
+  CHECK(local[0][0] == "daemon");
+  CHECK(local[0][1] == "cron");
+  CHECK(local[0][2] == sock);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE("tcp input: garbage and 300 connections against max_connections 100 do not stop a good client") {
+  IngestdHarness h;
+  h.createTable("Events");
+  auto cfg = h.writeConfig(
+      "  - name: app\n    type: tcp\n    listen: 127.0.0.1:0\n    max_connections: 100\n"
+      "    max_message_bytes: 1KiB\n",
+      h.kustoOutput("adx", "Events"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "app");
+  REQUIRE(port > 0);
+  RawSocket good(port);
+  REQUIRE(waitFor([&] { return h.metric("ingestd_input_connections") == 1; }, 10s));
+  std::vector<std::unique_ptr<RawSocket>> crowd;
+  for (int i = 0; i < 300; ++i) {
+    crowd.push_back(std::make_unique<RawSocket>(port));
+  }
+  REQUIRE(waitFor(
+      [&] { return h.metric("ingestd_input_socket_events_total", {"event=\"refused\""}) >= 201; },
+      20s));
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) {
+    garbage += static_cast<char>((i * 131) % 256);
+  }
+  REQUIRE(crowd[0]->send(garbage + std::string(5000, 'z') + "\n"));
+  std::string lines;
+  for (int i = 0; i < 500; ++i) {
+    lines += fmt::format("seq={} good\n", i);
+  }
+  REQUIRE(good.send(lines));
+  REQUIRE(h.waitForAll("Events", 500, 30s));
+  CHECK(h.metric("ingestd_input_dropped_records_total", {"reason=\"truncated\""}) >= 1);
+  crowd.clear();
+  CHECK(h.stopIngestd() == 0);
+}
+
+}  // namespace
+}  // namespace ingestd::test

@@ -1,0 +1,303 @@
+// Integration tests of the socket inputs on a real loop and real loopback sockets: framing across
+// reads, limits (max_connections, max_message_bytes, idle_timeout), a connection closed inside a
+// frame, backpressure (pause stops reading; datagrams are counted as dropped), Unix sockets and
+// clean stop with connections open.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "agent/core/clock.h"
+#include "agent/core/log.h"
+#include "agent/loop/loop.h"
+#include "agent/loop/worker_pool.h"
+#include "agent/metrics/metrics.h"
+#include "agent/plugin/plugin.h"
+#include "plugins/inputs/socket/socket_input.h"
+#include "tests/support/loop_wait.h"
+#include "tests/support/raw_socket.h"
+#include "tests/support/temp_dir.h"
+
+namespace ingestd::inputs {
+namespace {
+
+using namespace std::chrono_literals;
+using test::runLoopUntil;
+
+// Decodes kFramed chunks into their records.
+class FrameSink : public RecordSink {
+ public:
+  void push(RecordChunk chunk) override {
+    std::string_view d = chunk.data;
+    std::uint64_t n = 0;
+    while (!d.empty()) {
+      REQUIRE(d.size() >= 4);
+      const auto* u = reinterpret_cast<const unsigned char*>(d.data());
+      const std::uint32_t len = u[0] | (u[1] << 8) | (u[2] << 16) | (static_cast<std::uint32_t>(u[3]) << 24);
+      REQUIRE(d.size() >= 4 + len);
+      frames.emplace_back(d.substr(4, len));
+      sources.push_back(chunk.source->source);
+      d.remove_prefix(4 + len);
+      ++n;
+    }
+    CHECK(n == chunk.records);
+    CHECK(chunk.source->format == RecordFormat::kFramed);
+    ++chunks;
+  }
+  std::vector<std::string> frames;
+  std::vector<std::string> sources;
+  int chunks = 0;
+};
+
+struct Harness {
+  test::TempDir dir;
+  Loop loop;
+  WorkerPool pool{loop, 1};
+  SystemClock clock;
+  Logger log{LogLevel::kWarn};
+  Metrics metrics;
+  InputMetrics im = metrics.forInput("s");
+  PluginContext ctx{"tcp/s", "s", loop, pool, clock, log, dir.path(), "host", &im, nullptr};
+  FrameSink sink;
+  std::unique_ptr<SocketInput> input;
+
+  explicit Harness(const std::string& type, const std::string& yaml) {
+    Loop::markLoopThread();
+    std::string text = "name: s\ntype: " + type + "\n" + yaml;
+    ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("t.yaml"), "inputs[0]");
+    auto s = parseSocketSettings(node, type);
+    REQUIRE_MESSAGE(s.isOk(), s.error().message);
+    input = std::make_unique<SocketInput>(s.value(), ctx);
+    REQUIRE(input->start(sink).isOk());
+  }
+  ~Harness() {
+    if (input) {
+      bool stopped = false;
+      input->stop([&] { stopped = true; });
+      CHECK(runLoopUntil(loop, [&] { return stopped; }, 5s));
+      input.reset();
+    }
+    CHECK(loop.shutdown() == 0);
+  }
+  bool until(const std::function<bool()>& cond, std::chrono::milliseconds t = 5s) {
+    return runLoopUntil(loop, cond, t);
+  }
+  double event(const char* e) { return im.socketEvent(e).Value(); }
+  double dropped(const char* r) { return im.dropped(r).Value(); }
+};
+
+// A UDP client socket that sends to 127.0.0.1:port.
+void sendUdp(int port, std::string_view data) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK(::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) ==
+        static_cast<ssize_t>(data.size()));
+  ::close(fd);
+}
+
+int connectUnix(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_CASE("socket tcp: newline frames split across writes arrive whole, with the peer as source") {
+  Harness h("tcp", "listen: 127.0.0.1:0\n");
+  REQUIRE(h.input->port() > 0);
+  test::RawSocket c(h.input->port());
+  REQUIRE(c.send("first li"));
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 1; }));
+  REQUIRE(c.send("ne\r\nsecond\n\nthi"));
+  REQUIRE(c.send("rd\n"));
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 3; }));
+  CHECK(h.sink.frames == std::vector<std::string>{"first line", "second", "third"});
+  CHECK(h.sink.sources[0].starts_with("127.0.0.1:"));
+  CHECK(h.im.records->Value() == 3);
+  CHECK(h.event("accepted") == 1);
+  CHECK(h.im.connections().Value() == 1);
+  c.close();
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 0; }));
+  CHECK(h.im.connections().Value() == 0);
+  CHECK(h.dropped("incomplete") == 0);
+}
+
+TEST_CASE("socket tcp: octet-counted frames may hold newlines; a cut frame at close is counted") {
+  Harness h("tcp", "listen: 127.0.0.1:0\nframing: octet-counted\n");
+  test::RawSocket c(h.input->port());
+  REQUIRE(c.send("11 hello\nworld5 abcde"));
+  REQUIRE(c.send("20 only ten"));
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 2; }));
+  CHECK(h.sink.frames == std::vector<std::string>{"hello\nworld", "abcde"});
+  c.close();
+  REQUIRE(h.until([&] { return h.dropped("incomplete") == 1; }));
+  CHECK(h.sink.frames.size() == 2);  // the cut frame is not passed off as a message
+}
+
+TEST_CASE("socket tcp: a message over max_message_bytes is truncated and counted") {
+  Harness h("tcp", "listen: 127.0.0.1:0\nmax_message_bytes: 16\n");
+  test::RawSocket c(h.input->port());
+  REQUIRE(c.send(std::string(100, 'x') + "\nshort\n"));
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 2; }));
+  CHECK(h.sink.frames[0] == std::string(16, 'x'));
+  CHECK(h.sink.frames[1] == "short");
+  CHECK(h.dropped("truncated") == 1);
+}
+
+TEST_CASE("socket tcp: connections beyond max_connections are refused, the others keep working") {
+  Harness h("tcp", "listen: 127.0.0.1:0\nmax_connections: 2\n");
+  test::RawSocket a(h.input->port());
+  test::RawSocket b(h.input->port());
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 2; }));
+  std::vector<std::unique_ptr<test::RawSocket>> extra;
+  for (int i = 0; i < 5; ++i) {
+    extra.push_back(std::make_unique<test::RawSocket>(h.input->port()));
+  }
+  REQUIRE(h.until([&] { return h.event("refused") == 5; }));
+  for (auto& e : extra) {
+    CHECK(h.until([&] { return e->closedByPeer(); }));
+  }
+  REQUIRE(a.send("from a\n"));
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 1; }));
+  CHECK(h.sink.frames[0] == "from a");
+  CHECK(h.input->connectionsForTest() == 2);
+}
+
+TEST_CASE("socket tcp: an idle connection is closed after idle_timeout and counted") {
+  Harness h("tcp", "listen: 127.0.0.1:0\nidle_timeout: 200ms\n");
+  test::RawSocket c(h.input->port());
+  REQUIRE(c.send("half a li"));
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 1; }));
+  REQUIRE(h.until([&] { return c.closedByPeer(); }, 5s));
+  CHECK(h.event("idle_closed") == 1);
+  CHECK(h.dropped("incomplete") == 1);
+  CHECK(h.sink.frames.empty());
+}
+
+TEST_CASE("socket tcp: pause stops reading (the sender fills the kernel buffers), resume delivers all") {
+  Harness h("tcp", "listen: 127.0.0.1:0\n");
+  test::RawSocket c(h.input->port());
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 1; }));
+  h.input->pause();
+  // Write without the loop running until the kernel takes no more: backpressure.
+  const std::string line = std::string(200, 'y') + "\n";
+  std::size_t sent = 0;
+  while (c.send(line)) {
+    ++sent;
+    if (sent > 200000) {
+      break;
+    }
+  }
+  REQUIRE(sent < 200000);  // the kernel buffers filled: the sender was held back
+  test::runLoopFor(h.loop, 300ms);
+  const std::size_t while_paused = h.sink.frames.size();
+  CHECK(while_paused < sent);
+  h.input->resume();
+  REQUIRE(h.until([&] { return h.sink.frames.size() == sent; }, 10s));
+  CHECK(h.dropped("truncated") == 0);
+}
+
+TEST_CASE("socket udp: each datagram is one message; while paused they are dropped and counted") {
+  Harness h("udp", "listen: 127.0.0.1:0\n");
+  REQUIRE(h.input->port() > 0);
+  sendUdp(h.input->port(), "<13>one\n");
+  sendUdp(h.input->port(), "two\nlines");
+  sendUdp(h.input->port(), "");
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 2; }));
+  CHECK(h.sink.frames == std::vector<std::string>{"<13>one", "two\nlines"});
+  h.input->pause();
+  sendUdp(h.input->port(), "lost");
+  REQUIRE(h.until([&] { return h.dropped("buffer_full") == 1; }));
+  h.input->resume();
+  sendUdp(h.input->port(), "three");
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 3; }));
+  CHECK(h.sink.frames[2] == "three");
+}
+
+TEST_CASE("socket unix: a stale socket file is replaced; the path is the source; removed at stop") {
+  test::TempDir dir;
+  const std::string path = dir.file("in.sock");
+  {
+    // A socket file left behind by a process that is gone.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    ::close(fd);
+  }
+  {
+    Harness h("unix", "path: " + path + "\n");
+    int fd = connectUnix(path);
+    REQUIRE(fd >= 0);
+    const std::string msg = "over unix\n";
+    REQUIRE(::write(fd, msg.data(), msg.size()) == static_cast<ssize_t>(msg.size()));
+    REQUIRE(h.until([&] { return h.sink.frames.size() == 1; }));
+    CHECK(h.sink.frames[0] == "over unix");
+    CHECK(h.sink.sources[0] == path);
+    ::close(fd);
+  }
+  struct stat st {};
+  CHECK(::lstat(path.c_str(), &st) != 0);
+}
+
+TEST_CASE("socket: a port in use is a start error naming the address") {
+  Harness first("tcp", "listen: 127.0.0.1:0\n");
+  const int port = first.input->port();
+  Loop::markLoopThread();
+  std::string text = "name: s2\ntype: tcp\nlisten: 127.0.0.1:" + std::to_string(port) + "\n";
+  ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("t.yaml"), "inputs[1]");
+  auto s = parseSocketSettings(node, "tcp");
+  REQUIRE(s.isOk());
+  SocketInput second(s.value(), first.ctx);
+  FrameSink sink;
+  auto st = second.start(sink);
+  REQUIRE_FALSE(st.isOk());
+  CHECK(st.message().find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  bool stopped = false;
+  second.stop([&] { stopped = true; });
+  CHECK(first.until([&] { return stopped; }));
+}
+
+TEST_CASE("socket config: errors name the key") {
+  auto err = [](const std::string& type, const std::string& yaml) {
+    std::string text = "name: s\ntype: " + type + "\n" + yaml;
+    ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("t.yaml"), "inputs[0]");
+    auto s = parseSocketSettings(node, type);
+    return s ? std::string("OK") : s.error().message;
+  };
+  CHECK(err("tcp", "").find("listen") != std::string::npos);
+  CHECK(err("tcp", "listen: localhost:80\n").find("IP:PORT") != std::string::npos);
+  CHECK(err("tcp", "listen: 127.0.0.1\n").find("IP:PORT") != std::string::npos);
+  CHECK(err("tcp", "listen: 127.0.0.1:70000\n").find("IP:PORT") != std::string::npos);
+  CHECK(err("tcp", "listen: \"[::1]:5170\"\n") == "OK");
+  CHECK(err("tcp", "listen: 127.0.0.1:1\nframing: lines\n").find("framing") != std::string::npos);
+  CHECK(err("unix", "path: relative.sock\n").find("absolute") != std::string::npos);
+  CHECK(err("syslog", "protocol: sctp\n").find("protocol") != std::string::npos);
+  CHECK(err("syslog", "") == "OK");
+  CHECK(err("udp", "listen: 127.0.0.1:0\nmax_connections: 3\n").find("max_connections") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace ingestd::inputs
