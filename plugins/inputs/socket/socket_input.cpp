@@ -12,7 +12,6 @@
 
 #include <fmt/format.h>
 
-#include "plugins/common/framing_config.h"
 
 namespace ingestd::inputs {
 
@@ -81,7 +80,6 @@ std::string_view socketProtocolName(SocketProtocol p) {
 Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_view type) {
   MapReader r(node);
   r.allow(kCoreInputKeys);
-  r.allow(kFramingKeys);
   SocketSettings s;
   s.type = std::string(type);
   s.tag = r.string("tag", r.string("name"));
@@ -113,8 +111,14 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
     }
   }
   if (s.protocol != SocketProtocol::kUdp) {
-    s.framing = readFramingSettings(
-        r, type == "syslog" ? FramingMode::kAuto : FramingMode::kNewline);
+    // TODO(framing): use plugins/common's readFramingSettings() once it lands.
+    const std::string mode = r.oneOf("framing", type == "syslog" ? "auto" : "newline",
+                                     {"auto", "octet-counted", "newline"});
+    s.framing.mode = mode == "auto"            ? FramingMode::kAuto
+                     : mode == "octet-counted" ? FramingMode::kOctetCounted
+                                               : FramingMode::kNewline;
+    s.framing.max_message_bytes =
+        static_cast<std::size_t>(r.size("max_message_bytes", 64u << 10, 1, 256u << 20));
     s.max_connections =
         static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
     s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));

@@ -633,15 +633,15 @@ TEST_CASE("config: an input's parser is none, json, or a parser plugin by name o
   CHECK(unknown.find("did you mean 'fields'") != std::string::npos);
   CHECK(unknown.find("none, json, fields") != std::string::npos);
   CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
-                              "    parser: {sep: x}\n{}",
+                              "    parser: {{sep: x}}\n{}",
                               kOut))
             .find("needs 'type'") != std::string::npos);
   CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
-                              "    parser: {type: fields, sepp: x}\n{}",
+                              "    parser: {{type: fields, sepp: x}}\n{}",
                               kOut))
             .find("sepp") != std::string::npos);
   CHECK(loadError(fmt::format("inputs:\n  - name: app\n    type: tail\n    paths: [/a.log]\n"
-                              "    parser: {type: json, x: 1}\n{}",
+                              "    parser: {{type: json, x: 1}}\n{}",
                               kOut))
             .find("takes no settings") != std::string::npos);
 }
