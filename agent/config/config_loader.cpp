@@ -232,8 +232,8 @@ Status parseInputParser(const ConfigNode& node, const std::string& default_parse
     }
     const auto* factory = registry.findParser(default_parser);
     if (factory == nullptr) {
-      return node.error(fmt::format("this input needs the {} parser, which is not compiled in",
-                                    default_parser));
+      return node.error(
+          fmt::format("this input needs the {} parser, which is not compiled in", default_parser));
     }
     auto parser = factory->make(node);
     if (!parser) {
@@ -315,9 +315,8 @@ Result<PluginSection> parseSection(const ConfigNode& node, Kind kind,
     // unrouted: what a tag that no output matches means (checked once outputs are read).
     s.unrouted_drop = core.oneOf("unrouted", "error", {"error", "drop"}) == "drop";
     INGESTD_RETURN_IF_ERROR(core.status());
-    INGESTD_RETURN_IF_ERROR(parseInputParser(node["parser"],
-                                             registry.findInput(s.type)->default_parser,
-                                             registry, s));
+    INGESTD_RETURN_IF_ERROR(
+        parseInputParser(node["parser"], registry.findInput(s.type)->default_parser, registry, s));
   } else {
     s.match = core.stringList("match");
     if (!node["match"].defined()) {

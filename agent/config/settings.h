@@ -53,12 +53,12 @@ struct OutputPipelineSettings {
 // One element of inputs: or outputs: with its common keys read; plugin-specific keys are read
 // by the plugin's parse() from `node`.
 struct PluginSection {
-  std::string name;                 // unique within inputs / outputs
-  std::string type;                 // plugin name: tail, kusto, ...
-  std::string tag;                  // inputs: routing tag (default: name)
-  bool unrouted_drop = false;       // inputs: `unrouted: drop`, no output matching the tag is
-                                    // allowed (its records are dropped and counted as no_route);
-                                    // the default `error` makes that a config error
+  std::string name;            // unique within inputs / outputs
+  std::string type;            // plugin name: tail, kusto, ...
+  std::string tag;             // inputs: routing tag (default: name)
+  bool unrouted_drop = false;  // inputs: `unrouted: drop`, no output matching the tag is
+                               // allowed (its records are dropped and counted as no_route);
+                               // the default `error` makes that a config error
   // inputs: `parser:` ("none", "json" or a parser plugin's name) and, for a plugin, the
   // instance every thread that encodes the input's records shares.
   std::string parser_name = "none";

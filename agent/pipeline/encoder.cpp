@@ -12,8 +12,8 @@
 
 #include "agent/core/assert.h"
 #include "agent/pipeline/json_validate.h"
-#include "agent/plugin/parser.h"
 #include "agent/pipeline/utf8.h"
+#include "agent/plugin/parser.h"
 
 namespace ingestd {
 
@@ -530,8 +530,8 @@ class Encoder {
   std::string host_field_;  // hostname as a CSV/TSV field
 
   const Parser* parser_ = nullptr;  // of the chunk being encoded
-  ParsedRecord parsed_;              // reused for every parsed record
-  std::string ts_;                   // the chunk's time, formatted
+  ParsedRecord parsed_;             // reused for every parsed record
+  std::string ts_;                  // the chunk's time, formatted
   std::string tag_json_, source_json_, tag_raw_, source_raw_;
   char cached_[32] = {};  // writeTimestampNs: "YYYY-MM-DDTHH:MM:SS" of cached_sec_
   std::size_t cached_len_ = 0;

@@ -27,7 +27,8 @@ int listenPort(IngestdHarness& h, const std::string& input) {
   int port = 0;
   waitFor(
       [&] {
-        port = static_cast<int>(h.metric("ingestd_input_listen_port", {fmt::format("input=\"{}\"", input)}));
+        port = static_cast<int>(
+            h.metric("ingestd_input_listen_port", {fmt::format("input=\"{}\"", input)}));
         return port > 0;
       },
       10s);
@@ -36,15 +37,15 @@ int listenPort(IngestdHarness& h, const std::string& input) {
 
 // A table with the syslog fields as columns, and its JSON mapping "<name>_json".
 void createSyslogTable(IngestdHarness& h, const std::string& name) {
-  const std::vector<std::string> cols = {"timestamp", "tag",     "host",  "source",
-                                         "facility",  "severity", "appname", "procid",
-                                         "msgid",     "message"};
+  const std::vector<std::string> cols = {"timestamp", "tag",     "host",   "source", "facility",
+                                         "severity",  "appname", "procid", "msgid",  "message"};
   std::string schema = "(";
   std::string mapping = "[";
   for (std::size_t i = 0; i < cols.size(); ++i) {
-    schema += fmt::format("{}{}:{}", i ? ", " : "", cols[i], cols[i] == "timestamp" ? "datetime" : "string");
-    mapping += fmt::format("{}{{\"column\":\"{}\",\"Properties\":{{\"Path\":\"$.{}\"}}}}", i ? "," : "",
-                           cols[i], cols[i]);
+    schema += fmt::format("{}{}:{}", i ? ", " : "", cols[i],
+                          cols[i] == "timestamp" ? "datetime" : "string");
+    mapping += fmt::format("{}{{\"column\":\"{}\",\"Properties\":{{\"Path\":\"$.{}\"}}}}",
+                           i ? "," : "", cols[i], cols[i]);
   }
   schema += ", structured_data:dynamic)";
   mapping += ",{\"column\":\"structured_data\",\"Properties\":{\"Path\":\"$.structured_data\"}}]";
@@ -93,9 +94,9 @@ TEST_CASE("tcp input: lines from two clients arrive in the table, each exactly o
 TEST_CASE("syslog input: logger over TCP (RFC 5424, octet counting) with fields by query") {
   IngestdHarness h;
   createSyslogTable(h, "Syslog");
-  auto cfg = h.writeConfig(
-      "  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
-      h.kustoOutput("adx", "Syslog"));
+  auto cfg =
+      h.writeConfig("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
+                    h.kustoOutput("adx", "Syslog"));
   REQUIRE(h.startIngestd(cfg));
   const int port = listenPort(h, "sys");
   REQUIRE(port > 0);
@@ -134,13 +135,13 @@ TEST_CASE("syslog input: logger over UDP (RFC 3164) and over a Unix socket") {
   const int port = listenPort(h, "udp");
   REQUIRE(port > 0);
   for (int i = 0; i < 20; ++i) {
-    REQUIRE(runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--udp",
-                       "--rfc3164", "-p", "auth.err", "-t", "sshd",
-                       fmt::format("seq={} invalid user", i)}));
+    REQUIRE(
+        runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--udp", "--rfc3164",
+                   "-p", "auth.err", "-t", "sshd", fmt::format("seq={} invalid user", i)}));
   }
   for (int i = 20; i < 40; ++i) {
-    REQUIRE(runLogger({"--socket", sock, "-p", "daemon.info", "-t", "cron",
-                       fmt::format("seq={} job done", i)}));
+    REQUIRE(runLogger(
+        {"--socket", sock, "-p", "daemon.info", "-t", "cron", fmt::format("seq={} job done", i)}));
   }
   REQUIRE(h.waitForAll("Syslog", 40, 30s));
   auto udp = h.kusto().rows(IngestdHarness::kDb,
@@ -160,7 +161,9 @@ TEST_CASE("syslog input: logger over UDP (RFC 3164) and over a Unix socket") {
   CHECK(h.stopIngestd() == 0);
 }
 
-TEST_CASE("tcp input: garbage and 300 connections against max_connections 100 do not stop a good client") {
+TEST_CASE(
+    "tcp input: garbage and 300 connections against max_connections 100 do not stop a good "
+    "client") {
   IngestdHarness h;
   h.createTable("Events");
   auto cfg = h.writeConfig(

@@ -44,7 +44,8 @@ class FrameSink : public RecordSink {
     while (!d.empty()) {
       REQUIRE(d.size() >= 4);
       const auto* u = reinterpret_cast<const unsigned char*>(d.data());
-      const std::uint32_t len = u[0] | (u[1] << 8) | (u[2] << 16) | (static_cast<std::uint32_t>(u[3]) << 24);
+      const std::uint32_t len =
+          u[0] | (u[1] << 8) | (u[2] << 16) | (static_cast<std::uint32_t>(u[3]) << 24);
       REQUIRE(d.size() >= 4 + len);
       frames.emplace_back(d.substr(4, len));
       sources.push_back(chunk.source->source);
@@ -85,7 +86,8 @@ struct Harness {
     if (input) {
       bool stopped = false;
       input->stop([&] { stopped = true; });
-      CHECK(runLoopUntil(loop, [&] { return stopped; }, 5s));
+      CHECK(runLoopUntil(
+          loop, [&] { return stopped; }, 5s));
       input.reset();
     }
     CHECK(loop.shutdown() == 0);
@@ -142,7 +144,7 @@ TEST_CASE("socket tcp: newline frames split across writes arrive whole, with the
   CHECK(h.dropped("incomplete") == 0);
 }
 
-TEST_CASE("socket tcp: octet-counted frames may hold newlines; a cut frame at close is counted") {
+TEST_CASE("socket tcp: octet-counted frames may hold newlines, a cut frame at close is counted") {
   Harness h("tcp", "listen: 127.0.0.1:0\nframing: octet-counted\n");
   test::RawSocket c(h.input->port());
   REQUIRE(c.send("11 hello\nworld5 abcde"));
@@ -194,7 +196,8 @@ TEST_CASE("socket tcp: an idle connection is closed after idle_timeout and count
   CHECK(h.sink.frames.empty());
 }
 
-TEST_CASE("socket tcp: pause stops reading (the sender fills the kernel buffers), resume delivers all") {
+TEST_CASE(
+    "socket tcp: pause stops reading (the sender fills the kernel buffers), resume delivers all") {
   Harness h("tcp", "listen: 127.0.0.1:0\n");
   test::RawSocket c(h.input->port());
   REQUIRE(h.until([&] { return h.input->connectionsForTest() == 1; }));
@@ -217,7 +220,7 @@ TEST_CASE("socket tcp: pause stops reading (the sender fills the kernel buffers)
   CHECK(h.dropped("truncated") == 0);
 }
 
-TEST_CASE("socket udp: each datagram is one message; while paused they are dropped and counted") {
+TEST_CASE("socket udp: each datagram is one message, while paused they are dropped and counted") {
   Harness h("udp", "listen: 127.0.0.1:0\n");
   REQUIRE(h.input->port() > 0);
   sendUdp(h.input->port(), "<13>one\n");
@@ -234,7 +237,7 @@ TEST_CASE("socket udp: each datagram is one message; while paused they are dropp
   CHECK(h.sink.frames[2] == "three");
 }
 
-TEST_CASE("socket unix: a stale socket file is replaced; the path is the source; removed at stop") {
+TEST_CASE("socket unix: a stale socket file is replaced, the path is the source, removed at stop") {
   test::TempDir dir;
   const std::string path = dir.file("in.sock");
   {

@@ -37,7 +37,8 @@ bool splitHostPort(const std::string& text, std::string& ip, int& port) {
     port_text = text.substr(colon + 1);
   }
   if (host.empty() || port_text.empty() || port_text.size() > 5 ||
-      !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      !std::all_of(port_text.begin(), port_text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
     return false;
   }
   port = std::stoi(port_text);
@@ -45,7 +46,8 @@ bool splitHostPort(const std::string& text, std::string& ip, int& port) {
     return false;
   }
   unsigned char addr[sizeof(in6_addr)];
-  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 && ::inet_pton(AF_INET6, host.c_str(), addr) != 1) {
+  if (::inet_pton(AF_INET, host.c_str(), addr) != 1 &&
+      ::inet_pton(AF_INET6, host.c_str(), addr) != 1) {
     return false;
   }
   ip = host;
@@ -93,16 +95,17 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
   if (s.protocol == SocketProtocol::kUnix) {
     s.path = r.path("path");
     if (r.status().isOk() && (s.path.empty() || s.path.front() != '/')) {
-      r.fail(node["path"].error("must be an absolute path to the socket file (e.g. "
-                                "/run/ingestd/log.sock)"));
+      r.fail(
+          node["path"].error("must be an absolute path to the socket file (e.g. "
+                             "/run/ingestd/log.sock)"));
     }
     if (r.status().isOk() && s.path.size() > 107) {
       r.fail(node["path"].error("is longer than a Unix socket path may be (107 bytes)"));
     }
     s.remove_stale = r.boolean("remove_stale", true);
   } else {
-    const std::string def = type == "syslog" ? (proto == "tcp" ? "0.0.0.0:601" : "0.0.0.0:514")
-                                             : std::string();
+    const std::string def =
+        type == "syslog" ? (proto == "tcp" ? "0.0.0.0:601" : "0.0.0.0:514") : std::string();
     std::string listen = def.empty() ? r.requiredString("listen") : r.string("listen", def);
     if (r.status().isOk() && !splitHostPort(listen, s.ip, s.port)) {
       r.fail(node["listen"].error(
@@ -119,8 +122,7 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
                                                : FramingMode::kNewline;
     s.framing.max_message_bytes =
         static_cast<std::size_t>(r.size("max_message_bytes", 64u << 10, 1, 256u << 20));
-    s.max_connections =
-        static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
+    s.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
     s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));
   } else {
     s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
@@ -130,13 +132,13 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
 }
 
 std::string describeSocketSettings(const SocketSettings& s) {
-  std::string where = s.protocol == SocketProtocol::kUnix
-                          ? s.path
-                          : fmt::format("{}:{}", s.ip.find(':') != std::string::npos
-                                                     ? "[" + s.ip + "]"
-                                                     : s.ip,
-                                        s.port);
-  std::string out = fmt::format("      listen:      {} {}\n", socketProtocolName(s.protocol), where);
+  std::string where =
+      s.protocol == SocketProtocol::kUnix
+          ? s.path
+          : fmt::format("{}:{}", s.ip.find(':') != std::string::npos ? "[" + s.ip + "]" : s.ip,
+                        s.port);
+  std::string out =
+      fmt::format("      listen:      {} {}\n", socketProtocolName(s.protocol), where);
   if (s.protocol != SocketProtocol::kUdp) {
     out += fmt::format(
         "      framing:     {}, max {} bytes per message; at most {} connections, idle "
@@ -144,8 +146,8 @@ std::string describeSocketSettings(const SocketSettings& s) {
         framingModeName(s.framing.mode), s.framing.max_message_bytes, s.max_connections,
         s.idle_timeout.count() == 0 ? std::string("none") : formatDuration(s.idle_timeout));
   } else {
-    out += fmt::format("      datagrams:   max {} bytes per message\n",
-                       s.framing.max_message_bytes);
+    out +=
+        fmt::format("      datagrams:   max {} bytes per message\n", s.framing.max_message_bytes);
   }
   return out;
 }
@@ -195,12 +197,12 @@ Status SocketInput::start(RecordSink& sink) {
         }
       }
       if (!l) {
-        return Error{l.error().code, fmt::format("{}: cannot listen on {}: {}", component_,
-                                                 settings_.protocol == SocketProtocol::kTcp
-                                                     ? settings_.ip + ":" +
-                                                           std::to_string(settings_.port)
-                                                     : settings_.path,
-                                                 l.error().message)};
+        return Error{l.error().code,
+                     fmt::format("{}: cannot listen on {}: {}", component_,
+                                 settings_.protocol == SocketProtocol::kTcp
+                                     ? settings_.ip + ":" + std::to_string(settings_.port)
+                                     : settings_.path,
+                                 l.error().message)};
       }
       listener_ = std::move(l).value();
       ++open_handles_;
@@ -217,9 +219,8 @@ Status SocketInput::start(RecordSink& sink) {
     case SocketProtocol::kUdp: {
       auto u = UdpSocket::bind(ctx_.loop, settings_.ip, settings_.port);
       if (!u) {
-        return Error{u.error().code,
-                     fmt::format("{}: cannot bind udp {}:{}: {}", component_, settings_.ip,
-                                 settings_.port, u.error().message)};
+        return Error{u.error().code, fmt::format("{}: cannot bind udp {}:{}: {}", component_,
+                                                 settings_.ip, settings_.port, u.error().message)};
       }
       udp_ = std::move(u).value();
       ++open_handles_;
@@ -263,8 +264,8 @@ void SocketInput::onAccept(Result<std::unique_ptr<StreamConnection>> accepted) {
   if (!accepted) {
     count("accept_failed");
     ctx_.log.logLimited(LogLevel::kWarn, ctx_.instance + "/accept", std::chrono::seconds(60),
-                        component_, fmt::format("Cannot accept a connection: {}.",
-                                                accepted.error().message));
+                        component_,
+                        fmt::format("Cannot accept a connection: {}.", accepted.error().message));
     return;
   }
   auto stream = std::move(accepted).value();

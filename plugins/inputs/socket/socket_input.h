@@ -34,9 +34,9 @@ struct SocketSettings {
   std::string type;  // the plugin type (tcp, udp, unix, unixgram, syslog)
   std::string tag;
   SocketProtocol protocol = SocketProtocol::kTcp;
-  std::string ip;  // tcp/udp: the address to bind ("0.0.0.0", "::", "127.0.0.1")
-  int port = 0;    // tcp/udp: 0 = the OS picks (logged and exported)
-  std::string path;  // unix: the socket's path
+  std::string ip;            // tcp/udp: the address to bind ("0.0.0.0", "::", "127.0.0.1")
+  int port = 0;              // tcp/udp: 0 = the OS picks (logged and exported)
+  std::string path;          // unix: the socket's path
   bool remove_stale = true;  // unix: an existing socket file at path is removed first
   FramingSettings framing;   // stream protocols
   std::size_t max_connections = 1024;

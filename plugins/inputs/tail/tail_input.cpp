@@ -500,10 +500,9 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
   f->size = opened.size;
   f->acks = AckTracker(f->read_offset);
   f->last_seen_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
-  f->source = std::make_shared<const SourceInfo>(
-      SourceInfo{ctx_.name, settings_.tag, path,
-                 ctx_.parser_name == "json" ? RecordFormat::kJsonLines : RecordFormat::kLines,
-                 ctx_.parser});
+  f->source = std::make_shared<const SourceInfo>(SourceInfo{
+      ctx_.name, settings_.tag, path,
+      ctx_.parser_name == "json" ? RecordFormat::kJsonLines : RecordFormat::kLines, ctx_.parser});
   files_[f->id] = f;
   by_inode_[key] = f->id;
   countEvent("opened");

@@ -681,8 +681,8 @@ std::string framed(std::initializer_list<std::string_view> records) {
 }
 
 TEST_CASE("encoder: kFramed records may hold newlines and stay one row each") {
-  auto chunk = makeChunk(framed({"first\nsecond line", "", "third\r\n"}),
-                         makeSource(RecordFormat::kFramed));
+  auto chunk =
+      makeChunk(framed({"first\nsecond line", "", "third\r\n"}), makeSource(RecordFormat::kFramed));
   auto e = encode(jsonOptions(), {chunk});
   REQUIRE(e.blocks.size() == 1);
   CHECK(e.blocks[0].records == 3);
@@ -698,7 +698,7 @@ TEST_CASE("encoder: kFramed records may hold newlines and stay one row each") {
   CHECK(messages == std::vector<std::string>{"first\nsecond line", "", "third\r\n"});
 }
 
-TEST_CASE("encoder: a parsed record's fields follow ours; its time, host and tag replace ours") {
+TEST_CASE("encoder: a parsed record's fields follow ours, its time, host and tag replace ours") {
   auto e = encode(jsonOptions(),
                   {makeChunk("level=warn n=42 msg=a\"b\nt=1795476607123456700 host=db-2 tag=x\n",
                              parsedSource())});
@@ -720,8 +720,8 @@ TEST_CASE("encoder: a parsed record's fields follow ours; its time, host and tag
 
 TEST_CASE("encoder: a record the parser refuses is sent whole as message and counted") {
   auto source = parsedSource();
-  auto e = encode(jsonOptions(), {makeChunk("not parsable\na=1\n", source),
-                                  makeChunk("still not\n", source)});
+  auto e = encode(jsonOptions(),
+                  {makeChunk("not parsable\na=1\n", source), makeChunk("still not\n", source)});
   const std::string all = e.all();
   CHECK(all.find("\"message\":\"not parsable\"") != std::string::npos);
   CHECK(all.find("\"a\":\"1\"") != std::string::npos);
@@ -755,8 +755,7 @@ TEST_CASE("encoder: csv of parsed records takes columns from the fields, message
 }
 
 TEST_CASE("encoder: framed records are parsed too, and txt sends them as they are") {
-  auto chunk =
-      makeChunk(framed({"a=1 b=two\nlines", "oops"}), parsedSource(RecordFormat::kFramed));
+  auto chunk = makeChunk(framed({"a=1 b=two\nlines", "oops"}), parsedSource(RecordFormat::kFramed));
   auto e = encode(jsonOptions(), {chunk});
   CHECK(e.all().find("\"b\":\"two\\nlines\"") != std::string::npos);
   CHECK(e.stats.parse_errors == 1);
