@@ -563,7 +563,10 @@ TEST_CASE("metrics served by the daemon are exactly the documented ones") {
   h.createTable("Events");
   const std::string log = h.dir().file("app.log");
   IngestdHarness::appendLines(log, 0, 200);
-  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log), h.kustoOutput("adx", "Events"));
+  // A tail and a socket input: each input type's metrics are served once it exists.
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("app", log) +
+                               "  - name: net\n    type: tcp\n    listen: 127.0.0.1:0\n",
+                           h.kustoOutput("adx", "Events"));
   REQUIRE(h.startIngestd(cfg));
   REQUIRE(h.waitForAll("Events", 200, 30s));
   const auto text =

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -85,8 +86,11 @@ TEST_CASE("tcp input: lines from two clients arrive in the table, each exactly o
   REQUIRE(b.send(odd));
   REQUIRE(h.waitForAll("Events", 2000, 30s));
   CHECK(h.arrivals("Events").duplicates() == 0);
-  auto src = h.kusto().rows(IngestdHarness::kDb, "Events | summarize by source");
-  CHECK(src.size() == 2);
+  std::set<std::string> sources;
+  for (const auto& row : h.kusto().rows(IngestdHarness::kDb, "Events | project source")) {
+    sources.insert(row[0].get<std::string>());
+  }
+  CHECK(sources.size() == 2);  // one per connection: the peer's address and port
   CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"accepted\""}) == 2);
   CHECK(h.stopIngestd() == 0);
 }
