@@ -2,12 +2,14 @@
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/tail/tail_input.h"
 #include "plugins/outputs/kusto/kusto_output.h"
+#include "plugins/parsers/syslog/syslog_parser.h"
 
 namespace ingestd {
 
 void registerBuiltins(PluginRegistry& registry) {
   registry.addInput<inputs::TailInput>();
   registry.addOutput<outputs::KustoOutput>();
+  registry.addParser<parsers::SyslogParser>();
 }
 
 }  // namespace ingestd
