@@ -2,6 +2,7 @@
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/tail/tail_input.h"
 #include "plugins/outputs/kusto/kusto_output.h"
+#include "plugins/parsers/logfmt/logfmt_parser.h"
 #include "plugins/parsers/regex/regex_parser.h"
 #include "plugins/parsers/syslog/syslog_parser.h"
 
@@ -10,6 +11,7 @@ namespace ingestd {
 void registerBuiltins(PluginRegistry& registry) {
   registry.addInput<inputs::TailInput>();
   registry.addOutput<outputs::KustoOutput>();
+  registry.addParser<parsers::LogfmtParser>();
   registry.addParser<parsers::RegexParser>();
   registry.addParser<parsers::SyslogParser>();
 }
