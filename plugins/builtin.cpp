@@ -2,6 +2,8 @@
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/tail/tail_input.h"
 #include "plugins/outputs/kusto/kusto_output.h"
+#include "plugins/parsers/cri/cri_parser.h"
+#include "plugins/parsers/docker/docker_parser.h"
 #include "plugins/parsers/logfmt/logfmt_parser.h"
 #include "plugins/parsers/regex/regex_parser.h"
 #include "plugins/parsers/syslog/syslog_parser.h"
@@ -11,6 +13,8 @@ namespace ingestd {
 void registerBuiltins(PluginRegistry& registry) {
   registry.addInput<inputs::TailInput>();
   registry.addOutput<outputs::KustoOutput>();
+  registry.addParser<parsers::CriParser>();
+  registry.addParser<parsers::DockerParser>();
   registry.addParser<parsers::LogfmtParser>();
   registry.addParser<parsers::RegexParser>();
   registry.addParser<parsers::SyslogParser>();
