@@ -175,12 +175,16 @@ bool DockerParser::parse(std::string_view record, ParsedRecord& out) const {
   }
   std::string_view msg = d.log.raw;
   bool unescape = d.log.escaped;
-  // The usual case: the only escape is the trailing "\n"; then the content is used as is.
-  const bool stripped = unescape && endsWithEscape(msg, 'n');
-  if (stripped) {
+  // One trailing newline goes, and a CR before it. The usual case: the only escape is that
+  // "\n", so the content is used as is.
+  bool newline = false;
+  bool cr = false;
+  if (unescape && endsWithEscape(msg, 'n')) {
     msg.remove_suffix(2);
+    newline = true;
     if (endsWithEscape(msg, 'r')) {
       msg.remove_suffix(2);
+      cr = true;
     }
     unescape = msg.find('\\') != std::string_view::npos;
   }
@@ -190,12 +194,12 @@ bool DockerParser::parse(std::string_view record, ParsedRecord& out) const {
       return false;
     }
     msg = scratch;
-    // A newline written as \u000a.
-    if (!stripped && !msg.empty() && msg.back() == '\n') {
+    if (!newline && !msg.empty() && msg.back() == '\n') {  // written as \u000a
       msg.remove_suffix(1);
-      if (!msg.empty() && msg.back() == '\r') {
-        msg.remove_suffix(1);
-      }
+      newline = true;
+    }
+    if (newline && !cr && !msg.empty() && msg.back() == '\r') {
+      msg.remove_suffix(1);
     }
   }
   out.addString("message", msg);
