@@ -81,22 +81,41 @@ void appendWords(std::string& out, Rng& rng, std::size_t target_len) {
   out.pop_back();
 }
 
-// Lines of about `bytes` in total, each made by `line(out)` (which appends one line, no '\n').
-std::vector<std::string> makeLines(std::size_t bytes,
-                                   const std::function<void(std::string&)>& line) {
-  std::vector<std::string> lines;
-  std::size_t total = 0;
-  std::string buf;
-  while (total < bytes) {
-    buf.clear();
-    line(buf);
-    total += buf.size() + 1;
-    lines.push_back(buf);
+// Lines in one buffer, '\n'-separated as an input's chunk holds them, and views of each (without
+// the newline).
+struct Lines {
+  std::string text;
+  std::vector<std::string_view> lines;
+};
+
+Lines splitLines(std::string text) {
+  Lines out;
+  out.text = std::move(text);
+  std::size_t pos = 0;
+  const std::string_view all(out.text);
+  while (pos < all.size()) {
+    std::size_t nl = all.find('\n', pos);
+    if (nl == std::string_view::npos) {
+      nl = all.size();
+    }
+    out.lines.push_back(all.substr(pos, nl - pos));
+    pos = nl + 1;
   }
-  return lines;
+  return out;
 }
 
-std::vector<std::string> rfc5424Lines(std::size_t bytes) {
+// About `bytes` of lines, each made by `line(out)` (which appends one line, without '\n').
+Lines makeLines(std::size_t bytes, const std::function<void(std::string&)>& line) {
+  std::string text;
+  text.reserve(bytes + 4096);
+  while (text.size() < bytes) {
+    line(text);
+    text.push_back('\n');
+  }
+  return splitLines(std::move(text));
+}
+
+Lines rfc5424Lines(std::size_t bytes) {
   Rng rng(5424);
   std::uint64_t us = 0;
   return makeLines(bytes, [&](std::string& out) {
@@ -110,7 +129,7 @@ std::vector<std::string> rfc5424Lines(std::size_t bytes) {
   });
 }
 
-std::vector<std::string> rfc3164Lines(std::size_t bytes) {
+Lines rfc3164Lines(std::size_t bytes) {
   Rng rng(3164);
   constexpr const char* kApps[] = {"sshd", "CRON", "systemd", "kernel", "postfix/smtpd", "nginx"};
   return makeLines(bytes, [&](std::string& out) {
@@ -122,7 +141,7 @@ std::vector<std::string> rfc3164Lines(std::size_t bytes) {
   });
 }
 
-std::vector<std::string> logfmtLines(std::size_t bytes) {
+Lines logfmtLines(std::size_t bytes) {
   Rng rng(7);
   constexpr const char* kLevels[] = {"info", "info", "info", "debug", "warn", "error"};
   constexpr const char* kPaths[] = {"/api/v1/users", "/api/v1/orders", "/healthz", "/login"};
@@ -138,20 +157,12 @@ std::vector<std::string> logfmtLines(std::size_t bytes) {
   });
 }
 
-std::vector<std::string> nginxLines(std::size_t bytes) {
+Lines nginxLines(std::size_t bytes) {
   NginxLogGenerator gen;
-  const std::string log = gen.generate(bytes);
-  std::vector<std::string> lines;
-  std::size_t pos = 0;
-  while (pos < log.size()) {
-    const std::size_t nl = log.find('\n', pos);
-    lines.emplace_back(log.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  return lines;
+  return splitLines(gen.generate(bytes));
 }
 
-std::vector<std::string> criLines(std::size_t bytes) {
+Lines criLines(std::size_t bytes) {
   Rng rng(1);
   return makeLines(bytes, [&](std::string& out) {
     fmt::format_to(std::back_inserter(out), "2026-11-23T06:{:02}:{:02}.{:09}Z {} F ", rng(60),
@@ -160,7 +171,7 @@ std::vector<std::string> criLines(std::size_t bytes) {
   });
 }
 
-std::vector<std::string> dockerLines(std::size_t bytes) {
+Lines dockerLines(std::size_t bytes) {
   Rng rng(2);
   return makeLines(bytes, [&](std::string& out) {
     out.append("{\"log\":\"");
@@ -193,7 +204,7 @@ std::unique_ptr<Parser> makeParser(const PluginRegistry& registry, const std::st
 }
 
 void benchParser(const std::string& label, const Parser& parser,
-                 const std::vector<std::string>& lines, int runs) {
+                 const std::vector<std::string_view>& lines, int runs) {
   std::size_t bytes = 0;
   for (const auto& l : lines) {
     bytes += l.size() + 1;
@@ -222,7 +233,7 @@ void benchParser(const std::string& label, const Parser& parser,
 
 // The cost the regex parser avoids with its per-thread match data: pcre2_match_data_create
 // and free around every match, against one block reused.
-std::string benchMatchData(const std::vector<std::string>& lines, int runs) {
+std::string benchMatchData(const std::vector<std::string_view>& lines, int runs) {
   const char* pattern =
       R"re(^(?<remote_addr>\S+) \S+ (?<remote_user>\S+) \[(?<time>[^\]]+)\] )re"
       R"re("(?<method>[A-Z]+) (?<path>[^ "]*) (?<protocol>[^"]*)" (?<status>\d{3}) )re"
@@ -285,7 +296,7 @@ int run(int argc, char** argv) {
   struct Case {
     std::string label;
     std::string parser;
-    std::function<std::vector<std::string>(std::size_t)> gen;
+    std::function<Lines(std::size_t)> gen;
   };
   const Case cases[] = {
       {"syslog, RFC 5424 with SD", "syslog", rfc5424Lines},
@@ -297,11 +308,11 @@ int run(int argc, char** argv) {
   };
   std::string notes;
   for (const Case& c : cases) {
-    const auto lines = c.gen(bytes);
+    const Lines input = c.gen(bytes);
     const auto parser = makeParser(registry, c.parser);
-    benchParser(c.label, *parser, lines, runs);
+    benchParser(c.label, *parser, input.lines, runs);
     if (c.parser == kNginxParser) {
-      notes += benchMatchData(lines, runs);
+      notes += benchMatchData(input.lines, runs);
     }
   }
   fmt::print("\n{}", notes);

@@ -444,7 +444,10 @@ std::optional<std::int64_t> bsdWallNs(const BsdTime& t, std::int64_t now_ns) {
 
 // TimeFormat
 
-struct TimeFormat::Fields {
+namespace {
+
+// What a strftime-like format read from a time.
+struct TimeFields {
   std::optional<std::int64_t> year;
   int month = 0;  // 0: not given
   int day = 0;
@@ -458,6 +461,164 @@ struct TimeFormat::Fields {
   std::optional<std::int32_t> offset;
   std::optional<std::int64_t> epoch_ns;
 };
+
+// A numeric directive at text[pos].
+bool parseNumber(char directive, std::string_view text, std::size_t& pos, TimeFields& f) {
+  const auto skipOneSpace = [&] {
+    if (pos < text.size() && text[pos] == ' ') {
+      ++pos;
+    }
+  };
+  int v = 0;
+  switch (directive) {
+    case 'Y':
+      if (!fixedDigits(text, pos, 4, v)) {
+        return false;
+      }
+      f.year = v;
+      return true;
+    case 'y':
+      if (!fixedDigits(text, pos, 2, v)) {
+        return false;
+      }
+      f.year = v >= 69 ? 1900 + v : 2000 + v;
+      return true;
+    case 'm':
+      skipOneSpace();
+      return someDigits(text, pos, 1, 2, f.month) && f.month >= 1 && f.month <= 12;
+    case 'd':
+    case 'e': skipOneSpace(); return someDigits(text, pos, 1, 2, f.day) && f.day >= 1;
+    case 'H': skipOneSpace(); return someDigits(text, pos, 1, 2, f.hour);
+    case 'I':
+      skipOneSpace();
+      f.hour12 = true;
+      return someDigits(text, pos, 1, 2, f.hour) && f.hour >= 1 && f.hour <= 12;
+    case 'M': return someDigits(text, pos, 1, 2, f.min);
+    case 'S': return someDigits(text, pos, 1, 2, f.sec);
+    case 'j': return someDigits(text, pos, 1, 3, f.yday) && f.yday >= 1 && f.yday <= 366;
+    case 'f':
+    case 'L': return fractionNs(text, pos, f.frac);
+    case 's': {
+      std::size_t end = pos;
+      if (end < text.size() && text[end] == '-') {
+        ++end;
+      }
+      while (end < text.size() && isDigit(text[end])) {
+        ++end;
+      }
+      f.epoch_ns = parseEpoch(text.substr(pos, end - pos), kNsPerSecond);
+      pos = end;
+      return f.epoch_ns.has_value();
+    }
+    default: return false;
+  }
+}
+
+// A %Z zone name at text[pos]: UTC, GMT and Z set offset 0, other names are skipped.
+bool parseZoneName(std::string_view text, std::size_t& pos, TimeFields& f) {
+  const std::size_t start = pos;
+  while (pos < text.size() &&
+         ((text[pos] >= 'A' && text[pos] <= 'Z') || (text[pos] >= 'a' && text[pos] <= 'z'))) {
+    ++pos;
+  }
+  const std::string_view name = text.substr(start, pos - start);
+  if (name.empty()) {
+    return false;
+  }
+  if (equalsNoCase(name, "utc") || equalsNoCase(name, "gmt") || equalsNoCase(name, "z")) {
+    f.offset = 0;
+  }
+  return true;
+}
+
+// A directive that reads words or a zone at text[pos].
+bool parseText(char directive, std::string_view text, std::size_t& pos, TimeFields& f) {
+  std::size_t len = 0;
+  switch (directive) {
+    case 'b':
+    case 'h':
+    case 'B':
+      f.month = monthFromName(text.substr(pos), len);
+      pos += len;
+      return f.month != 0;
+    case 'a':
+    case 'A':
+      if (nameIndex(kWeekdays, text.substr(pos), len) < 0) {
+        return false;
+      }
+      pos += len;
+      return true;
+    case 'p':
+      if (pos + 2 > text.size() || lower(text[pos + 1]) != 'm' ||
+          (lower(text[pos]) != 'a' && lower(text[pos]) != 'p')) {
+        return false;
+      }
+      f.pm = lower(text[pos]) == 'p';
+      pos += 2;
+      return true;
+    case 'z': {
+      std::int32_t off = 0;
+      if (!zoneOffset(text, pos, off)) {
+        return false;
+      }
+      f.offset = off;
+      return true;
+    }
+    case 'Z': return parseZoneName(text, pos, f);
+    default: return parseNumber(directive, text, pos, f);
+  }
+}
+
+// The unix time the fields describe.
+std::optional<std::int64_t> fieldsToUnixNs(TimeFields& f, const DefaultZone& zone, NowFn now) {
+  if (f.epoch_ns) {
+    return *f.epoch_ns + f.frac;
+  }
+  if (f.hour12) {
+    f.hour = f.hour % 12 + (f.pm ? 12 : 0);
+  }
+  if (!validTime(f.hour, f.min, f.sec)) {
+    return std::nullopt;
+  }
+  if (f.month == 0 && f.yday == 0) {
+    f.month = 1;
+  }
+  if (f.day == 0 && f.yday == 0) {
+    f.day = 1;
+  }
+  const std::int64_t year = f.year ? *f.year
+                                   : inferYear(f.month == 0 ? 1 : f.month, f.day == 0 ? 1 : f.day,
+                                               f.hour, f.min, f.sec, now());
+  if (f.month == 0) {
+    // Day of the year only: its month and day.
+    const bool leap = validDate(year, 2, 29);
+    if (f.yday > (leap ? 366 : 365)) {
+      return std::nullopt;
+    }
+    f.day = f.yday;
+    f.month = 1;
+    while (!validDate(year, f.month, f.day)) {
+      f.day -= validDate(year, f.month, 31)   ? 31
+               : validDate(year, f.month, 30) ? 30
+               : leap                         ? 29
+                                              : 28;
+      ++f.month;
+    }
+  }
+  if (!validDate(year, f.month, f.day)) {
+    return std::nullopt;
+  }
+  auto ns = civilToUnixNs(year, f.month, f.day, f.hour, f.min, f.sec, f.frac);
+  if (!ns) {
+    return std::nullopt;
+  }
+  if (f.offset) {
+    return *ns - static_cast<std::int64_t>(*f.offset) * kNsPerSecond;
+  }
+  return zone.toUtc(*ns);
+}
+
+}  // namespace
 
 Result<TimeFormat> TimeFormat::compile(std::string_view spec) {
   TimeFormat f;
@@ -534,122 +695,6 @@ Result<TimeFormat> TimeFormat::compile(std::string_view spec) {
   return f;
 }
 
-bool TimeFormat::parseItem(const Item& item, std::string_view text, std::size_t& pos,
-                           Fields& f) const {
-  const auto skipOneSpace = [&] {
-    if (pos < text.size() && text[pos] == ' ') {
-      ++pos;
-    }
-  };
-  int v = 0;
-  switch (item.directive) {
-    case 0:
-      if (pos < text.size() && text[pos] == item.literal) {
-        ++pos;
-        return true;
-      }
-      return false;
-    case ' ': {
-      const std::size_t start = pos;
-      while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) {
-        ++pos;
-      }
-      return pos > start;
-    }
-    case 'Y':
-      if (!fixedDigits(text, pos, 4, v)) {
-        return false;
-      }
-      f.year = v;
-      return true;
-    case 'y':
-      if (!fixedDigits(text, pos, 2, v)) {
-        return false;
-      }
-      f.year = v >= 69 ? 1900 + v : 2000 + v;
-      return true;
-    case 'm':
-      skipOneSpace();
-      return someDigits(text, pos, 1, 2, f.month) && f.month >= 1 && f.month <= 12;
-    case 'd':
-    case 'e': skipOneSpace(); return someDigits(text, pos, 1, 2, f.day) && f.day >= 1;
-    case 'H': skipOneSpace(); return someDigits(text, pos, 1, 2, f.hour);
-    case 'I':
-      skipOneSpace();
-      f.hour12 = true;
-      return someDigits(text, pos, 1, 2, f.hour) && f.hour >= 1 && f.hour <= 12;
-    case 'M': return someDigits(text, pos, 1, 2, f.min);
-    case 'S': return someDigits(text, pos, 1, 2, f.sec);
-    case 'j': return someDigits(text, pos, 1, 3, f.yday) && f.yday >= 1 && f.yday <= 366;
-    case 'f':
-    case 'L': return fractionNs(text, pos, f.frac);
-    case 'b':
-    case 'h':
-    case 'B': {
-      std::size_t len = 0;
-      f.month = monthFromName(text.substr(pos), len);
-      pos += len;
-      return f.month != 0;
-    }
-    case 'a':
-    case 'A': {
-      std::size_t len = 0;
-      if (nameIndex(kWeekdays, text.substr(pos), len) < 0) {
-        return false;
-      }
-      pos += len;
-      return true;
-    }
-    case 'p':
-      if (pos + 2 > text.size() || lower(text[pos + 1]) != 'm') {
-        return false;
-      }
-      if (lower(text[pos]) != 'a' && lower(text[pos]) != 'p') {
-        return false;
-      }
-      f.pm = lower(text[pos]) == 'p';
-      pos += 2;
-      return true;
-    case 'z': {
-      std::int32_t off = 0;
-      if (!zoneOffset(text, pos, off)) {
-        return false;
-      }
-      f.offset = off;
-      return true;
-    }
-    case 'Z': {
-      const std::size_t start = pos;
-      while (pos < text.size() &&
-             ((text[pos] >= 'A' && text[pos] <= 'Z') || (text[pos] >= 'a' && text[pos] <= 'z'))) {
-        ++pos;
-      }
-      const std::string_view name = text.substr(start, pos - start);
-      if (name.empty()) {
-        return false;
-      }
-      if (equalsNoCase(name, "utc") || equalsNoCase(name, "gmt") || equalsNoCase(name, "z")) {
-        f.offset = 0;
-      }
-      return true;
-    }
-    case 's': {
-      std::size_t end = pos;
-      if (end < text.size() && text[end] == '-') {
-        ++end;
-      }
-      while (end < text.size() && isDigit(text[end])) {
-        ++end;
-      }
-      auto ns = parseEpoch(text.substr(pos, end - pos), kNsPerSecond);
-      pos = end;
-      f.epoch_ns = ns;
-      return ns.has_value();
-    }
-    default: return false;
-  }
-}
-
 std::optional<std::int64_t> TimeFormat::parse(std::string_view text, const DefaultZone& zone,
                                               NowFn now) const {
   switch (shortcut_) {
@@ -666,54 +711,30 @@ std::optional<std::int64_t> TimeFormat::parse(std::string_view text, const Defau
     case Shortcut::kEpochNs: return parseEpoch(text, 1);
     case Shortcut::kNone: break;
   }
-  Fields f;
+  TimeFields f;
   std::size_t pos = 0;
   for (const Item& item : items_) {
-    if (!parseItem(item, text, pos, f)) {
+    bool ok = false;
+    if (item.directive == 0) {
+      ok = pos < text.size() && text[pos] == item.literal;
+      pos += ok ? 1 : 0;
+    } else if (item.directive == ' ') {
+      const std::size_t start = pos;
+      while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) {
+        ++pos;
+      }
+      ok = pos > start;
+    } else {
+      ok = parseText(item.directive, text, pos, f);
+    }
+    if (!ok) {
       return std::nullopt;
     }
   }
   if (pos != text.size()) {
     return std::nullopt;
   }
-  if (f.epoch_ns) {
-    return *f.epoch_ns + f.frac;
-  }
-  if (f.hour12) {
-    f.hour = f.hour % 12 + (f.pm ? 12 : 0);
-  }
-  if (!validTime(f.hour, f.min, f.sec)) {
-    return std::nullopt;
-  }
-  if (f.month == 0 && f.yday == 0) {
-    f.month = 1;
-  }
-  if (f.day == 0 && f.yday == 0) {
-    f.day = 1;
-  }
-  const std::int64_t year = f.year ? *f.year
-                                   : inferYear(f.month == 0 ? 1 : f.month, f.day == 0 ? 1 : f.day,
-                                               f.hour, f.min, f.sec, now());
-  std::optional<std::int64_t> ns;
-  if (f.month == 0) {
-    // Day of the year only.
-    ns = civilToUnixNs(year, 1, 1, f.hour, f.min, f.sec, f.frac);
-    if (ns) {
-      *ns += static_cast<std::int64_t>(f.yday - 1) * kNsPerDay;
-    }
-  } else {
-    if (!validDate(year, f.month, f.day)) {
-      return std::nullopt;
-    }
-    ns = civilToUnixNs(year, f.month, f.day, f.hour, f.min, f.sec, f.frac);
-  }
-  if (!ns) {
-    return std::nullopt;
-  }
-  if (f.offset) {
-    return *ns - static_cast<std::int64_t>(*f.offset) * kNsPerSecond;
-  }
-  return zone.toUtc(*ns);
+  return fieldsToUnixNs(f, zone, now);
 }
 
 }  // namespace ingestd::parsers

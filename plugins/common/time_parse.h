@@ -115,8 +115,6 @@ class TimeFormat {
     char directive;  // 0: literal `literal`; ' ': white space; else the directive letter
     char literal;
   };
-  struct Fields;
-  bool parseItem(const Item& item, std::string_view text, std::size_t& pos, Fields& f) const;
 
   Shortcut shortcut_ = Shortcut::kNone;
   std::vector<Item> items_;

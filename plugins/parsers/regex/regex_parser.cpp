@@ -149,6 +149,33 @@ struct MatchBlock {
   }
 };
 
+// The `types:` mapping: group name -> type, every name a group of the pattern.
+Result<std::vector<std::pair<std::string, FieldType>>> readTypes(
+    const ConfigNode& types, const std::vector<std::pair<std::uint32_t, std::string>>& groups) {
+  if (!types.isMap()) {
+    return types.error("expected a mapping of group names to int, float, bool or string");
+  }
+  std::vector<std::pair<std::string, FieldType>> out;
+  for (const std::string& key : types.keys()) {
+    const ConfigNode t = types[key];
+    auto name = t.isScalar() ? t.scalar() : Result<std::string>(t.error("expected a type"));
+    if (!name) {
+      return name.error();
+    }
+    auto type = fieldTypeFromName(name.value());
+    if (!type) {
+      return t.error("expected int, float, bool or string");
+    }
+    const bool known =
+        std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.second == key; });
+    if (!known) {
+      return t.error(fmt::format("the pattern has no group named '{}'", key));
+    }
+    out.emplace_back(key, *type);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<RegexSettings> RegexParser::parse(const ConfigNode& node) {
@@ -195,24 +222,11 @@ Result<RegexSettings> RegexParser::parse(const ConfigNode& node) {
     return node["time_format"].error(format.error().message);
   }
   if (types.defined()) {
-    if (!types.isMap()) {
-      return types.error("expected a mapping of group names to int, float, bool or string");
+    auto t = readTypes(types, groups);
+    if (!t) {
+      return t.error();
     }
-    for (const std::string& key : types.keys()) {
-      const ConfigNode t = types[key];
-      auto name = t.isScalar() ? t.scalar() : Result<std::string>(t.error("expected a type"));
-      if (!name) {
-        return name.error();
-      }
-      auto type = fieldTypeFromName(name.value());
-      if (!type) {
-        return t.error("expected int, float, bool or string");
-      }
-      if (!hasGroup(key)) {
-        return t.error(fmt::format("the pattern has no group named '{}'", key));
-      }
-      s.types.emplace_back(key, *type);
-    }
+    s.types = std::move(t).value();
   }
   return s;
 }

@@ -282,6 +282,49 @@ void add3164Body(std::string_view body, bool allow_host, ParsedRecord& out) {
   addIfSet(out, "message", body);
 }
 
+// The RFC 5424 header up to and including the space after MSGID.
+struct Header5424 {
+  int pri = 0;
+  std::optional<std::int64_t> time;
+  std::string_view host;
+  std::string_view app;
+  std::string_view procid;
+  std::string_view msgid;
+};
+bool scan5424Header(std::string_view record, std::size_t& pos, Header5424& h) {
+  if (!scanPri(record, pos, h.pri)) {
+    return false;
+  }
+  // VERSION: a non-zero digit and up to two more.
+  if (pos >= record.size() || record[pos] < '1' || record[pos] > '9') {
+    return false;
+  }
+  std::size_t digits = 0;
+  while (pos < record.size() && isDigit(record[pos]) && digits < 3) {
+    ++pos;
+    ++digits;
+  }
+  if (pos >= record.size() || record[pos] != ' ') {
+    return false;
+  }
+  ++pos;
+  if (record.substr(pos, 2) == "- ") {
+    pos += 2;
+  } else {
+    // FULL-DATE "T" FULL-TIME with a mandatory offset (ISO 8601's space separator is not allowed).
+    auto t = scanIso8601(record.substr(pos));
+    if (!t || !t->has_zone || record[pos + 10] == ' ' || pos + t->length >= record.size() ||
+        record[pos + t->length] != ' ') {
+      return false;
+    }
+    h.time = t->unix_ns;
+    pos += t->length + 1;
+  }
+  // STRUCTURED-DATA is mandatory ("-" at least), so MSGID is always followed by a space.
+  return headerField(record, pos, h.host) && headerField(record, pos, h.app) &&
+         headerField(record, pos, h.procid) && headerField(record, pos, h.msgid);
+}
+
 }  // namespace
 
 std::string_view syslogFacilityName(int facility) {
@@ -301,46 +344,8 @@ std::string_view syslogSeverityName(int severity) {
 bool parseRfc5424(std::string_view record, ParsedRecord& out, std::string& sd_json,
                   std::string& value_scratch) {
   std::size_t pos = 0;
-  int pri = 0;
-  if (!scanPri(record, pos, pri)) {
-    return false;
-  }
-  // VERSION: a non-zero digit and up to two more.
-  if (pos >= record.size() || record[pos] < '1' || record[pos] > '9') {
-    return false;
-  }
-  std::size_t digits = 0;
-  while (pos < record.size() && isDigit(record[pos]) && digits < 3) {
-    ++pos;
-    ++digits;
-  }
-  if (pos >= record.size() || record[pos] != ' ') {
-    return false;
-  }
-  ++pos;
-  std::optional<std::int64_t> time;
-  if (record.substr(pos, 2) == "- ") {
-    pos += 2;
-  } else {
-    // FULL-DATE "T" FULL-TIME with a mandatory offset (ISO 8601's space separator is not allowed).
-    auto t = scanIso8601(record.substr(pos));
-    if (!t || !t->has_zone || record[pos + 10] == ' ' || pos + t->length >= record.size() ||
-        record[pos + t->length] != ' ') {
-      return false;
-    }
-    time = t->unix_ns;
-    pos += t->length + 1;
-  }
-  std::string_view host;
-  std::string_view app;
-  std::string_view procid;
-  std::string_view msgid;
-  if (!headerField(record, pos, host) || !headerField(record, pos, app) ||
-      !headerField(record, pos, procid)) {
-    return false;
-  }
-  // STRUCTURED-DATA is mandatory ("-" at least), so MSGID is always followed by a space.
-  if (!headerField(record, pos, msgid) || pos >= record.size()) {
+  Header5424 h;
+  if (!scan5424Header(record, pos, h) || pos >= record.size()) {
     return false;
   }
   bool has_sd = false;
@@ -364,16 +369,16 @@ bool parseRfc5424(std::string_view record, ParsedRecord& out, std::string& sd_js
       msg.remove_prefix(kBom.size());
     }
   }
-  addPri(pri, out);
-  addIfSet(out, "host", host);
-  addIfSet(out, "appname", app);
-  addIfSet(out, "procid", procid);
-  addIfSet(out, "msgid", msgid);
+  addPri(h.pri, out);
+  addIfSet(out, "host", h.host);
+  addIfSet(out, "appname", h.app);
+  addIfSet(out, "procid", h.procid);
+  addIfSet(out, "msgid", h.msgid);
   if (has_sd) {
     out.addJson("structured_data", sd_json);
   }
   addIfSet(out, "message", msg);
-  out.time_unix_ns = time;
+  out.time_unix_ns = h.time;
   return true;
 }
 

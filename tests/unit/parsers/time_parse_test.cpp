@@ -153,6 +153,8 @@ TEST_CASE("parsers/time: strftime-like formats") {
   CHECK(fmtParse("%b %e %H:%M:%S", "Mar 10 12:00:00") == kNow);  // year inferred
   CHECK(fmtParse("%b %e %H:%M:%S", "Mar  9 12:00:00") == kNow - 86400 * kS);
   CHECK(fmtParse("%Y %j %H:%M", "2024 070 12:00") == kNow);
+  CHECK(fmtParse("%Y %j", "2024 366") == 1735603200 * kS);  // 31 December of a leap year
+  CHECK(fmtFails("%Y %j", "2023 366"));
   CHECK(fmtParse("%s", "1710072000") == kNow);
   CHECK(fmtParse("%s.%f", "1710072000.5") == kNow + 500000000);
   CHECK(fmtParse("%Y-%m-%d %H:%M:%S %Z", "2024-03-10 12:00:00 UTC") == kNow);
