@@ -117,8 +117,8 @@ class PluginRegistry {
   };
   template <ParserPlugin P>
   void addParser() {
-    parsers_[std::string(P::kName)] = ParserFactory{
-        [](const ConfigNode& node) -> Result<std::unique_ptr<Parser>> {
+    parsers_[std::string(P::kName)] =
+        ParserFactory{[](const ConfigNode& node) -> Result<std::unique_ptr<Parser>> {
           auto settings = P::parse(node);
           if (!settings) {
             return settings.error();
