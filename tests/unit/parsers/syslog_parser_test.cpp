@@ -434,8 +434,8 @@ TEST_CASE("parsers/syslog: config through the registry") {
 TEST_CASE("parsers/syslog: damaged lines never crash and leave well-formed fields") {
   SyslogParser p(SyslogSettings{}, &fakeNow);
   const char* lines[] = {
-      "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 "
-      "iut=\"3\" eventSource=\"App\\\"x\\]\"][b c=\"d\"] \xEF\xBB\xBFmsg",
+      ("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 "
+       "iut=\"3\" eventSource=\"App\\\"x\\]\"][b c=\"d\"] \xEF\xBB\xBFmsg"),
       "<34>Oct 11 22:14:15 mymachine su[12]: 'su root' failed",
       "<189>1234: *Mar  1 00:00:01.123 UTC: %LINK-3-UPDOWN: up",
       "<166>Mar 10 2024 10:15:42 fw01 : %ASA-6-302013: Built",
