@@ -120,7 +120,7 @@ TEST_CASE("parsers/regex: time formats: iso8601 default, epoch, a format without
   CHECK(r.time_unix_ns == fixedNow());  // 2024 from the clock, -05:00 from the setting
 }
 
-TEST_CASE("parsers/regex: types: int, float, bool; values that do not convert stay text") {
+TEST_CASE("parsers/regex: types: int, float, bool, and values that do not convert stay text") {
   RegexSettings s;
   s.pattern = R"(^(?<i>\S*) (?<f>\S*) (?<b>\S*)$)";
   s.types = {{"i", FieldType::kInt}, {"f", FieldType::kFloat}, {"b", FieldType::kBool}};
@@ -161,7 +161,7 @@ TEST_CASE("parsers/regex: types: int, float, bool; values that do not convert st
   CHECK_FALSE(isJson(r, "i"));
 }
 
-TEST_CASE("parsers/regex: optional groups that did not match are absent; (?J) names") {
+TEST_CASE("parsers/regex: optional groups that did not match are absent, (?J) names") {
   RegexSettings s;
   s.pattern = R"(^(?<a>\w+)(?: (?<b>\w+))?(?: (?<c>\w+))?$)";
   auto p = make(s);
