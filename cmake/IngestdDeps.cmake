@@ -12,6 +12,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(prometheus-cpp REQUIRED)
 find_package(doctest REQUIRED)
 find_package(OpenSSL REQUIRED)
+# PCRE2 (8-bit code units) for the regex parser: named groups and a JIT compiler.
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET GLOBAL libpcre2-8)
 
 set(INGESTD_HAVE_ISAL OFF)
 if(INGESTD_WITH_ISAL)
