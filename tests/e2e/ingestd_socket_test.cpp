@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -199,6 +200,64 @@ TEST_CASE(
   REQUIRE(h.waitForAll("Events", 500, 30s));
   CHECK(h.metric("ingestd_input_dropped_records_total", {"reason=\"truncated\""}) >= 1);
   crowd.clear();
+  CHECK(h.stopIngestd() == 0);
+}
+
+
+TEST_CASE(
+    "tail with parser regex: nginx lines become typed columns, a line that does not match is "
+    "kept") {
+  IngestdHarness h;
+  const std::vector<std::string> cols = {"timestamp", "remote_addr", "method", "path",
+                                         "status",    "bytes",       "message"};
+  std::string schema =
+      "(timestamp:datetime, remote_addr:string, method:string, path:string, "
+      "status:long, bytes:long, message:string)";
+  std::string mapping = "[";
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    mapping += fmt::format("{}{{\"column\":\"{}\",\"Properties\":{{\"Path\":\"$.{}\"}}}}",
+                           i ? "," : "", cols[i], cols[i]);
+  }
+  mapping += "]";
+  h.kusto().createTableWithStreaming(IngestdHarness::kDb, "Nginx", schema);
+  h.kusto().mgmt(IngestdHarness::kDb,
+                 fmt::format(".create table Nginx ingestion json mapping \"Nginx_json\" '{}'",
+                             mapping));
+  const std::string log = h.dir().file("access.log");
+  {
+    std::ofstream out(log);
+    for (int i = 0; i < 300; ++i) {
+      out << fmt::format(
+          "10.0.0.{} - - [02/Dec/2026:03:{:02}:00 +0100] \"GET /item/{} HTTP/1.1\" {} {} \"-\" "
+          "\"curl/8.0\"\n",
+          i % 250, i % 60, i, i % 10 == 0 ? 404 : 200, 100 + i);
+    }
+    out << "this line is not an access log line\n";
+  }
+  const std::string parser =
+      "    parser:\n      type: regex\n"
+      "      pattern: '^(?<remote_addr>\\S+) \\S+ \\S+ \\[(?<time>[^\\]]+)\\] \"(?<method>[A-Z]+) "
+      "(?<path>[^ \"]*) [^\"]*\" (?<status>\\d{3}) (?<bytes>\\d+)'\n"
+      "      time_key: time\n      time_format: '%d/%b/%Y:%H:%M:%S %z'\n"
+      "      types: {status: int, bytes: int}\n";
+  auto cfg =
+      h.writeConfig(IngestdHarness::tailInput("nginx", log, parser), h.kustoOutput("adx", "Nginx"));
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(waitFor([&] { return h.kusto().count(IngestdHarness::kDb, "Nginx") >= 301; }, 30s));
+  CHECK(h.kusto().count(IngestdHarness::kDb, "Nginx | where status == 404") == 30);
+  auto row = h.kusto().rows(IngestdHarness::kDb,
+                            "Nginx | where path == '/item/61' | project remote_addr, method, "
+                            "bytes, timestamp");
+  REQUIRE(row.size() == 1);
+  CHECK(row[0][0] == "10.0.0.61");
+  CHECK(row[0][1] == "GET");
+  CHECK(row[0][2] == 161);
+  CHECK(row[0][3].get<std::string>().starts_with("2026-12-02T02:01:00"));  // +0100 -> UTC
+  auto bad = h.kusto().rows(IngestdHarness::kDb,
+                            "Nginx | where message == 'this line is not an access log line' | "
+                            "project message");
+  CHECK(bad.size() == 1);
+  CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"nginx\""}) == 1);
   CHECK(h.stopIngestd() == 0);
 }
 
