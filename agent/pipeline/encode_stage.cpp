@@ -43,6 +43,7 @@ void encodeBatch(const EncoderOptions& eo, CodecKind codec, int level,
     part.raw_bytes = b.data.size();
     part.records = b.records;
     compressor.compress(b.data, part.body);
+    recycleBlockBuffer(std::move(b.data));
     out.batch.blocks.push_back(std::move(part));
   }
   if (!out.batch.rejected.empty()) {
