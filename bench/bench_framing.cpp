@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <random>
 #include <string>
@@ -165,9 +166,7 @@ void multiline(const std::string& log, std::size_t repeat, int runs) {
     for (std::size_t r = 0; r < repeat; ++r) {
       std::size_t pos = 0;
       while (pos < log.size()) {
-        const auto* nl =
-            static_cast<const char*>(std::memchr(log.data() + pos, '\n', log.size() - pos));
-        const std::size_t end = static_cast<std::size_t>(nl - log.data());
+        const std::size_t end = log.find('\n', pos);  // the log ends with '\n'
         m->push(std::string_view(log.data() + pos, end - pos), {base + pos, base + end + 1}, now,
                 sink);
         pos = end + 1;
@@ -225,4 +224,11 @@ int run(int argc, char** argv) {
 
 }  // namespace ingestd::bench
 
-int main(int argc, char** argv) { return ingestd::bench::run(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return ingestd::bench::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_framing: %s\n", e.what());
+    return 1;
+  }
+}

@@ -22,7 +22,7 @@ struct Rec {
   MultilineEnd end = MultilineEnd::kNextRecord;
 };
 
-Multiline make(MultilineSettings s) {
+Multiline make(const MultilineSettings& s) {
   auto m = Multiline::create(s);
   REQUIRE(m.isOk());
   return std::move(m).value();
@@ -83,6 +83,7 @@ void checkCoverage(std::string_view text, const std::vector<Rec>& recs) {
 
 std::vector<std::string> texts(const std::vector<Rec>& recs) {
   std::vector<std::string> v;
+  v.reserve(recs.size());
   for (const Rec& r : recs) {
     v.push_back(r.text);
   }
