@@ -225,7 +225,12 @@ void StreamFramer::finish(Sink sink) {
   bool deliver_it = true;
   switch (state_) {
     case State::kFrameStart: return;
-    case State::kHeader: f.data = std::string_view(hdr_, hdr_len_); break;
+    case State::kHeader:  // digits only: auto mode would have read them as a line
+      f.data = std::string_view(hdr_, std::min(hdr_len_, settings_.max_message_bytes));
+      f.truncated = hdr_len_ > settings_.max_message_bytes;
+      stats_.truncated += f.truncated ? 1 : 0;
+      stats_.dropped_bytes += hdr_len_ - f.data.size();
+      break;
     case State::kLine:
       f.data = std::string_view(buf_).substr(0, settings_.max_message_bytes);
       f.framing_error = line_error_;

@@ -29,10 +29,11 @@
 //   When the frame in progress had already been delivered truncated, nothing more is delivered;
 //   it is still counted as incomplete.
 //
-// Memory: the framer holds at most max_message_bytes + 1 bytes (a frame that spans feed() calls),
-// whatever the input. Frames that lie within one feed() are not copied.
+// Memory: the framer holds at most max(max_message_bytes + 1, kMaxOctetDigits) bytes (of a frame
+// that spans feed() calls), whatever the input. Frames that lie within one feed() are not copied.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -96,8 +97,11 @@ class StreamFramer {
 
   const FramerStats& stats() const { return stats_; }
   const FramingSettings& settings() const { return settings_; }
-  // Bytes held for a frame that spans feed() calls (at most max_message_bytes + 1).
+  // Bytes held for a frame that spans feed() calls; at most maxBufferedBytes().
   std::size_t bufferedBytes() const { return buf_.size() + hdr_len_; }
+  std::size_t maxBufferedBytes() const {
+    return std::max(settings_.max_message_bytes + 1, kMaxOctetDigits);
+  }
   // True between frames (nothing buffered, nothing being skipped).
   bool atFrameBoundary() const { return state_ == State::kFrameStart; }
 
