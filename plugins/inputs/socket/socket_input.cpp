@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "plugins/common/framing_config.h"
+
 
 namespace ingestd::inputs {
 
@@ -114,14 +116,8 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
     }
   }
   if (s.protocol != SocketProtocol::kUdp) {
-    // TODO(framing): use plugins/common's readFramingSettings() once it lands.
-    const std::string mode = r.oneOf("framing", type == "syslog" ? "auto" : "newline",
-                                     {"auto", "octet-counted", "newline"});
-    s.framing.mode = mode == "auto"            ? FramingMode::kAuto
-                     : mode == "octet-counted" ? FramingMode::kOctetCounted
-                                               : FramingMode::kNewline;
-    s.framing.max_message_bytes =
-        static_cast<std::size_t>(r.size("max_message_bytes", 64u << 10, 1, 256u << 20));
+    s.framing =
+        readFramingSettings(r, type == "syslog" ? FramingMode::kAuto : FramingMode::kNewline);
     s.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
     s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));
   } else {
