@@ -296,7 +296,7 @@ void SocketInput::onAccept(Result<std::unique_ptr<StreamConnection>> accepted) {
     ctx_.input_metrics->connections().Set(static_cast<double>(conns_.size()));
   }
   c.stream->read([this, &c](std::string_view bytes) { onData(c, bytes); },
-                 [this, id](Status st) { onEnd(id, st); });
+                 [this, id](const Status& st) { onEnd(id, st); });
   if (paused_) {
     c.stream->pauseReading();
   }
