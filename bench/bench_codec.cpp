@@ -21,35 +21,11 @@
 
 #include "agent/compress/gzip_codec.h"
 #include "agent/pipeline/encoder.h"
+#include "bench/bench_timing.h"
 #include "bench/nginx_log_gen.h"
 
 namespace ingestd::bench {
 namespace {
-
-double threadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Timing {
-  double cpu = 1e30;   // best run, seconds
-  double wall = 1e30;  // best run, seconds
-};
-
-Timing measure(int runs, const std::function<void()>& fn) {
-  Timing t;
-  for (int i = 0; i < runs; ++i) {
-    auto w0 = std::chrono::steady_clock::now();
-    double c0 = threadCpuSeconds();
-    fn();
-    double c1 = threadCpuSeconds();
-    auto w1 = std::chrono::steady_clock::now();
-    t.cpu = std::min(t.cpu, c1 - c0);
-    t.wall = std::min(t.wall, std::chrono::duration<double>(w1 - w0).count());
-  }
-  return t;
-}
 
 double mbps(std::size_t bytes, double seconds) {
   return static_cast<double>(bytes) / 1e6 / seconds;

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "bench/bench_timing.h"
 #include "bench/nginx_log_gen.h"
 #include "plugins/common/multiline.h"
 #include "plugins/common/stream_framer.h"
@@ -30,31 +31,6 @@ using inputs::Frame;
 using inputs::FramingMode;
 using inputs::FramingSettings;
 using inputs::StreamFramer;
-
-double threadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-struct Timing {
-  double cpu = 1e30;
-  double wall = 1e30;
-};
-
-Timing measure(int runs, const std::function<void()>& fn) {
-  Timing t;
-  for (int i = 0; i < runs; ++i) {
-    const auto w0 = std::chrono::steady_clock::now();
-    const double c0 = threadCpuSeconds();
-    fn();
-    const double c1 = threadCpuSeconds();
-    const auto w1 = std::chrono::steady_clock::now();
-    t.cpu = std::min(t.cpu, c1 - c0);
-    t.wall = std::min(t.wall, std::chrono::duration<double>(w1 - w0).count());
-  }
-  return t;
-}
 
 double mbps(double bytes, double seconds) { return bytes / 1e6 / seconds; }
 
