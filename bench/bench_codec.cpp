@@ -198,13 +198,15 @@ int run(int argc, char** argv) {
   };
   std::vector<Codec> codecs = {{CodecKind::kZlib, 1}, {CodecKind::kZlib, 6}};
   if (codecAvailable(CodecKind::kLibdeflate)) {
-    codecs.push_back({CodecKind::kLibdeflate, 1});
-    codecs.push_back({CodecKind::kLibdeflate, 6});
+    for (int level : {1, 4, 6, 9}) {
+      codecs.push_back({CodecKind::kLibdeflate, level});
+    }
   }
   if (codecAvailable(CodecKind::kIsal)) {
     codecs.push_back({CodecKind::kIsal, 0});
     codecs.push_back({CodecKind::kIsal, 1});
     codecs.push_back({CodecKind::kIsal, 2});
+    codecs.push_back({CodecKind::kIsal, 3});
   }
   double zlib1_cpu[2] = {0, 0};
   for (int input = 0; input < 2; ++input) {

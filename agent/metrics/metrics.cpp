@@ -102,6 +102,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       ->Add({});
   memory_limit_ =
       &gaugeFamily(r, "ingestd_memory_budget_limit_bytes", "service.memory_limit.")->Add({});
+  backpressure_ = gaugeFamily(r, "ingestd_backpressure_causes",
+                              "Causes holding inputs now, by kind (memory: budget full; backlog: "
+                              "an output's encoders behind; stalled: dead letters not storable).");
+  for (const char* cause : {"memory", "backlog", "stalled"}) {
+    backpressure_->Add({{"cause", cause}});
+  }
   loop_lag_ =
       &histogramFamily(r, "ingestd_loop_callback_seconds",
                        "Event-loop lag: how late a 100 ms timer fired (callbacks kept the loop "
@@ -197,6 +203,10 @@ prometheus::Counter& OutputMetrics::requests(int http_code, std::string_view err
        {"table", table},
        {"code", std::to_string(http_code)},
        {"error", error.empty() ? std::string() : errorLabel(error)}});
+}
+
+prometheus::Gauge& Metrics::backpressure(std::string_view cause) {
+  return backpressure_->Add({{"cause", std::string(cause)}});
 }
 
 prometheus::Counter& OutputMetrics::repaired(std::string_view reason) {

@@ -39,6 +39,8 @@ class Metrics {
   prometheus::Gauge& memoryLimitBytes() { return *memory_limit_; }
   prometheus::Gauge& deadletterBytes() { return *deadletter_bytes_; }
   prometheus::Histogram& loopLag() { return *loop_lag_; }
+  // ingestd_backpressure_causes{cause}: memory, backlog, stalled.
+  prometheus::Gauge& backpressure(std::string_view cause);
 
   // Families (public so InputMetrics/OutputMetrics can add labelled children).
   prometheus::Family<prometheus::Counter>* input_records;
@@ -74,6 +76,7 @@ class Metrics {
   prometheus::Gauge* memory_limit_;
   prometheus::Gauge* deadletter_bytes_;
   prometheus::Histogram* loop_lag_;
+  prometheus::Family<prometheus::Gauge>* backpressure_;
 };
 
 }  // namespace ingestd

@@ -1,22 +1,26 @@
 // MemoryBudget: the global bound of service.memory_limit over records waiting in batchers,
-// blocks being encoded, in flight and waiting to retry. Loop thread only.
+// blocks being encoded, in flight and waiting to retry. It reports "full" to Backpressure, the
+// one place inputs hear from. Loop thread only.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+
+#include "agent/pipeline/backpressure.h"
 
 namespace ingestd {
 
 class MemoryBudget {
  public:
-  // on_full fires when usage reaches the limit; on_space when it falls back below
-  // resume_fraction of the limit (hysteresis, so inputs do not flap).
+  // Full when usage reaches the limit; not full again once it falls below resume_fraction of
+  // the limit (hysteresis, so inputs do not flap).
   explicit MemoryBudget(std::uint64_t limit, double resume_fraction = 0.75)
       : limit_(limit), resume_at_(static_cast<std::uint64_t>(limit * resume_fraction)) {}
 
-  void setCallbacks(std::function<void()> on_full, std::function<void()> on_space) {
-    on_full_ = std::move(on_full);
-    on_space_ = std::move(on_space);
+  // Reports full / not full as Backpressure's "memory" cause.
+  void reportTo(Backpressure& pressure) {
+    pressure_ = &pressure;
+    cause_ = pressure.addCause("memory");
+    pressure.set(cause_, full_);
   }
 
   void acquire(std::uint64_t bytes) {
@@ -26,8 +30,8 @@ class MemoryBudget {
     }
     if (!full_ && used_ >= limit_) {
       full_ = true;
-      if (on_full_) {
-        on_full_();
+      if (pressure_ != nullptr) {
+        pressure_->set(cause_, true);
       }
     }
   }
@@ -36,8 +40,8 @@ class MemoryBudget {
     used_ = bytes > used_ ? 0 : used_ - bytes;
     if (full_ && used_ < resume_at_) {
       full_ = false;
-      if (on_space_) {
-        on_space_();
+      if (pressure_ != nullptr) {
+        pressure_->set(cause_, false);
       }
     }
   }
@@ -53,8 +57,8 @@ class MemoryBudget {
   std::uint64_t used_ = 0;
   std::uint64_t peak_ = 0;
   bool full_ = false;
-  std::function<void()> on_full_;
-  std::function<void()> on_space_;
+  Backpressure* pressure_ = nullptr;
+  Backpressure::CauseId cause_ = 0;
 };
 
 }  // namespace ingestd

@@ -51,7 +51,6 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
                            WorkerPool& workers, MemoryBudget& budget, DeadLetter& deadletter,
                            OutputMetrics& metrics, Logger& log)
     : opts_(std::move(options)),
-      loop_(loop),
       metrics_(metrics),
       rng_(seededRng(opts_.seed)),
       block_prefix_(rng_()),
@@ -60,7 +59,7 @@ OutputRunner::OutputRunner(OutputRunnerOptions options, Output& output, Loop& lo
       encode_(encodeOptions(opts_), workers, budget, metrics),
       delivery_(deliveryOptions(opts_), output, loop, budget, deadletter, metrics, log, rng_) {
   delivery_.setOnSendDone([this] { maybeStartJobs(); });
-  delivery_.setOnStalledChange([this] { notifyPressure(); });
+  delivery_.setOnStalledChange([this] { updatePressure(); });
 }
 
 OutputRunner::~OutputRunner() = default;
@@ -73,6 +72,7 @@ void OutputRunner::push(std::shared_ptr<ChunkTicket> ticket) {
   INGESTD_ASSERT_ON_LOOP();
   batcher_.push(std::move(ticket));
   maybeStartJobs();
+  updatePressure();
 }
 
 void OutputRunner::flush() {
@@ -100,7 +100,7 @@ void OutputRunner::startJob() {
   job->since = open_jobs_since_.insert(batch.oldest);
   encode_.encode(std::move(batch),
                  [this, job](EncodedBatch encoded) { onEncoded(job, std::move(encoded)); });
-  notifyPressure();
+  updatePressure();
 }
 
 void OutputRunner::onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded) {
@@ -165,15 +165,24 @@ void OutputRunner::jobFinished(Job& job) {
   job.tickets.clear();
 }
 
-void OutputRunner::notifyPressure() {
-  if (!on_pressure_) {
-    return;
+void OutputRunner::reportTo(Backpressure& pressure) {
+  pressure_ = &pressure;
+  backlog_cause_ = pressure.addCause("backlog", opts_.name);
+  stalled_cause_ = pressure.addCause("stalled", opts_.name);
+  updatePressure();
+}
+
+void OutputRunner::updatePressure() {
+  const std::uint64_t bytes = batcher_.bytes();
+  if (bytes >= backlogHigh()) {
+    backlogged_ = true;
+  } else if (bytes < backlogHigh() / 2) {
+    backlogged_ = false;
   }
-  loop_.post([fn = on_pressure_, alive = std::weak_ptr<bool>(alive_)] {
-    if (!alive.expired()) {
-      fn();
-    }
-  });
+  if (pressure_ != nullptr) {
+    pressure_->set(backlog_cause_, backlogged_);
+    pressure_->set(stalled_cause_, delivery_.stalled());
+  }
 }
 
 bool OutputRunner::idle() const {

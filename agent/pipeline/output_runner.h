@@ -5,8 +5,8 @@
 //   DeliveryStage  blocks -> sends, retries, dead letters
 // A batch is named when it is cut (see Batch::id), and that name follows it to the end. The
 // runner owns what spans the stages: when to cut (only while encoders and the send queue have
-// room), acknowledging a batch's chunks once every part of it is done, backlog and pressure
-// for the pipeline, readiness. Loop thread only.
+// room), acknowledging a batch's chunks once every part of it is done, its causes of
+// backpressure, readiness. Loop thread only.
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,7 @@
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
+#include "agent/pipeline/backpressure.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/chunk_ticket.h"
 #include "agent/pipeline/deadletter.h"
@@ -76,17 +77,15 @@ class OutputRunner {
   // The worker pool has room again: start encode jobs that were waiting for it.
   void onWorkerCapacity();
 
-  // Raw bytes of chunks waiting to be encoded. The pipeline pauses inputs while any output's
-  // backlog is above its high mark, so fast readers do not fill memory ahead of the encoders.
+  // Raw bytes of chunks waiting to be encoded.
   std::uint64_t backlogBytes() const { return batcher_.bytes(); }
-  bool backlogged() const { return batcher_.bytes() >= backlogHigh(); }
-  bool backlogLow() const { return batcher_.bytes() < backlogHigh() / 2; }
   // A block that must go to the dead-letter directory could not be written there (not a
-  // directory, disk full, ...): it is kept and written again with backoff, and the pipeline
-  // pauses inputs until it is stored.
+  // directory, disk full, ...): it is kept and written again with backoff.
   bool stalled() const { return delivery_.stalled(); }
-  // Called (posted, on the loop) when backlogged(), backlogLow() or stalled() may have changed.
-  void setOnPressureChange(std::function<void()> fn) { on_pressure_ = std::move(fn); }
+  // Reports this output's causes to hold inputs: "backlog" while the raw bytes waiting for the
+  // encoders are above 4 x batch.max_bytes (until they fall below half of that), so fast readers
+  // do not fill memory ahead of the encoders; "stalled" while a dead letter cannot be stored.
+  void reportTo(Backpressure& pressure);
 
   std::uint64_t queuedBlocks() const { return delivery_.queuedBlocks(); }
   std::uint64_t inFlight() const { return delivery_.inFlight(); }
@@ -113,12 +112,11 @@ class OutputRunner {
   void onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& encoded);
   void partFinished(Job& job);
   void jobFinished(Job& job);
-  void notifyPressure();
+  void updatePressure();
   std::string newBlockId();
   std::uint64_t backlogHigh() const { return 4 * opts_.settings.batch_max_bytes; }
 
   OutputRunnerOptions opts_;
-  Loop& loop_;
   OutputMetrics& metrics_;
   std::mt19937_64 rng_;  // seeded once: its first value names blocks, the rest is jitter
   std::uint64_t block_prefix_ = 0;
@@ -130,8 +128,10 @@ class OutputRunner {
   bool abandoned_ = false;
   std::size_t jobs_open_ = 0;  // jobs not yet fully acknowledged
   std::multiset<std::chrono::steady_clock::time_point> open_jobs_since_;  // oldest record of each
-  std::function<void()> on_pressure_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted callbacks check it
+  Backpressure* pressure_ = nullptr;
+  Backpressure::CauseId backlog_cause_ = 0;
+  Backpressure::CauseId stalled_cause_ = 0;
+  bool backlogged_ = false;
 };
 
 }  // namespace ingestd

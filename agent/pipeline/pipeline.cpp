@@ -66,7 +66,10 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
       drain_timer_(loop),
       deadline_timer_(loop) {
   metrics_.memoryLimitBytes().Set(static_cast<double>(config.service.memory_limit));
-  budget_.setCallbacks([this] { pauseInputs(); }, [this] { maybeResume(); });
+  pressure_.setListener([this](bool hold) { onPressure(hold); });
+  budget_.reportTo(pressure_);
+  // Scheduling only (start encode jobs that waited for a worker); whether inputs read is
+  // decided by pressure_ alone.
   workers_.setOnCapacity([this] {
     for (auto& o : outputs_) {
       if (o->runner) {
@@ -78,6 +81,12 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
 }
 
 Pipeline::~Pipeline() { workers_.setOnCapacity(nullptr); }
+
+void Pipeline::updatePressureGauges() {
+  for (const char* kind : {"memory", "backlog", "stalled"}) {
+    metrics_.backpressure(kind).Set(static_cast<double>(pressure_.activeOfKind(kind)));
+  }
+}
 
 std::unique_ptr<PluginContext> Pipeline::makeContext(const PluginSection& section) {
   return std::make_unique<PluginContext>(
@@ -124,7 +133,7 @@ Status Pipeline::start(bool with_inputs) {
     ro.hostname = hostname_;
     slot->runner = std::make_unique<OutputRunner>(std::move(ro), *slot->output, loop_, workers_,
                                                   budget_, deadletter_, slot->metrics, log_);
-    slot->runner->setOnPressureChange([this] { onPressureChange(); });
+    slot->runner->reportTo(pressure_);
     outputs_.push_back(std::move(slot));
   }
   if (!with_inputs) {
@@ -238,38 +247,29 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
   for (auto* o : it->second) {
     o->runner->push(ticket);
-    if (o->runner->backlogged()) {
-      pauseInputs();
-    }
   }
 }
 
-bool Pipeline::underPressure() const {
-  if (budget_.full()) {
-    return true;
+void Pipeline::onPressure(bool hold) {
+  if (hold) {
+    pauseInputs();
+    return;
   }
-  for (const auto& o : outputs_) {
-    if (!o->runner->backlogLow() || o->runner->stalled()) {
-      return true;
-    }
+  // Resume from a fresh loop turn: the last cause can turn off inside an input's own push
+  // (an output cutting a batch), and inputs are not re-entered from their sink.
+  if (resume_posted_) {
+    return;
   }
-  return false;
-}
-
-void Pipeline::onPressureChange() {
-  for (const auto& o : outputs_) {
-    if (o->runner->stalled()) {
-      pauseInputs();
+  resume_posted_ = true;
+  loop_.post([this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) {
       return;
     }
-  }
-  maybeResume();
-}
-
-void Pipeline::maybeResume() {
-  if (paused_ && !underPressure()) {
-    resumeInputs();
-  }
+    resume_posted_ = false;
+    if (!pressure_.holding()) {
+      resumeInputs();
+    }
+  });
 }
 
 void Pipeline::pauseInputs() {
@@ -278,11 +278,15 @@ void Pipeline::pauseInputs() {
   }
   paused_ = true;
   paused_since_ = std::chrono::steady_clock::now();
+  updatePressureGauges();
   if (budget_.full()) {
     log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
                     fmt::format("Memory budget full ({} of {} bytes): inputs paused until "
                                 "blocks are acknowledged.",
                                 budget_.used(), budget_.limit()));
+  } else if (pressure_.activeOfKind("stalled") > 0) {
+    log_.logLimited(LogLevel::kWarn, "pipeline/pause-stalled", std::chrono::seconds(30), "pipeline",
+                    fmt::format("Inputs paused: {}.", pressure_.describe()));
   }
   for (auto& in : inputs_) {
     if (!in->stopped) {
@@ -298,6 +302,7 @@ void Pipeline::resumeInputs() {
   }
   accruePausedSeconds(std::chrono::steady_clock::now());
   paused_ = false;
+  updatePressureGauges();
   for (auto& in : inputs_) {
     if (!in->stopped) {
       in->input->resume();
@@ -322,6 +327,7 @@ void Pipeline::accruePausedSeconds(std::chrono::steady_clock::time_point now) {
 
 void Pipeline::checkpointAll() {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
+  updatePressureGauges();
   metrics_.deadletterBytes().Set(static_cast<double>(deadletter_.usedBytes()));
   const auto now = std::chrono::steady_clock::now();
   accruePausedSeconds(now);

@@ -1,6 +1,7 @@
 // Pipeline: builds inputs and outputs from the config and connects them: inputs -> router (tag
-// globs) -> one OutputRunner per output. Owns the memory budget (pausing inputs when full), the
-// checkpoint timer and the graceful shutdown sequence. Loop thread only.
+// globs) -> one OutputRunner per output. Owns the memory budget and Backpressure (the one place
+// that pauses and resumes inputs), the checkpoint timer and the graceful shutdown sequence. Loop
+// thread only.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,7 @@
 #include "agent/loop/loop.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
+#include "agent/pipeline/backpressure.h"
 #include "agent/pipeline/deadletter.h"
 #include "agent/pipeline/memory_budget.h"
 #include "agent/pipeline/output_runner.h"
@@ -46,6 +48,7 @@ class Pipeline {
   OutputReadiness readiness() const;
   bool ready() const { return readiness().ready; }
   const MemoryBudget& budget() const { return budget_; }
+  const Backpressure& backpressure() const { return pressure_; }
 
  private:
   class Sink;
@@ -54,14 +57,12 @@ class Pipeline {
 
   std::unique_ptr<PluginContext> makeContext(const PluginSection& section);
   void route(InputSlot& input, RecordChunk chunk);
+  // The first cause of backpressure turned on (hold) or the last one off.
+  void onPressure(bool hold);
   void pauseInputs();
   void resumeInputs();
+  void updatePressureGauges();
   void accruePausedSeconds(std::chrono::steady_clock::time_point now);
-  // Memory budget full, or an output's encode backlog above its high mark.
-  bool underPressure() const;
-  void maybeResume();
-  // An output's backlog or dead-letter state changed: pause or resume inputs.
-  void onPressureChange();
   void checkpointAll();
   void finishShutdown(bool clean);
 
@@ -73,6 +74,7 @@ class Pipeline {
   Logger& log_;
   const Clock& clock_;
   std::string hostname_;
+  Backpressure pressure_;  // declared before everything that reports to it
   MemoryBudget budget_;
   DeadLetter deadletter_;
   std::vector<std::unique_ptr<OutputSlot>> outputs_;
@@ -84,7 +86,9 @@ class Pipeline {
   bool paused_ = false;
   std::chrono::steady_clock::time_point paused_since_{};
   bool stopping_ = false;
+  bool resume_posted_ = false;
   std::function<void(bool)> shutdown_done_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted callbacks check it
 };
 
 }  // namespace ingestd

@@ -435,13 +435,16 @@ TEST_CASE("output runner: every block and dead letter of one batch is named afte
 
 TEST_CASE(
     "output runner: a dead letter that cannot be written holds its batch unacknowledged, "
-    "signals pressure, and the batch is acknowledged once it is stored") {
+    "holds inputs (stalled) until it is stored, and the batch is acknowledged then") {
   OutputPipelineSettings s;
   s.retry_initial = 5ms;
   s.retry_max = 20ms;
   Fixture f(s);
-  int pressure = 0;
-  f.runner->setOnPressureChange([&] { ++pressure; });
+  Backpressure pressure;
+  int holds = 0;
+  int releases = 0;
+  pressure.setListener([&](bool hold) { ++(hold ? holds : releases); });
+  f.runner->reportTo(pressure);
   const std::string dl = f.dir.path() + "/deadletter";
   std::ofstream(dl) << "not a directory\n";  // every dead-letter write fails
   SendOutcome rejected;
@@ -452,7 +455,9 @@ TEST_CASE(
   f.runner->push(f.chunk(lines(0, 5), 5, &acks));
   f.runner->flush();
   REQUIRE(runUntil(
-      f.loop, [&] { return f.runner->stalled() && pressure >= 2; }, 5s));
+      f.loop, [&] { return f.runner->stalled() && pressure.holding(); }, 5s));
+  CHECK(holds == 1);
+  CHECK(pressure.describe() == "output \"fake\": stalled");
   CHECK(acks == 0);
   const auto r = f.runner->readiness(std::chrono::steady_clock::now());
   CHECK_FALSE(r.ready);
@@ -465,8 +470,55 @@ TEST_CASE(
   std::filesystem::remove(dl);
   REQUIRE(runUntil(
       f.loop, [&] { return acks == 1 && !f.runner->stalled() && f.runner->idle(); }, 5s));
+  CHECK_FALSE(pressure.holding());
+  CHECK(holds == 1);  // held from the first failure to the store, not once per attempt
+  CHECK(releases == 1);
   CHECK(f.runner->readiness(std::chrono::steady_clock::now()).ready);
   CHECK(f.om.deadletter_blocks->Value() == 1);
   CHECK(f.om.deadletterWriteErrors().Value() >= 1);
   CHECK(f.budget.used() == 0);
+}
+
+TEST_CASE(
+    "output runner: a backlog above 4 x batch.max_bytes holds inputs, and they go on once it "
+    "falls below half of that") {
+  OutputPipelineSettings s;
+  s.batch_max_bytes = 1024;
+  s.concurrency = 1;
+  Fixture f(s);
+  Backpressure pressure;
+  int holds = 0;
+  int releases = 0;
+  pressure.setListener([&](bool hold) { ++(hold ? holds : releases); });
+  f.runner->reportTo(pressure);
+  f.output.respond_later = true;  // sends never finish: blocks queue up, then the batcher
+  int acks = 0;
+  int pushed = 0;
+  // ~600 bytes a chunk, pushed without running the loop: the encode jobs started take every
+  // slot and none completes, so raw chunks wait in the batcher until 4 KiB of them hold the
+  // inputs.
+  while (!pressure.holding() && pushed < 200) {
+    f.runner->push(f.chunk(lines(pushed * 60, pushed * 60 + 60), 60, &acks));
+    ++pushed;
+  }
+  REQUIRE(pressure.holding());
+  CHECK(holds == 1);
+  CHECK(f.runner->backlogBytes() >= 4 * 1024);
+  CHECK(pressure.describe() == "output \"fake\": backlog");
+  CHECK(pushed < 200);
+  // Answer every send as it comes: the backlog is cut into blocks and delivered.
+  REQUIRE(runUntil(
+      f.loop,
+      [&] {
+        auto held = std::move(f.output.held);
+        f.output.held.clear();
+        for (auto& h : held) {
+          h();
+        }
+        return acks == pushed;
+      },
+      10s));
+  CHECK_FALSE(pressure.holding());
+  CHECK(releases == 1);
+  CHECK(f.runner->backlogBytes() == 0);
 }

@@ -53,9 +53,11 @@ TEST_CASE("Retry-After is honoured, capped at the policy maximum") {
 
 TEST_CASE("memory budget signals full at the limit and space below the resume mark") {
   ingestd::MemoryBudget b(1000, 0.75);
+  ingestd::Backpressure pressure;
   int full = 0;
   int space = 0;
-  b.setCallbacks([&] { ++full; }, [&] { ++space; });
+  pressure.setListener([&](bool hold) { ++(hold ? full : space); });
+  b.reportTo(pressure);
   b.acquire(600);
   CHECK(full == 0);
   b.acquire(400);
