@@ -28,7 +28,6 @@ URL="http://$(sed -n 's/^listening on //p' "$WORK/kl.out" | head -1)"
 cat >"$WORK/ingestd.yaml" <<YAML
 service:
   state_dir: $WORK/state
-  log_level: warn
   http: { listen: 127.0.0.1:0 }
 inputs:
   - name: apps

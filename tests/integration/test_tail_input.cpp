@@ -551,7 +551,6 @@ TEST_CASE("tail: exclude globs and stop() in any order with checkpoint()") {
       h.loop, [&] { return h.input->checkpointWritesForTest() >= 1; }, 5s));
   h.input.reset();
 }
-
 }  // namespace ingestd::inputs
 
 namespace ingestd::inputs {
@@ -581,7 +580,6 @@ TEST_CASE("tail: a file renamed out of the globs and back continues where it was
   REQUIRE(loaded.data.entries.size() == 1);
   CHECK(loaded.data.entries[0].offset == numbered(0, 15).size());
 }
-
 }  // namespace ingestd::inputs
 
 #include <atomic>
@@ -706,4 +704,46 @@ TEST_CASE("tail: rotation under a concurrent writer, rotated names not globbed: 
   concurrentRotation(false);
 }
 
+TEST_CASE(
+    "tail: idle files in a watched directory cost a stat of the directory per scan, while "
+    "appends, new files and renames are still seen") {
+  Harness h;
+  for (int i = 0; i < 20; ++i) {
+    append(h.dir.file("f" + std::to_string(i) + ".log"), numbered(0, 2));
+  }
+  h.start(h.settings({h.dir.path() + "/*.log"}));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 40; }, 5s));
+  h.input->checkpoint();
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->checkpointWritesForTest() >= 1; }, 5s));
+  const auto writes = h.input->checkpointWritesForTest();
+  const auto full = h.input->fullScansForTest();
+  const auto light = h.input->lightScansForTest();
+  // scan_interval 50 ms: 18 scans, of which at most two are full (one in ten is, as a net).
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.input->lightScansForTest() >= light + 16; }, 10s));
+  CHECK(h.input->fullScansForTest() - full <= 2);
+  // Nothing moved: the checkpoint is not written again, however often it is asked for.
+  for (int i = 0; i < 5; ++i) {
+    h.input->checkpoint();
+  }
+  CHECK(h.input->checkpointWritesForTest() == writes);
+
+  // An append arrives (inotify), a new file is found (its event asks for a full scan), and a
+  // file renamed away is followed to its end and counted.
+  append(h.dir.file("f3.log"), numbered(2, 3));
+  const std::string g = h.dir.file("new.log");
+  append(g, numbered(0, 3, "g"));
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 44; }, 5s));
+  CHECK(h.sink.lines[g] == expected(0, 3, "g"));
+  CHECK(h.sink.lines[h.dir.file("f3.log")] == expected(0, 3));
+  REQUIRE(::rename(h.dir.file("f5.log").c_str(), h.dir.file("f5.old").c_str()) == 0);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.event("rotated") == 1; }, 5s));
+  h.input->checkpoint();
+  CHECK(runLoopUntil(
+      h.loop, [&] { return h.input->checkpointWritesForTest() > writes; }, 5s));
+}
 }  // namespace ingestd::inputs

@@ -195,6 +195,12 @@ void TailInput::checkpoint() {
   if (!loaded_) {
     return;  // never overwrite a checkpoint we have not read yet
   }
+  // Nothing read, acknowledged, opened, released or matched since the last tick: the entries
+  // and the lag are what they were, so idle files cost nothing here.
+  if (!*changed_ && !checkpoints_->lastFailed()) {
+    return;
+  }
+  *changed_ = false;
   retireDrained();
   CheckpointData data = snapshot();
   std::uint64_t lag = 0;
@@ -269,22 +275,72 @@ void TailInput::scheduleScan() {
 void TailInput::startScan() {
   scan_in_flight_ = true;
   scan_started_ms_ = toUnixMs(ctx_.clock.wallNow());
+  // A light scan only stats the pattern directories: when each is watched, on a file system
+  // whose inotify events are complete, unchanged since the last full scan and no event asked
+  // for one, the files matched then still are, and their growth arrives as events. Idle files
+  // then cost nothing per scan; a full scan still runs every kLightScansPerFull scans.
+  std::vector<std::string> dirs;
+  bool watched = true;
   for (const auto& pattern : settings_.paths) {
     std::string dir = dirOf(pattern);
-    if (!hasGlobChars(dir)) {
-      watchDir(dir);
+    if (hasGlobChars(dir)) {
+      watched = false;
+      continue;
+    }
+    watchDir(dir);
+    auto w = dir_watches_.find(dir);
+    watched = watched && w != dir_watches_.end() && w->second != nullptr;
+    dirs.push_back(std::move(dir));
+  }
+  const bool first_scan = !first_scan_done_;
+  const bool try_light = watched && !first_scan && !full_scan_due_ && !last_dirs_.empty() &&
+                         light_scans_ < kLightScansPerFull;
+  full_scan_due_ = false;  // an event while this scan runs sets it again
+  auto result = std::make_shared<ScanResult>();
+  if (try_light) {
+    queueWork(
+        [result, dirs = std::move(dirs), prev = last_dirs_] {
+          result->dirs = statDirs(dirs);
+          bool all_complete = true;
+          for (const auto& [dir, st] : result->dirs) {
+            all_complete = all_complete && st.events_complete;
+          }
+          result->light = all_complete && result->dirs == prev;
+        },
+        [this, result] {
+          if (!result->light && !stopping_) {
+            startFullScan(false, {});  // a directory changed without an event: look at all
+            return;
+          }
+          onScanDone(std::move(*result), false);
+        });
+    return;
+  }
+  startFullScan(first_scan, std::move(dirs));
+}
+
+void TailInput::startFullScan(bool first_scan, std::vector<std::string> dirs) {
+  if (dirs.empty()) {
+    for (const auto& pattern : settings_.paths) {
+      if (std::string dir = dirOf(pattern); !hasGlobChars(dir)) {
+        dirs.push_back(std::move(dir));
+      }
     }
   }
   std::set<Key> known;
   for (const auto& [key, id] : by_inode_) {
     known.insert(key);
   }
-  const bool first_scan = !first_scan_done_;
   const bool want_tail = first_scan && !settings_.read_from_head;
   auto result = std::make_shared<ScanResult>();
-  queueWork([result, paths = settings_.paths, exclude = settings_.exclude, known = std::move(known),
-             want_tail] { *result = scanAndOpen(paths, exclude, known, want_tail); },
-            [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
+  queueWork(
+      [result, paths = settings_.paths, exclude = settings_.exclude, known = std::move(known),
+       want_tail, dirs = std::move(dirs)] {
+        auto states = statDirs(dirs);  // before the glob: a change after it shows next time
+        *result = scanAndOpen(paths, exclude, known, want_tail);
+        result->dirs = std::move(states);
+      },
+      [this, result, first_scan] { onScanDone(std::move(*result), first_scan); });
 }
 
 // Follows each found file to its current path (counting renames) and wakes those whose size
@@ -318,6 +374,7 @@ std::set<std::uint64_t> TailInput::matchFound(std::vector<FoundFile>& found, std
 
 // Files not at any matched path: rotated away or deleted.
 void TailInput::followUnmatched(const std::set<std::uint64_t>& matched) {
+  orphans_.clear();
   for (const auto& [id, f] : files_) {
     if (f->released) {
       continue;
@@ -326,25 +383,42 @@ void TailInput::followUnmatched(const std::set<std::uint64_t>& matched) {
       f->orphan_scans = 0;
       continue;
     }
-    // Not at any matched path: rotated away or deleted. Read it to its end, then, after a full
-    // scan interval at EOF without growth, let it go. Which of the two it was is counted once
-    // the next read's probe tells (a link count of 0 is a deletion, not also a rotation).
-    if (!f->moved) {
-      f->moved = true;
-      f->move_unclassified = true;
-    }
-    if (f->reading || !f->at_eof || f->want_read) {
-      f->orphan_scans = 0;
-      continue;
-    }
-    // At its end for a whole scan interval: one last read, and if that finds nothing new the
-    // file is released (onRead). Bytes appended later by a writer that never reopens are not
-    // followed.
-    if (++f->orphan_scans >= 2) {
-      f->release_on_eof = true;
-    }
-    wake(f);
+    orphans_.push_back(id);
+    followOrphan(f);
   }
+}
+
+// A light scan: the orphans of the last full scan move on, nothing else is looked at.
+void TailInput::followOrphans() {
+  std::erase_if(orphans_, [this](std::uint64_t id) {
+    auto it = files_.find(id);
+    if (it == files_.end() || it->second->released) {
+      return true;
+    }
+    followOrphan(it->second);
+    return false;
+  });
+}
+
+void TailInput::followOrphan(const std::shared_ptr<TailFile>& f) {
+  // Not at any matched path: rotated away or deleted. Read it to its end, then, after a full
+  // scan interval at EOF without growth, let it go. Which of the two it was is counted once
+  // the next read's probe tells (a link count of 0 is a deletion, not also a rotation).
+  if (!f->moved) {
+    f->moved = true;
+    f->move_unclassified = true;
+  }
+  if (f->reading || !f->at_eof || f->want_read) {
+    f->orphan_scans = 0;
+    return;
+  }
+  // At its end for a whole scan interval: one last read, and if that finds nothing new the
+  // file is released (onRead). Bytes appended later by a writer that never reopens are not
+  // followed.
+  if (++f->orphan_scans >= 2) {
+    f->release_on_eof = true;
+  }
+  wake(f);
 }
 
 // Checkpoint entries of files not seen for forget_after are dropped.
@@ -369,21 +443,34 @@ void TailInput::onScanDone(ScanResult result, bool first_scan) {
     }
     return;
   }
-  // Files we have a checkpoint for first: one whose content changed while we were down
-  // (copytruncate) tells which new file is its copy.
-  std::stable_partition(result.opened.begin(), result.opened.end(), [this](const auto& o) {
-    return saved_.count(Key{o.file.dev, o.file.ino}) != 0;
-  });
-  for (auto& o : result.opened) {
-    onOpened(std::move(o.file), o.path, first_scan);
+  last_dirs_ = std::move(result.dirs);
+  if (result.light) {
+    // Nothing was globbed: what matched at the last full scan still does. Orphans move on; the
+    // time up to which every file is known does not (only a full scan proves that).
+    ++light_scans_;
+    ++light_scans_total_;
+    followOrphans();
+    expireCopySources(toUnixMs(ctx_.clock.wallNow()));
+  } else {
+    light_scans_ = 0;
+    ++full_scans_total_;
+    *changed_ = true;
+    // Files we have a checkpoint for first: one whose content changed while we were down
+    // (copytruncate) tells which new file is its copy.
+    std::stable_partition(result.opened.begin(), result.opened.end(), [this](const auto& o) {
+      return saved_.count(Key{o.file.dev, o.file.ino}) != 0;
+    });
+    for (auto& o : result.opened) {
+      onOpened(std::move(o.file), o.path, first_scan);
+    }
+    const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
+    followUnmatched(matchFound(result.found, now_ms));
+    first_scan_done_ = true;
+    expireCopySources(toUnixMs(ctx_.clock.wallNow()));
+    known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
+    retireDrained();
+    forgetUnseen(now_ms);
   }
-  const std::int64_t now_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
-  followUnmatched(matchFound(result.found, now_ms));
-  first_scan_done_ = true;
-  expireCopySources(toUnixMs(ctx_.clock.wallNow()));
-  known_until_ms_ = scan_started_ms_;  // everything matched at scan start is now known
-  retireDrained();
-  forgetUnseen(now_ms);
   if (rescan_pending_) {
     rescan_pending_ = false;
     startScan();
@@ -457,6 +544,7 @@ std::optional<std::uint64_t> TailInput::resumeOffset(const OpenedFile& opened,
 }
 
 void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_scan) {
+  *changed_ = true;
   const std::string component = "input " + ctx_.instance;
   if (opened.fd < 0) {
     if (opened.err != ENOENT) {
@@ -669,6 +757,7 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
 
 void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
                        ReadOutcome outcome, bool issued_unmatched) {
+  *changed_ = true;
   f->reading = false;
   f->buf = std::move(buf);
   if (stopping_) {
@@ -743,6 +832,7 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
 }
 
 void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
+  *changed_ = true;
   if (f->buf.empty()) {
     f->partial_since.reset();
     return;
@@ -775,7 +865,8 @@ void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
     chunk.source = f->source;
     chunk.records = r.records;
     chunk.time = ctx_.clock.wallNow();
-    chunk.on_ack = [weak = std::weak_ptr<TailFile>(f), ticket] {
+    chunk.on_ack = [weak = std::weak_ptr<TailFile>(f), ticket, changed = changed_] {
+      *changed = true;
       if (auto file = weak.lock()) {
         file->acks.ack(ticket);
       }
@@ -798,6 +889,7 @@ void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
 }
 
 void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::uint64_t size) {
+  *changed_ = true;
   ctx_.log.warn("input " + ctx_.instance,
                 "\"{}\" was truncated (size {} < offset {} or its first bytes changed); reading it "
                 "again from the start.",
@@ -823,6 +915,7 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
 }
 
 void TailInput::release(const std::shared_ptr<TailFile>& f) {
+  *changed_ = true;
   frame(f, true);  // the file is finished: its incomplete last line is a record
   if (f->move_unclassified) {
     f->move_unclassified = false;
@@ -967,8 +1060,12 @@ void TailInput::onDirEvent(const FsEvent& event) {
     return;
   }
   if (event.failed || !event.name) {
+    full_scan_due_ = true;  // events were lost: look at everything
     scheduleScan();
     return;
+  }
+  if (event.rename) {
+    full_scan_due_ = true;  // a name came or went: the next scan globs
   }
   std::string full = event.dir + "/" + *event.name;
   if (event.change) {

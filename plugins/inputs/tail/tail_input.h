@@ -69,6 +69,9 @@ class TailInput final : public Input {
   std::size_t openFilesForTest() const;
   // True once the checkpoint was loaded and the first scan has opened what it found.
   bool readyForTest() const { return first_scan_done_; }
+  // Scans done so far that globbed every pattern, and that only stat'ed the directories.
+  std::uint64_t fullScansForTest() const { return full_scans_total_; }
+  std::uint64_t lightScansForTest() const { return light_scans_total_; }
   // Number of checkpoint writes completed.
   std::uint64_t checkpointWritesForTest() const;
 
@@ -101,6 +104,9 @@ class TailInput final : public Input {
   void retireDrained();
   void armPartialTimer();
   void onPartialTimer();
+  void startFullScan(bool first_scan, std::vector<std::string> dirs);
+  void followOrphans();
+  void followOrphan(const std::shared_ptr<TailFile>& f);
   void watchDir(const std::string& dir);
   void onDirEvent(const FsEvent& event);
   CheckpointData snapshot();
@@ -120,6 +126,15 @@ class TailInput final : public Input {
   bool stopping_ = false;
   bool scan_in_flight_ = false;
   bool rescan_pending_ = false;
+  // Light scans (see startScan): the pattern directories at the last scan, the orphans of the
+  // last full one, light scans since it, and whether an event asked for a full one.
+  static constexpr std::size_t kLightScansPerFull = 9;
+  std::map<std::string, DirState> last_dirs_;
+  std::vector<std::uint64_t> orphans_;  // files not matched by the last full scan
+  std::size_t light_scans_ = 0;
+  bool full_scan_due_ = false;
+  std::uint64_t full_scans_total_ = 0;
+  std::uint64_t light_scans_total_ = 0;
   LoadedCheckpoint::State checkpoint_state_ = LoadedCheckpoint::State::kMissing;
   std::int64_t saved_at_ms_ = 0;      // from the loaded checkpoint
   std::int64_t scan_started_ms_ = 0;  // wall time the scan in flight started
@@ -159,6 +174,9 @@ class TailInput final : public Input {
   std::unique_ptr<Timer> partial_timer_;
   std::unique_ptr<CheckpointStore> checkpoints_;
   std::optional<std::vector<CheckpointEntry>> last_written_;
+  // Set by anything that can change a checkpoint entry or the lag (reads, acknowledgements,
+  // opens, releases, full scans); shared with acknowledgement callbacks.
+  std::shared_ptr<bool> changed_ = std::make_shared<bool>(true);
 };
 
 }  // namespace ingestd::inputs

@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -208,6 +209,39 @@ std::optional<std::string> findInodeInDir(const std::string& dir, std::uint64_t 
     }
   }
   ::closedir(d);
+  return out;
+}
+
+namespace {
+
+// statfs f_type values of local file systems whose inotify events cover every change.
+bool eventsComplete(long type) {
+  switch (static_cast<unsigned long>(type)) {
+    case 0xEF53:      // ext2/3/4
+    case 0x58465342:  // xfs
+    case 0x9123683E:  // btrfs
+    case 0x01021994:  // tmpfs
+    case 0xF2F52010:  // f2fs
+    case 0x794C7630:  // overlay (changes made through the mount)
+      return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, DirState> statDirs(const std::vector<std::string>& dirs) {
+  std::map<std::string, DirState> out;
+  for (const auto& dir : dirs) {
+    DirState st;
+    struct stat sb {};
+    struct statfs fs {};
+    if (::stat(dir.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+      st.mtime_ns = static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec;
+      st.events_complete = ::statfs(dir.c_str(), &fs) == 0 && eventsComplete(fs.f_type);
+    }
+    out[dir] = st;
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -70,8 +71,24 @@ ReadOutcome readAt(int fd, std::uint64_t offset, char* buf, std::size_t len,
 std::optional<std::string> findInodeInDir(const std::string& dir, std::uint64_t dev,
                                           std::uint64_t ino);
 
+// What a scan saw of the directory of a pattern: its modification time, and whether its file
+// system reports every change through inotify (local ones: ext2/3/4, xfs, btrfs, tmpfs, f2fs,
+// overlay; not NFS, CIFS or FUSE, where other hosts write without events).
+struct DirState {
+  std::int64_t mtime_ns = -1;  // -1: could not stat it
+  bool events_complete = false;
+  bool operator==(const DirState&) const = default;
+};
+
+// Blocking: stat and statfs of each directory.
+std::map<std::string, DirState> statDirs(const std::vector<std::string>& dirs);
+
 struct ScanResult {
-  std::vector<FoundFile> found;  // everything matched
+  // A light scan: every directory was unchanged and watched, so nothing was globbed; `found`
+  // and `opened` are empty and the files matched last time still are.
+  bool light = false;
+  std::map<std::string, DirState> dirs;  // statDirs() of the pattern directories, before the glob
+  std::vector<FoundFile> found;          // everything matched
   struct Opened {
     std::string path;
     OpenedFile file;
