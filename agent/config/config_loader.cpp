@@ -181,7 +181,18 @@ Status parseCompression(MapReader& core, OutputPipelineSettings& out) {
   MapReader r(node);
   out.compression_codec =
       r.oneOf("codec", out.compression_codec, {"auto", "zlib", "libdeflate", "isal"});
-  out.compression_level = static_cast<int>(r.integer("level", out.compression_level, 0, 9));
+  ConfigNode level = node["level"];
+  const std::string level_text = level.isScalar() ? level.yaml().as<std::string>() : "";
+  if (level_text == "adaptive") {
+    out.compression_adaptive = true;
+    r.allow({"level"});
+  } else if (!level_text.empty() &&
+             level_text.find_first_not_of("0123456789+-") != std::string::npos) {
+    return level.error("expected a level from 0 to 9, or adaptive");
+  } else {
+    out.compression_adaptive = false;
+    out.compression_level = static_cast<int>(r.integer("level", out.compression_level, 0, 9));
+  }
   INGESTD_RETURN_IF_ERROR(r.finish());
   if (out.compression_codec != "auto") {
     auto codecs = availableCodecs();
@@ -192,7 +203,7 @@ Status parseCompression(MapReader& core, OutputPipelineSettings& out) {
                       out.compression_codec, fmt::join(codecs, ", ")));
     }
   }
-  if (out.compression_codec == "isal" && out.compression_level > 3) {
+  if (!out.compression_adaptive && out.compression_codec == "isal" && out.compression_level > 3) {
     return node["level"].error("must be between 0 and 3 with codec isal");
   }
   return Status::ok();

@@ -59,8 +59,12 @@ void describeOutput(const PluginSection& o, std::string& out) {
   } else {
     fmt::format_to(it, "      buffer:      memory (bounded by service.memory_limit)\n");
   }
-  fmt::format_to(it, "      compression: gzip, codec {}, level {}\n", p.compression_codec,
-                 p.compression_level);
+  if (p.compression_adaptive) {
+    fmt::format_to(it, "      compression: gzip, codec {}, level adaptive\n", p.compression_codec);
+  } else {
+    fmt::format_to(it, "      compression: gzip, codec {}, level {}\n", p.compression_codec,
+                   p.compression_level);
+  }
 }
 
 // "adx, backup", or what happens to the records when no output matches the tag.

@@ -48,6 +48,7 @@ struct OutputPipelineSettings {
   std::uint64_t buffer_max_size = 1ull << 30;
   std::string compression_codec = "auto";  // auto, zlib, libdeflate, isal
   int compression_level = 1;
+  bool compression_adaptive = false;  // compression.level: adaptive
 };
 
 // One element of inputs: or outputs: with its common keys read; plugin-specific keys are read

@@ -80,6 +80,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
       gaugeFamily(r, "ingestd_output_requests_in_flight", "Ingest requests on the wire.");
   auth_refresh =
       counterFamily(r, "ingestd_auth_token_refresh_total", "Token acquisitions by result.");
+  output_compressed_blocks =
+      counterFamily(r, "ingestd_output_compressed_blocks_total",
+                    "Blocks compressed, by codec and level (with compression.level: adaptive, "
+                    "how the levels were used).");
   output_repaired =
       counterFamily(r, "ingestd_output_repaired_records_total",
                     "Records sent with a repair, by reason (invalid_utf8: replaced by U+FFFD).");
@@ -212,6 +216,13 @@ prometheus::Gauge& Metrics::backpressure(std::string_view cause) {
 prometheus::Counter& OutputMetrics::repaired(std::string_view reason) {
   return owner->output_repaired->Add(
       {{"output", name}, {"table", table}, {"reason", std::string(reason)}});
+}
+
+prometheus::Counter& OutputMetrics::compressedBlocks(std::string_view codec, int level) {
+  return owner->output_compressed_blocks->Add({{"output", name},
+                                               {"table", table},
+                                               {"codec", std::string(codec)},
+                                               {"level", std::to_string(level)}});
 }
 
 prometheus::Counter& OutputMetrics::deadletterWriteErrors() {

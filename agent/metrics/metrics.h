@@ -65,6 +65,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* output_in_flight;
   prometheus::Family<prometheus::Counter>* auth_refresh;
   prometheus::Family<prometheus::Counter>* output_repaired;
+  prometheus::Family<prometheus::Counter>* output_compressed_blocks;
   prometheus::Family<prometheus::Counter>* output_deadletter_errors;
   prometheus::Family<prometheus::Counter>* output_deadletter_discarded;
   prometheus::Family<prometheus::Gauge>* output_last_success;

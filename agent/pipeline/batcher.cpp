@@ -83,6 +83,7 @@ Batch Batcher::cut(std::string id) {
     flushing_ = false;
     timer_.stop();
   }
+  batch.waiting_after = pending_bytes_;
   return batch;
 }
 

@@ -62,6 +62,7 @@ struct Batch {
   std::uint64_t estimate = 0;  // estimated encoded bytes; above max_bytes only for one big chunk
   std::uint64_t records = 0;
   std::chrono::steady_clock::time_point oldest{};  // the earliest routed_at of its tickets
+  std::uint64_t waiting_after = 0;  // raw bytes still in the batcher once this one was cut
 };
 
 // Estimated size of a chunk once encoded in `format`: its bytes, a little for escaping, and the

@@ -67,9 +67,22 @@ EncodeStage::EncodeStage(const EncodeStageOptions& options, WorkerPool& workers,
       level_(options.level),
       workers_(workers),
       budget_(budget),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  if (options.adaptive_level) {
+    adaptive_.emplace(AdaptiveLevel::ladderFor(options.codec));
+    level_ = defaultLevel(codec_);  // ingestd send compresses at the fastest step
+  }
+}
 
 void EncodeStage::encode(Batch&& batch, std::function<void(EncodedBatch)> done) {
+  CodecKind codec = codec_;
+  int level = level_;
+  if (adaptive_) {
+    const CompressionStep step =
+        adaptive_->next(batch.waiting_after, encoder_.max_block_bytes, running_);
+    codec = step.codec;
+    level = step.level;
+  }
   ++running_;
   const std::uint64_t charged = batch.estimate;
   budget_.acquire(charged);
@@ -82,13 +95,18 @@ void EncodeStage::encode(Batch&& batch, std::function<void(EncodedBatch)> done) 
   result->batch.id = std::move(batch.id);
   // The job touches only what it was given (chunks, options, result); the rest rides along to
   // the completion, which runs on the loop.
-  workers_.submit([this, eo = encoder_, codec = codec_, level = level_, chunks = std::move(chunks),
-                   result, tickets = std::move(batch.tickets), charged, done = std::move(done),
+  workers_.submit([this, eo = encoder_, codec, level, chunks = std::move(chunks), result,
+                   tickets = std::move(batch.tickets), charged, done = std::move(done),
                    alive = std::weak_ptr<bool>(alive_)]() mutable -> std::function<void()> {
     encodeBatch(eo, codec, level, chunks, *result);
-    return [this, result, tickets = std::move(tickets), charged, done = std::move(done), alive] {
+    return [this, result, tickets = std::move(tickets), charged, done = std::move(done), alive,
+            codec, level] {
       if (alive.expired()) {
         return;
+      }
+      if (metrics_.owner != nullptr && !result->batch.blocks.empty()) {
+        metrics_.compressedBlocks(codecName(codec), level)
+            .Increment(static_cast<double>(result->batch.blocks.size()));
       }
       finishEncode(tickets, charged, result->stats);
       done(std::move(result->batch));

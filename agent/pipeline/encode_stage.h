@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "agent/compress/gzip_codec.h"
 #include "agent/loop/worker_pool.h"
 #include "agent/metrics/metrics.h"
+#include "agent/pipeline/adaptive_level.h"
 #include "agent/pipeline/batcher.h"
 #include "agent/pipeline/encoder.h"
 #include "agent/pipeline/memory_budget.h"
@@ -27,8 +29,9 @@ struct EncodeStageOptions {
   std::string hostname;
   std::uint64_t max_block_bytes = 4ull << 20;  // batch.max_bytes: the limit of one block
   std::uint64_t max_block_records = 0;         // batch.max_records; 0 = no limit
-  std::string codec = "auto";  // compression.codec; one not compiled in falls back to "auto"
-  int level = 1;               // compression.level
+  std::string codec = "auto";   // compression.codec; one not compiled in falls back to "auto"
+  int level = 1;                // compression.level
+  bool adaptive_level = false;  // compression.level: adaptive (level is then unused)
 };
 
 // One block of an encoded batch: what Delivery sends.
@@ -63,7 +66,9 @@ class EncodeStage {
   // Another job may start: fewer than kMaxJobs are running and the pool has capacity.
   bool hasRoom() const { return running_ < kMaxJobs && workers_.hasCapacity(); }
 
-  // Encodes and compresses the batch on the worker pool (even when !hasRoom(): callers check).
+  // Encodes and compresses the batch on the worker pool (even when !hasRoom(): callers check),
+  // at the configured level or, when adaptive, at the step AdaptiveLevel picks from what waits
+  // behind the batch (Batch::waiting_after) and the jobs running.
   // Its estimated encoded size is charged to the budget while the job runs: the worker holds
   // the encoded text before it compresses it. When the job is done, on the loop thread: each
   // ticket whose last output this was has its records freed and their charge released, parse
@@ -86,6 +91,7 @@ class EncodeStage {
   EncoderOptions encoder_;
   CodecKind codec_;
   int level_;
+  std::optional<AdaptiveLevel> adaptive_;  // with compression.level: adaptive
   WorkerPool& workers_;
   MemoryBudget& budget_;
   OutputMetrics& metrics_;

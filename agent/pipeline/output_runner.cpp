@@ -33,6 +33,7 @@ EncodeStageOptions encodeOptions(const OutputRunnerOptions& o) {
   e.max_block_records = o.settings.batch_max_records;
   e.codec = o.settings.compression_codec;
   e.level = o.settings.compression_level;
+  e.adaptive_level = o.settings.compression_adaptive;
   return e;
 }
 

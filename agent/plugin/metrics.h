@@ -60,8 +60,10 @@ struct OutputMetrics {
   // rejected, retries_exhausted, record_too_large.
   prometheus::Counter& dropped(std::string_view reason);
   prometheus::Counter& repaired(std::string_view reason);  // invalid_utf8
-  prometheus::Counter& deadletterWriteErrors();            // failed dead-letter writes (retried)
-  prometheus::Counter& deadletterDiscarded();              // blocks not stored: directory full
+  // Blocks compressed with this codec and level (ingestd_output_compressed_blocks_total).
+  prometheus::Counter& compressedBlocks(std::string_view codec, int level);
+  prometheus::Counter& deadletterWriteErrors();  // failed dead-letter writes (retried)
+  prometheus::Counter& deadletterDiscarded();    // blocks not stored: directory full
   prometheus::Counter& tokenRefresh(std::string_view result);  // ok, error
   std::string name;
   std::string table;

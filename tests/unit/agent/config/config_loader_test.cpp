@@ -75,6 +75,7 @@ outputs:
     type: kusto
     match: "*"
     cluster: http://127.0.0.1:8080
+    compression: { level: adaptive }
 )");
   ::unsetenv("INGESTD_TEST_CLIENT_SECRET");
   REQUIRE_MESSAGE(r.isOk(), r.error().message);
@@ -131,6 +132,9 @@ outputs:
         std::string::npos);
   CHECK(summary.find("retry:       initial 500ms, max 30s, max_elapsed 1h") != std::string::npos);
   CHECK(summary.find("compression: gzip, codec zlib, level 6") != std::string::npos);
+  CHECK_FALSE(p.compression_adaptive);
+  CHECK(c.outputs[1].pipeline.compression_adaptive);
+  CHECK(summary.find("compression: gzip, codec auto, level adaptive") != std::string::npos);
 }
 
 TEST_CASE("config: defaults when only an output is given") {
@@ -455,6 +459,9 @@ TEST_CASE("config: output section errors") {
        "isal"},
       {"    compression: {level: 10}\n",
        "test.yaml:5:26: 'outputs[0].compression.level': must be between 0 and 9"},
+      {"    compression: {level: fast}\n",
+       "test.yaml:5:26: 'outputs[0].compression.level': expected a level from 0 to 9, or "
+       "adaptive"},
       {"    compressoin: {level: 1}\n",
        "test.yaml:5:5: 'outputs[0]': unknown key 'compressoin' (did you mean 'compression'?)"},
       {"    match: []\n",
