@@ -2,13 +2,19 @@
 # End-to-end benchmark: ingestd tails a deterministic nginx access log from the head, encodes
 # multijson, gzips and streams it into kusto-local in --discard mode. Prints MB/s of raw log,
 # records/s, CPU seconds per GB and peak RSS of ingestd, and `gzip -1` over the same file as a
-# yardstick.
+# yardstick, and the compression ratio (bytes of log per byte on the wire).
 #   bench/e2e_bench.sh [SIZE_MIB=1024] [CODEC=auto] [BUILD_DIR=build]
+# Environment: FORMAT (multijson, txt, ...; default multijson), LEVEL (compression.level: a
+# number or adaptive; default 1), RATE (MB/s: the log is appended at this rate while ingestd
+# tails it, instead of being there from the start; default 0 = all at once, full speed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
 CODEC=${2:-auto}
 BUILD=${3:-build}
+FORMAT=${FORMAT:-multijson}
+LEVEL=${LEVEL:-1}
+RATE=${RATE:-0}
 BIN=$BUILD/bin
 for b in ingestd kusto-local bench_gen_log; do
   [ -x "$BIN/$b" ] || { echo "missing $BIN/$b: cmake --build $BUILD --target ingestd kusto-local bench_gen_log"; exit 2; }
@@ -19,12 +25,14 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 mkdir -p "$WORK/logs"
-read -r BYTES LINES < <("$BIN/bench_gen_log" "$WORK/logs/access.log" "$SIZE_MIB")
+SRC="$WORK/logs/access.log"
+[ "$RATE" != 0 ] && SRC="$WORK/source.log"
+read -r BYTES LINES < <("$BIN/bench_gen_log" "$SRC" "$SIZE_MIB")
 echo "log: $BYTES bytes, $LINES lines (deterministic nginx access log)"
 
 # Yardstick: gzip -1 over the same file, one core.
 GZ_START=$(date +%s.%N)
-gzip -1 -c "$WORK/logs/access.log" >/dev/null
+gzip -1 -c "$SRC" >/dev/null
 GZ_END=$(date +%s.%N)
 GZ_SECS=$(echo "$GZ_END - $GZ_START" | bc -l)
 
@@ -44,23 +52,46 @@ inputs:
     type: tail
     paths: ["$WORK/logs/access.log"]
     read_from: head
+    read_chunk_bytes: ${READ_CHUNK:-1MiB}
 outputs:
   - name: adx
     type: kusto
     cluster: $URL
     database: Logs
     table: NginxAccess
-    format: multijson
-    mapping: nginx_json
+    format: $FORMAT
     auth: { method: none }
-    compression: { codec: $CODEC, level: 1 }
+    compression: { codec: $CODEC, level: $LEVEL }
 YAML
 
 START=$(date +%s.%N)
 "$BIN/ingestd" run -c "$WORK/ingestd.yaml" 2>"$WORK/ingestd.err" &
 ING_PID=$!
 pids+=($ING_PID)
+if [ "$RATE" != 0 ]; then
+  # Appends whole lines at RATE MB/s, in 64 KiB writes, so the tail sees a steady stream.
+  python3 - "$SRC" "$WORK/logs/access.log" "$RATE" <<'PY' &
+import sys, time
+src, dst, rate = sys.argv[1], sys.argv[2], float(sys.argv[3]) * 1e6
+with open(src, "rb") as f, open(dst, "ab", buffering=0) as out:
+    start, sent, carry = time.monotonic(), 0, b""
+    while True:
+        block = f.read(65536)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        out.write(block[:cut]); carry = block[cut:]
+        sent += cut
+        ahead = sent / rate - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+    out.write(carry)
+PY
+  pids+=($!)
+fi
 records() { curl -s "$URL/kusto-local/stats" | sed -n 's/.*"ingest":{[^}]*"records":\([0-9]*\).*/\1/p'; }
+wire_bytes() { curl -s "$URL/kusto-local/stats" | sed -n 's/.*"ingest":{[^}]*"wire_bytes":\([0-9]*\).*/\1/p'; }
 deadline=$(( $(date +%s) + 1800 ))
 while :; do
   r=$(records); r=${r:-0}
@@ -74,13 +105,17 @@ TICKS=$(getconf CLK_TCK)
 read -r UT ST < <(awk '{print $14, $15}' "/proc/$ING_PID/stat")
 read -r KUT KST < <(awk '{print $14, $15}' "/proc/$KL_PID/stat")
 HWM=$(awk '/VmHWM/ {print $2}' "/proc/$ING_PID/status")
+WIRE=$(wire_bytes)
 kill -TERM "$ING_PID"; wait "$ING_PID" || true
 
 SECS=$(echo "$END - $START" | bc -l)
 CPU=$(echo "($UT + $ST) / $TICKS" | bc -l)
 KCPU=$(echo "($KUT + $KST) / $TICKS" | bc -l)
 GB=$(echo "$BYTES / 1000000000" | bc -l)
-printf 'codec:                  %s\n' "$CODEC"
+printf 'codec, level, format:   %s, %s, %s%s\n' "$CODEC" "$LEVEL" "$FORMAT" \
+  "$([ "$RATE" != 0 ] && echo ", appended at $RATE MB/s")"
+printf 'compression ratio:      %.2f (bytes of log per byte on the wire, %s wire bytes)\n' \
+  "$(echo "$BYTES / $WIRE" | bc -l)" "$WIRE"
 printf 'wall time:              %.2f s\n' "$SECS"
 printf 'throughput:             %.1f MB/s of raw log, %.0f records/s\n' \
   "$(echo "$BYTES / 1000000 / $SECS" | bc -l)" "$(echo "$LINES / $SECS" | bc -l)"
@@ -89,3 +124,4 @@ printf 'kusto-local CPU:        %.2f s\n' "$KCPU"
 printf 'ingestd peak RSS:       %.1f MiB\n' "$(echo "$HWM / 1024" | bc -l)"
 printf 'gzip -1 (one core):     %.2f s, %.1f MB/s (%.2f CPU s per GB)\n' "$GZ_SECS" \
   "$(echo "$BYTES / 1000000 / $GZ_SECS" | bc -l)" "$(echo "$GZ_SECS / $GB" | bc -l)"
+printf 'ingestd / gzip -1:      %.2fx\n' "$(echo "$GZ_SECS / $SECS" | bc -l)"

@@ -346,11 +346,11 @@ int serve(const Config& config, const PluginRegistry& registry, Logger& log) {
 }  // namespace
 
 int runCommand(const std::string& config_path, const PluginRegistry& registry) {
-  // Blocks (up to 4 MiB raw) are allocated on worker threads and freed on the loop. glibc
-  // raises its mmap threshold each time such a buffer is freed, after which they come from
-  // the heap arenas and freed space is not returned: RSS then grows far past the memory
-  // budget during an outage. A fixed threshold keeps large buffers in mmap, so freeing them
-  // returns the memory (bench/soak/outage_rss.sh: 113 -> 81 MiB under a 64 MiB budget).
+  // Buffers above 128 KiB are mmapped and returned when freed, so nothing large lingers in the
+  // heap arenas (glibc's dynamic threshold moved freed blocks into arenas that never shrink:
+  // RSS grew far past the budget during an outage). The hot large buffers (reads, blocks,
+  // compressor scratch) are reused warm through the pools of agent/core/heap.h instead, so
+  // they do not pay a page fault per 4 KiB for every buffer.
   ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   // From here on a HUP (logrotate's postrotate) or a broken pipe never kills the daemon, also
   // while it loads its config and takes the lock; serve() then catches HUP to log it.

@@ -15,6 +15,7 @@
 #endif
 
 #include "agent/core/assert.h"
+#include "agent/core/heap.h"
 
 namespace ingestd {
 
@@ -23,14 +24,18 @@ namespace {
 // zlib and ISA-L count input and output in 32-bit fields; feed them at most this much at once.
 constexpr std::size_t kMaxStep = std::size_t{1} << 30;
 
-// Compressors write into a scratch buffer they keep between calls and then append exactly the
-// compressed bytes to `out`: no zero-filling or page faults for a fresh bound-sized buffer per
-// block, and the caller's string is not left with ten times the capacity it uses (payload
-// bodies live on while in flight and count against the memory budget).
+// Compressors write into a scratch buffer from compressScratchPool() and then append exactly
+// the compressed bytes to `out`: no zero-filling or page faults for a fresh bound-sized buffer
+// per block, and the caller's string is not left with ten times the capacity it uses (payload
+// bodies live on while in flight and count against the memory budget). The buffer goes back to
+// the pool after each block, so compressors of several levels share the warm ones.
 class Scratch {
  public:
   // At least `want` writable bytes after `used`; returns the room.
   std::size_t grow(std::size_t used, std::size_t want) {
+    if (buf_.empty()) {
+      buf_ = compressScratchPool().take();
+    }
     if (buf_.size() - used < want) {
       buf_.resize(used + std::max(want, buf_.size() - used));
     }
@@ -38,14 +43,22 @@ class Scratch {
   }
   char* data() { return buf_.data(); }
   void finish(std::size_t used, std::string& out) {
-    out.append(buf_.data(), used);
-    if (buf_.size() > kKeep) {
-      std::string().swap(buf_);  // a one-off huge input: don't hold its memory forever
+    if (out.empty()) {
+      // A warm body buffer when one is big enough: a fresh one faults in a page per 4 KiB.
+      std::string body = compressedBodyPool().take();
+      if (body.capacity() >= used) {
+        out = std::move(body);
+        out.clear();
+      } else if (!body.empty() || body.capacity() > 0) {
+        compressedBodyPool().give(std::move(body));
+      }
     }
+    out.append(buf_.data(), used);
+    compressScratchPool().give(std::move(buf_));  // keeps nothing over 16 MiB
+    buf_ = std::string();
   }
 
  private:
-  static constexpr std::size_t kKeep = std::size_t{16} << 20;
   std::string buf_;
 };
 

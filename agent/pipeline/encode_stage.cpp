@@ -1,6 +1,8 @@
 // EncodeStage implementation (see encode_stage.h).
 #include "agent/pipeline/encode_stage.h"
 
+#include "agent/core/heap.h"
+
 #include <span>
 
 #include <fmt/format.h>
@@ -99,6 +101,7 @@ void EncodeStage::encode(Batch&& batch, std::function<void(EncodedBatch)> done) 
                    tickets = std::move(batch.tickets), charged, done = std::move(done),
                    alive = std::weak_ptr<bool>(alive_)]() mutable -> std::function<void()> {
     encodeBatch(eo, codec, level, chunks, *result);
+    chunks.clear();  // the loop may then recycle the last reference's data buffer
     return [this, result, tickets = std::move(tickets), charged, done = std::move(done), alive,
             codec, level] {
       if (alive.expired()) {
@@ -129,8 +132,12 @@ void EncodeStage::finishEncode(const std::vector<std::shared_ptr<ChunkTicket>>& 
     }
     if (--t->encodes_left == 0) {
       // Every output has its encoded copy: the raw records are no longer needed, so they stop
-      // being resident at the moment the budget stops counting them.
+      // being resident at the moment the budget stops counting them (or wait, warm, in the
+      // bounded read pool for the next read).
       budget_.release(t->charged_bytes);
+      if (t->chunk.use_count() == 1) {
+        readBufferPool().give(std::move(t->chunk->data));
+      }
       t->chunk.reset();
     }
   }

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "agent/core/assert.h"
+#include "agent/core/heap.h"
 #include "agent/pipeline/json_validate.h"
 #include "agent/pipeline/utf8.h"
 #include "agent/plugin/parser.h"
@@ -20,10 +21,7 @@ namespace ingestd {
 
 namespace {
 
-// One recycled block buffer per worker thread (recycleBlockBuffer).
-thread_local std::string t_recycled;
-
-std::string takeRecycledBlockBuffer() { return std::exchange(t_recycled, std::string()); }
+std::string takeRecycledBlockBuffer() { return blockBufferPool().take(); }
 
 enum class Field { kTimestamp, kTag, kHost, kSource, kMessage };
 
@@ -57,7 +55,14 @@ class BlockBuffer {
   // Returns where to write; at least n bytes are writable there.
   char* reserve(std::size_t n) {
     if (buf_.size() - len_ < n) {
-      buf_.resize(std::max(buf_.size() * 2, len_ + n));
+      // A quarter more into an exactly sized new buffer, not std::string's doubling: blocks
+      // stop at max_block_bytes, and a buffer doubled past 8 MiB would not go back to the pool
+      // (every later block would then fault in a fresh one).
+      std::string bigger;
+      bigger.reserve(std::max(buf_.size() + buf_.size() / 4, len_ + n + (64u << 10)));
+      bigger.assign(buf_.data(), len_);
+      bigger.resize(bigger.capacity());
+      buf_ = std::move(bigger);
     }
     return buf_.data() + len_;
   }
@@ -603,10 +608,8 @@ void encodeChunks(const EncoderOptions& options,
 }
 
 void recycleBlockBuffer(std::string&& buffer) {
-  // Blocks are at most max_block_bytes (4 MiB) plus one record: anything larger is not kept.
-  if (buffer.capacity() <= (8u << 20) && buffer.capacity() > t_recycled.capacity()) {
-    t_recycled = std::move(buffer);
-  }
+  // Blocks are at most max_block_bytes (4 MiB) plus one record: the pool keeps nothing larger.
+  blockBufferPool().give(std::move(buffer));
 }
 
 std::string formatTimestamp(Clock::Wall t) {

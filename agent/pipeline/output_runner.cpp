@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "agent/core/assert.h"
+#include "agent/core/heap.h"
 
 namespace ingestd {
 
@@ -111,7 +112,7 @@ void OutputRunner::onEncoded(const std::shared_ptr<Job>& job, EncodedBatch&& enc
   for (auto& part : encoded.blocks) {
     DeliveryBlock block;
     block.id = std::move(part.id);
-    block.body = std::make_shared<const std::string>(std::move(part.body));
+    block.body = pooledBody(std::move(part.body));
     block.raw_bytes = part.raw_bytes;
     block.records = part.records;
     block.buffered = true;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "agent/core/assert.h"
+#include "agent/core/heap.h"
 
 namespace ingestd {
 
@@ -242,7 +243,7 @@ void Pipeline::route(InputSlot& input, RecordChunk chunk) {
   ticket->encodes_left = ticket->outputs_left;
   ticket->on_ack = std::move(chunk.on_ack);
   chunk.on_ack = nullptr;
-  ticket->chunk = std::make_shared<const RecordChunk>(std::move(chunk));
+  ticket->chunk = std::make_shared<RecordChunk>(std::move(chunk));
   budget_.acquire(ticket->charged_bytes);
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
   for (auto* o : it->second) {
@@ -278,6 +279,8 @@ void Pipeline::pauseInputs() {
   }
   paused_ = true;
   paused_since_ = std::chrono::steady_clock::now();
+  hold_started_ = paused_since_;
+  heap_released_at_.reset();
   updatePressureGauges();
   if (budget_.full()) {
     log_.logLimited(LogLevel::kWarn, "pipeline/pause", std::chrono::seconds(30), "pipeline",
@@ -328,6 +331,17 @@ void Pipeline::accruePausedSeconds(std::chrono::steady_clock::time_point now) {
 void Pipeline::checkpointAll() {
   metrics_.memoryUsedBytes().Set(static_cast<double>(budget_.used()));
   updatePressureGauges();
+  // Held for a while (an outage, not the short holds of a fast reader): hand the heap pages
+  // freed since reading stopped back to the kernel, once, and again every 30 s of the hold.
+  if (paused_) {
+    const auto held = std::chrono::steady_clock::now() - hold_started_;
+    if (held >= std::chrono::seconds(1) &&
+        (!heap_released_at_ ||
+         std::chrono::steady_clock::now() - *heap_released_at_ >= std::chrono::seconds(30))) {
+      releaseFreeHeap();
+      heap_released_at_ = std::chrono::steady_clock::now();
+    }
+  }
   metrics_.deadletterBytes().Set(static_cast<double>(deadletter_.usedBytes()));
   const auto now = std::chrono::steady_clock::now();
   accruePausedSeconds(now);

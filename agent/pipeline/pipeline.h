@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,7 +85,9 @@ class Pipeline {
   Timer drain_timer_;
   Timer deadline_timer_;
   bool paused_ = false;
-  std::chrono::steady_clock::time_point paused_since_{};
+  std::chrono::steady_clock::time_point paused_since_{};  // moves on at each accrual
+  std::chrono::steady_clock::time_point hold_started_{};  // when this pause began
+  std::optional<std::chrono::steady_clock::time_point> heap_released_at_;
   bool stopping_ = false;
   bool resume_posted_ = false;
   std::function<void(bool)> shutdown_done_;

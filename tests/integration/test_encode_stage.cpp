@@ -62,7 +62,7 @@ struct Fixture {
     t->charged_bytes = c.data.size();
     t->outputs_left = outputs;
     t->encodes_left = outputs;
-    t->chunk = std::make_shared<const RecordChunk>(std::move(c));
+    t->chunk = std::make_shared<RecordChunk>(std::move(c));
     budget.acquire(t->charged_bytes);
     return t;
   }

@@ -111,7 +111,7 @@ struct Fixture {
     t->charged_bytes = c.data.size();
     t->outputs_left = 1;
     t->encodes_left = 1;
-    t->chunk = std::make_shared<const RecordChunk>(std::move(c));
+    t->chunk = std::make_shared<RecordChunk>(std::move(c));
     budget.acquire(t->charged_bytes);
     return t;
   }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "agent/core/assert.h"
+#include "agent/core/heap.h"
 #include "agent/plugin/ack_tracker.h"
 #include "plugins/inputs/tail/file_identity.h"
 
@@ -62,6 +63,8 @@ std::string dirOf(const std::string& path) {
 }
 
 constexpr std::uint64_t kMinReadBytes = std::uint64_t{64} * 1024;
+// Extra room a fresh read buffer gets beyond one read, for the partial line the next one keeps.
+constexpr std::size_t kReadSlack = std::size_t{64} * 1024;
 
 bool hasGlobChars(const std::string& s) { return s.find_first_of("*?[{") != std::string::npos; }
 
@@ -726,9 +729,12 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
   };
   auto job = std::make_shared<ReadJob>();
   job->issued_unmatched = f->move_unclassified;
-  job->buf = std::move(f->buf);
+  // A warm buffer from the read pool (chunks hand theirs back once encoded), holding the
+  // partial line left from the last read.
+  job->buf = readBufferPool().take();
+  job->old_size = f->buf.size();
+  job->buf.assign(f->buf);
   f->buf.clear();
-  job->old_size = job->buf.size();
   // Size the read by what we expect to find (last known size, or twice the last read when it
   // filled its buffer): a chunk's buffer travels through the pipeline, so a few new bytes must
   // not pin a read_chunk_bytes allocation, and a slow file must not cost a big memset per wakeup.
@@ -739,12 +745,23 @@ void TailInput::issueRead(const std::shared_ptr<TailFile>& f) {
   job->len = static_cast<std::size_t>(len);
   queueWork(
       [job, fd = f->fd, offset = f->read_offset, fp = f->fingerprint] {
+        if (job->buf.capacity() < job->old_size + job->len) {
+          // Room for the leftover line of the next read too, so the buffer can be reused.
+          std::string bigger;
+          bigger.reserve(job->old_size + job->len + kReadSlack);
+          bigger.assign(job->buf);
+          job->buf = std::move(bigger);
+        }
         job->buf.resize(job->old_size + job->len);
         job->outcome = readAt(fd, offset, job->buf.data() + job->old_size, job->len, fp);
         job->buf.resize(job->old_size +
                         static_cast<std::size_t>(std::max<std::int64_t>(job->outcome.n, 0)));
         if (job->buf.capacity() > 2 * job->buf.size() + 4096) {
-          job->buf.shrink_to_fit();  // off the loop: copies only the few bytes that were read
+          // A few bytes in a big buffer: they travel in a small copy (made off the loop), and
+          // the big buffer goes back to the pool for the next read.
+          std::string small(job->buf);
+          readBufferPool().give(std::move(job->buf));
+          job->buf = std::move(small);
         }
       },
       [this, f, job] {

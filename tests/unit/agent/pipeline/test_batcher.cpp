@@ -49,7 +49,7 @@ std::shared_ptr<ChunkTicket> ticket(std::size_t bytes, std::uint64_t records,
   c.data = std::string(bytes, 'a');
   c.records = records;
   auto t = std::make_shared<ChunkTicket>();
-  t->chunk = std::make_shared<const RecordChunk>(std::move(c));
+  t->chunk = std::make_shared<RecordChunk>(std::move(c));
   t->routed_at = routed_at;
   return t;
 }
