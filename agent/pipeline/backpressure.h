@@ -33,7 +33,6 @@ class Backpressure {
   void set(CauseId id, bool on);
 
   bool holding() const { return active_ > 0; }
-  bool on(CauseId id) const { return causes_.at(id).on; }
   // The causes on now, in words for a log line: "memory budget full; output \"k\": backlog".
   std::string describe() const;
   // How many causes of this kind are on (the ingestd_backpressure gauge).

@@ -117,6 +117,17 @@ struct Fixture {
   }
 };
 
+// A Backpressure the runner reports to, counting the hold and release edges inputs would hear.
+struct PressureProbe {
+  explicit PressureProbe(OutputRunner& runner) {
+    pressure.setListener([this](bool hold) { ++(hold ? holds : releases); });
+    runner.reportTo(pressure);
+  }
+  Backpressure pressure;
+  int holds = 0;
+  int releases = 0;
+};
+
 std::string lines(int from, int to) {
   std::string s;
   for (int i = from; i < to; ++i) {
@@ -440,11 +451,10 @@ TEST_CASE(
   s.retry_initial = 5ms;
   s.retry_max = 20ms;
   Fixture f(s);
-  Backpressure pressure;
-  int holds = 0;
-  int releases = 0;
-  pressure.setListener([&](bool hold) { ++(hold ? holds : releases); });
-  f.runner->reportTo(pressure);
+  PressureProbe probe(*f.runner);
+  Backpressure& pressure = probe.pressure;
+  const int& holds = probe.holds;
+  const int& releases = probe.releases;
   const std::string dl = f.dir.path() + "/deadletter";
   std::ofstream(dl) << "not a directory\n";  // every dead-letter write fails
   SendOutcome rejected;
@@ -486,11 +496,10 @@ TEST_CASE(
   s.batch_max_bytes = 1024;
   s.concurrency = 1;
   Fixture f(s);
-  Backpressure pressure;
-  int holds = 0;
-  int releases = 0;
-  pressure.setListener([&](bool hold) { ++(hold ? holds : releases); });
-  f.runner->reportTo(pressure);
+  PressureProbe probe(*f.runner);
+  Backpressure& pressure = probe.pressure;
+  const int& holds = probe.holds;
+  const int& releases = probe.releases;
   f.output.respond_later = true;  // sends never finish: blocks queue up, then the batcher
   int acks = 0;
   int pushed = 0;
