@@ -115,4 +115,21 @@ std::optional<MultilineSettings> readMultilineSettings(MapReader& r) {
   return std::move(s).value();
 }
 
+std::string describeMultiline(const MultilineSettings& s) {
+  std::string rules;
+  if (!s.preset.empty()) {
+    rules = "preset " + s.preset;
+  } else {
+    if (!s.start.empty()) {
+      rules = fmt::format("start '{}'", s.start);
+    }
+    if (!s.continue_pattern.empty()) {
+      rules += fmt::format("{}continue '{}'", rules.empty() ? "" : ", ", s.continue_pattern);
+    }
+  }
+  return fmt::format("{}; at most {} lines, {}; timeout {}", rules, s.max_lines,
+                     formatSize(s.max_bytes),
+                     s.timeout.count() == 0 ? std::string("none") : formatDuration(s.timeout));
+}
+
 }  // namespace ingestd::inputs

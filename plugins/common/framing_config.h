@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "agent/plugin/config.h"
@@ -34,5 +35,7 @@ Result<MultilineSettings> parseMultilineSettings(const ConfigNode& node);
 // Reads the optional `multiline` key of an input section through the input's reader (nullopt
 // when absent; errors go to the reader).
 std::optional<MultilineSettings> readMultilineSettings(MapReader& reader);
+// For `ingestd check`: "preset java" or "start '^\\d'" etc., then the limits and the timeout.
+std::string describeMultiline(const MultilineSettings& settings);
 
 }  // namespace ingestd::inputs

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -321,5 +322,52 @@ TEST_CASE("a service outage longer than a minute keeps memory under the limit, t
   CHECK(a.duplicates() == 0);
   // Time spent paused by backpressure is counted once reading resumed (most of the outage).
   CHECK(h.metric("ingestd_input_paused_seconds_total", {"input=\"app\""}) > 30);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE("tail multiline: stack traces arrive as whole rows, across a kill -9 and a restart") {
+  IngestdHarness h;
+  h.createTable("Events");
+  h.kusto().setFaults({{"latency_ms", 20}});
+  const std::string log = h.dir().file("app.log");
+  // Every 4th entry is an error with a 3-line stack trace after it.
+  auto write = [&](int from, int to) {
+    std::ofstream out(log, std::ios::app);
+    for (int i = from; i < to; ++i) {
+      out << fmt::format("seq={} entry {}\n", i, i % 4 == 0 ? "ERROR failed" : "INFO ok");
+      if (i % 4 == 0) {
+        out << "java.lang.IllegalStateException: boom " << i << "\n\tat a.B.c(B.java:" << i
+            << ")\n\tat a.B.main(B.java:1)\n";
+      }
+    }
+  };
+  auto cfg = h.writeConfig(
+      IngestdHarness::tailInput("app", log, "    multiline: { start: '^seq=', timeout: 300ms }\n"),
+      h.kustoOutput("adx", "Events", "*", "", "{ max_bytes: 16KiB, max_delay: 50ms }"));
+  write(0, 4000);
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(waitFor([&] { return h.kusto().count(IngestdHarness::kDb, "Events") > 500; }, 30s, 5ms));
+  h.killIngestd();
+  write(4000, 6000);
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(h.waitForAll("Events", 6000, 60s));
+  // No row is a piece of a trace; every trace row holds all of its lines.
+  const auto rows = h.kusto().count(IngestdHarness::kDb, "Events");
+  CHECK(h.kusto().count(IngestdHarness::kDb, "Events | where message startswith 'seq='") == rows);
+  const auto errors = h.kusto().count(IngestdHarness::kDb, "Events | where message has 'ERROR'");
+  CHECK(errors >= 1500);
+  CHECK(h.kusto().count(IngestdHarness::kDb,
+                        "Events | where message has 'ERROR' | where message has 'B.main' | where "
+                        "message has 'IllegalStateException'") == errors);
+  auto row = h.kusto().rows(IngestdHarness::kDb,
+                            "Events | where message startswith 'seq=4000 ' | project message");
+  REQUIRE(!row.empty());
+  CHECK(row[0][0] ==
+        "seq=4000 entry ERROR failed\njava.lang.IllegalStateException: boom 4000\n\tat "
+        "a.B.c(B.java:4000)\n\tat a.B.main(B.java:1)");
+  // Only whole records were acknowledged, so a restart sends records again, never parts.
+  auto a = h.arrivals("Events");
+  MESSAGE("duplicates after kill -9: ", a.duplicates());
+  CHECK(a.missing(6000).empty());
   CHECK(h.stopIngestd() == 0);
 }

@@ -304,6 +304,57 @@ TEST_CASE("socket config: errors name the key") {
   CHECK(err("syslog", "") == "OK");
   CHECK(err("udp", "listen: 127.0.0.1:0\nmax_connections: 3\n").find("max_connections") !=
         std::string::npos);
+  CHECK(err("udp", "listen: 127.0.0.1:0\nmultiline: java\n") ==
+        "t.yaml:4:12: 'inputs[0].multiline': multiline needs a stream protocol (tcp or unix): "
+        "over udp each datagram is one message");
+  CHECK(err("tcp", "listen: 127.0.0.1:0\nmultiline: {start: '[x'}\n")
+            .find("'inputs[0].multiline.start': is not a valid regular expression") !=
+        std::string::npos);
+  CHECK(err("tcp", "listen: 127.0.0.1:0\nmultiline: go\n") == "OK");
+}
+
+TEST_CASE(
+    "socket tcp multiline: traces joined per connection, timeout, and the last one at close") {
+  Harness h("tcp", "listen: 127.0.0.1:0\nmultiline: {preset: java, timeout: 400ms}\n");
+  test::RawSocket a(h.input->port());
+  test::RawSocket b(h.input->port());
+  // Two connections interleave: each builds its own record.
+  REQUIRE(a.send("a1 ERROR boom\njava.lang.IllegalStateException: x\n"));
+  REQUIRE(b.send("b1 INFO one\n"));
+  REQUIRE(h.until([&] { return h.input->connectionsForTest() == 2; }));
+  REQUIRE(a.send("\tat a.B.c(B.java:1)\r\na2 INFO next\n"));
+  REQUIRE(h.until([&] { return h.sink.frames.size() >= 1; }));
+  CHECK(h.sink.frames[0] ==
+        "a1 ERROR boom\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)");
+  // "b1" and "a2" have no line after them: they go out once their timeout passes.
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 3; }));
+  std::vector<std::string> rest(h.sink.frames.begin() + 1, h.sink.frames.end());
+  std::sort(rest.begin(), rest.end());
+  CHECK(rest == std::vector<std::string>{"a2 INFO next", "b1 INFO one"});
+  // Closing a connection emits the record it was building at once.
+  REQUIRE(b.send("b2 ERROR\n\tat x.Y.z(Y.java:2)\n"));
+  REQUIRE(h.until([&] { return h.im.bytes->Value() >= 124; }));
+  b.close();
+  REQUIRE(h.until([&] { return h.sink.frames.size() == 4; }, 300ms));
+  CHECK(h.sink.frames[3] == "b2 ERROR\n\tat x.Y.z(Y.java:2)");
+  CHECK(h.im.records->Value() == 4);
+}
+
+TEST_CASE("socket tcp multiline: no timeout, the record waits for the next line or the stop") {
+  auto h =
+      std::make_unique<Harness>("tcp",
+                                "listen: 127.0.0.1:0\nmultiline: {start: '^\\d', timeout: 0}\n");
+  test::RawSocket a(h->input->port());
+  REQUIRE(a.send("1 first\n  more\n2 second\n  more\n"));
+  REQUIRE(h->until([&] { return h->sink.frames.size() == 1; }));
+  test::runLoopFor(h->loop, 200ms);
+  CHECK(h->sink.frames == std::vector<std::string>{"1 first\n  more"});
+  bool stopped = false;
+  h->input->stop([&] { stopped = true; });
+  REQUIRE(h->until([&] { return stopped; }));
+  CHECK(h->sink.frames.size() == 2);
+  CHECK(h->sink.frames[1] == "2 second\n  more");
+  h->input.reset();
 }
 
 }  // namespace

@@ -43,6 +43,18 @@ class FakeSink : public RecordSink {
     records += chunk.records;
     std::string_view data = chunk.data;
     std::size_t counted = 0;
+    const RecordFormat format = chunk.source->format;
+    while (!data.empty() &&
+           (format == RecordFormat::kFramed || format == RecordFormat::kFramedJson)) {
+      REQUIRE(data.size() >= 4);  // multiline: length-prefixed records
+      const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+      const std::size_t n = p[0] | (p[1] << 8) | (p[2] << 16) | (std::size_t{p[3]} << 24);
+      REQUIRE(data.size() >= 4 + n);
+      lines[chunk.source->source].emplace_back(data.substr(4, n));
+      all.emplace_back(data.substr(4, n));
+      data.remove_prefix(4 + n);
+      ++counted;
+    }
     while (!data.empty()) {
       auto nl = data.find('\n');
       REQUIRE(nl != std::string_view::npos);  // every record ends with '\n'
@@ -746,4 +758,139 @@ TEST_CASE(
   CHECK(runLoopUntil(
       h.loop, [&] { return h.input->checkpointWritesForTest() > writes; }, 5s));
 }
+// --- multiline ----------------------------------------------------------------------------------
+
+namespace {
+
+MultilineSettings javaMultiline(std::chrono::milliseconds timeout = 0ms) {
+  MultilineSettings m;
+  m.preset = "java";
+  m.timeout = timeout;
+  return m;
+}
+
+const std::string kTrace =
+    "2026-12-02 10:00:01 ERROR request failed\n"
+    "java.lang.IllegalStateException: boom\n"
+    "\tat com.example.Service.handle(Service.java:42)\n"
+    "\tat com.example.Server.run(Server.java:7)\n";
+
+}  // namespace
+
+TEST_CASE("tail multiline: a stack trace is one record, acknowledged and checkpointed whole") {
+  Harness h;
+  h.sink.auto_ack = false;
+  std::string f = h.dir.file("app.log");
+  append(f, "2026-12-02 10:00:00 INFO started\n" + kTrace);
+  auto s = h.settings({f});
+  s.multiline = javaMultiline();  // no timeout: a record ends only when the next one begins
+  h.start(s);
+  // The first line is complete once the trace's first line begins a record; the trace is held.
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
+  runLoopFor(h.loop, 150ms);
+  CHECK(h.sink.records == 1);
+  CHECK(h.sink.lines[f] == std::vector<std::string>{"2026-12-02 10:00:00 INFO started"});
+  h.sink.ackFirst(h.sink.pending.size());
+  h.input->checkpoint();
+  runLoopFor(h.loop, 100ms);
+  // The checkpoint stops where the held trace begins: nothing of it counts as delivered.
+  const std::uint64_t first_len = std::string("2026-12-02 10:00:00 INFO started\n").size();
+  CHECK(loadCheckpointFile(s.state_file).data.entries.at(0).offset == first_len);
+
+  append(f, "2026-12-02 10:00:02 INFO next\n");
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 2; }, 5s));
+  std::string joined = kTrace.substr(0, kTrace.size() - 1);  // lines joined by '\n'
+  CHECK(h.sink.lines[f][1] == joined);
+  CHECK(h.im.records->Value() == 2);
+  // Acknowledging the trace moves the checkpoint past all four of its lines at once.
+  h.sink.ackFirst(h.sink.pending.size());
+  h.stop();
+  CHECK(loadCheckpointFile(s.state_file).data.entries.at(0).offset == first_len + kTrace.size());
+
+  // A restart builds the held record ("next") again from the file, whole.
+  FakeSink sink2;
+  h.input = std::make_unique<TailInput>(s, h.ctx);
+  REQUIRE(h.input->start(sink2).isOk());
+  append(f, "2026-12-02 10:00:03 INFO last\n");
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return sink2.records == 1; }, 5s));
+  CHECK(sink2.lines[f] == std::vector<std::string>{"2026-12-02 10:00:02 INFO next"});
+}
+
+TEST_CASE("tail multiline: timeout at the end of the file, CRLF, start pattern, truncation") {
+  Harness h;
+  std::string f = h.dir.file("app.log");
+  auto s = h.settings({f});
+  MultilineSettings m;
+  m.start = R"(^\d{4}-)";
+  m.timeout = 200ms;
+  s.multiline = m;
+  s.max_line_bytes = 1024;
+  append(f, "2026-12-02 a\r\n  more a\r\n" + std::string(3000, 'x') + "\n2026-12-02 b\n  more b\n");
+  h.start(s);
+  // "a" ends when "b" begins; "b" ends when the timeout passes with nothing more to read.
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 2; }, 5s));
+  CHECK(h.sink.lines[f][0] == "2026-12-02 a\n  more a\n" + std::string(1024, 'x'));
+  CHECK(h.sink.lines[f][1] == "2026-12-02 b\n  more b");
+  CHECK(h.im.dropped("truncated").Value() == 1);
+  // A line that arrives after the timeout begins a new record of its own.
+  append(f, "  late\n");
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 5s));
+  CHECK(h.sink.lines[f][2] == "  late");
+  h.stop();
+  CHECK(loadCheckpointFile(s.state_file).data.entries.at(0).offset ==
+        std::filesystem::file_size(f));
+}
+
+TEST_CASE("tail multiline: a long line split across reads, a rotated file's last record") {
+  Harness h;
+  std::string f = h.dir.file("app.log");
+  auto s = h.settings({f});
+  s.multiline = javaMultiline();
+  s.max_line_bytes = 1024;
+  s.read_chunk_bytes = 4096;  // the long line below spans reads
+  std::string big(20000, 'y');
+  append(f, "first\n" + big + "\n\tat x.Y.z(Y.java:1)\nsecond\n\tat a.B.c(B.java:2)\n");
+  h.start(s);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 2; }, 5s));
+  CHECK(h.sink.lines[f][0] == "first");
+  CHECK(h.sink.lines[f][1] == big.substr(0, 1024) + "\n\tat x.Y.z(Y.java:1)");
+  // Rotation: the old file is read to its end and released, which ends its last record.
+  REQUIRE(std::rename(f.c_str(), (f + ".1").c_str()) == 0);
+  append(f, "third\n");
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 10s));
+  CHECK(h.sink.lines[f][2] == "second\n\tat a.B.c(B.java:2)");
+}
+
+TEST_CASE("tail multiline: copytruncate builds the held record again from the copy") {
+  Harness h;
+  std::string f = h.dir.file("app.log");
+  auto s = h.settings({h.dir.path() + "/app.log*"});
+  s.multiline = javaMultiline(200ms);  // the copy is never appended to: its last record times out
+  const std::string head = "2026-12-02 10:00:00 INFO started, padding the fingerprint out " +
+                           std::string(300, '.') + "\n";
+  append(f, head + kTrace);
+  h.start(s);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
+  // logrotate copytruncate: copy, then truncate; the trace was held, so it comes from the copy.
+  std::filesystem::copy_file(f, f + ".1");
+  REQUIRE(::truncate(f.c_str(), 0) == 0);
+  append(f, "2026-12-02 10:00:09 INFO after\n");
+  // The first line, the trace (from the copy, from where the acknowledged lines end), "after".
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 3; }, 10s));
+  runLoopFor(h.loop, 300ms);
+  CHECK(h.sink.records == 3);
+  std::vector<std::string> all = h.sink.all;
+  CHECK(std::count(all.begin(), all.end(), kTrace.substr(0, kTrace.size() - 1)) == 1);
+  CHECK(h.im.dropped("truncated_file").Value() == 0);
+}
+
 }  // namespace ingestd::inputs

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/core/assert.h"
 #include "plugins/common/framing_config.h"
 
 
@@ -120,8 +121,16 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
         readFramingSettings(r, type == "syslog" ? FramingMode::kAuto : FramingMode::kNewline);
     s.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
     s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));
+    // multiline: the frames of one connection joined into records (stack traces).
+    s.multiline = readMultilineSettings(r);
   } else {
     s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
+    if (r.has("multiline")) {
+      (void)r.child("multiline");
+      r.fail(node["multiline"].error(
+          "multiline needs a stream protocol (tcp or unix): over udp each datagram is one "
+          "message"));
+    }
   }
   INGESTD_RETURN_IF_ERROR(r.finish());
   return s;
@@ -141,6 +150,9 @@ std::string describeSocketSettings(const SocketSettings& s) {
         "timeout {}\n",
         framingModeName(s.framing.mode), s.framing.max_message_bytes, s.max_connections,
         s.idle_timeout.count() == 0 ? std::string("none") : formatDuration(s.idle_timeout));
+    if (s.multiline) {
+      out += fmt::format("      multiline:   {}\n", describeMultiline(*s.multiline));
+    }
   } else {
     out +=
         fmt::format("      datagrams:   max {} bytes per message\n", s.framing.max_message_bytes);
@@ -154,6 +166,8 @@ struct SocketInput::Conn {
   StreamFramer framer;
   std::shared_ptr<const SourceInfo> source;
   std::chrono::steady_clock::time_point last_activity;
+  std::optional<Multiline> ml;  // multiline: the record being built (made at the first frame)
+  std::uint64_t ml_offset = 0;  // bytes of frames pushed into it (its ranges)
   explicit Conn(const FramingSettings& f) : framer(f) {}
 };
 
@@ -209,6 +223,13 @@ Status SocketInput::start(RecordSink& sink) {
         idle_timer_ = std::make_unique<Timer>(ctx_.loop);
         auto every = std::max(std::chrono::milliseconds(50), settings_.idle_timeout / 4);
         idle_timer_->startRepeating(every, [this] { sweepIdle(); });
+      }
+      if (settings_.multiline && settings_.multiline->timeout.count() > 0) {
+        // A record is emitted between timeout and 1.25 x timeout after its last line: one
+        // sweep over the connections per quarter timeout, whatever their number.
+        multiline_timer_ = std::make_unique<Timer>(ctx_.loop);
+        auto every = std::max(std::chrono::milliseconds(20), settings_.multiline->timeout / 4);
+        multiline_timer_->startRepeating(every, [this] { sweepMultiline(); });
       }
       break;
     }
@@ -315,7 +336,11 @@ void SocketInput::onData(Conn& c, std::string_view bytes) {
   std::string data;
   std::uint64_t records = 0;
   const FramerStats before = c.framer.stats();
-  c.framer.feed(bytes, [&](const Frame& f) { addFrame(data, records, f.data); });
+  if (settings_.multiline) {
+    c.framer.feed(bytes, [&](const Frame& f) { pushLine(c, f.data, data, records); });
+  } else {
+    c.framer.feed(bytes, [&](const Frame& f) { addFrame(data, records, f.data); });
+  }
   const FramerStats& after = c.framer.stats();
   if (ctx_.input_metrics != nullptr && after.truncated > before.truncated) {
     ctx_.input_metrics->dropped("truncated")
@@ -323,6 +348,49 @@ void SocketInput::onData(Conn& c, std::string_view bytes) {
   }
   count("framing_error", after.framing_errors - before.framing_errors);
   push(c.source, std::move(data), records);
+}
+
+void SocketInput::pushLine(Conn& c, std::string_view frame, std::string& data,
+                           std::uint64_t& records) {
+  if (!c.ml) {
+    auto ml = Multiline::create(*settings_.multiline);
+    INGESTD_ASSERT(ml.isOk());  // the patterns compiled when the config was parsed
+    c.ml.emplace(std::move(ml).value());
+  }
+  const ByteRange range{c.ml_offset, c.ml_offset + frame.size() + 1};
+  c.ml_offset = range.end;
+  c.ml->push(frame, range, ctx_.clock.now(),
+             [&](const MultilineRecord& rec) { addFrame(data, records, rec.text); });
+}
+
+void SocketInput::flushMultiline(Conn& c) {
+  if (!c.ml || !c.ml->hasPending()) {
+    return;
+  }
+  std::string data;
+  std::uint64_t records = 0;
+  c.ml->flush([&](const MultilineRecord& rec) { addFrame(data, records, rec.text); });
+  push(c.source, std::move(data), records);
+}
+
+void SocketInput::sweepMultiline() {
+  if (paused_) {
+    return;  // the connection's next line may be waiting unread: it may continue the record
+  }
+  const auto now = ctx_.clock.now();
+  for (auto& [id, c] : conns_) {
+    if (!c->ml) {
+      continue;
+    }
+    if (auto due = c->ml->deadline(); !due || *due > now) {
+      continue;
+    }
+    std::string data;
+    std::uint64_t records = 0;
+    c->ml->flushExpired(now,
+                        [&](const MultilineRecord& rec) { addFrame(data, records, rec.text); });
+    push(c->source, std::move(data), records);
+  }
 }
 
 void SocketInput::push(const std::shared_ptr<const SourceInfo>& source, std::string data,
@@ -367,6 +435,7 @@ void SocketInput::closeConn(std::uint64_t id, std::string_view why) {
   }
   std::unique_ptr<Conn> conn = std::move(it->second);
   conns_.erase(it);
+  flushMultiline(*conn);  // connection closed, idle or stopping: the last record is whole
   if (!why.empty()) {
     ctx_.log.debug(component_, "Closing the connection from {}: {}.", conn->stream->peer(), why);
   }
@@ -485,6 +554,9 @@ void SocketInput::stop(std::function<void()> done) {
   }
   if (idle_timer_) {
     idle_timer_->stop();
+  }
+  if (multiline_timer_) {
+    multiline_timer_->stop();
   }
   std::vector<std::uint64_t> ids;
   for (const auto& [id, c] : conns_) {

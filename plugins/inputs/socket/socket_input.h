@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@
 #include "agent/plugin/loop.h"
 #include "agent/plugin/net.h"
 #include "agent/plugin/plugin.h"
+#include "plugins/common/multiline.h"
 #include "plugins/common/stream_framer.h"
 
 namespace ingestd::inputs {
@@ -41,6 +43,8 @@ struct SocketSettings {
   FramingSettings framing;   // stream protocols
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // 0 = never
+  // Stream protocols: frames are joined into multiline records, one Multiline per connection.
+  std::optional<MultilineSettings> multiline;
 };
 
 // Parses an input section of one of the socket types (`type` picks the defaults: syslog frames
@@ -71,6 +75,10 @@ class SocketInput : public Input {
   void onDatagram(const UdpSocket::Datagram& d);
   void flushDatagrams();
   void sweepIdle();
+  // Multiline: frames of `c` into its record builder; records it completes go into data.
+  void pushLine(Conn& c, std::string_view frame, std::string& data, std::uint64_t& records);
+  void flushMultiline(Conn& c);  // the connection ends: its record being built goes out
+  void sweepMultiline();         // records whose timeout passed go out
   void addFrame(std::string& data, std::uint64_t& records, std::string_view frame);
   void push(const std::shared_ptr<const SourceInfo>& source, std::string data,
             std::uint64_t records);
@@ -88,6 +96,7 @@ class SocketInput : public Input {
   std::map<std::uint64_t, std::unique_ptr<Conn>> conns_;
   std::uint64_t next_conn_ = 1;
   std::unique_ptr<Timer> idle_timer_;
+  std::unique_ptr<Timer> multiline_timer_;
   int bound_port_ = 0;
   bool paused_ = false;
   bool stopping_ = false;

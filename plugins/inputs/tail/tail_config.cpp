@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "agent/plugin/config.h"
+#include "plugins/common/framing_config.h"
 #include "plugins/inputs/tail/tail_input.h"
 
 namespace ingestd::inputs {
@@ -60,10 +61,12 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   // detect_copies: a new file whose first 256 bytes equal a followed (or just truncated) file's
   // is its copytruncate copy and is read from where that file's complete lines ended.
   s.detect_copies = r.boolean("detect_copies", true);
-  // multiline: not available yet.
-  if (r.has("multiline")) {
-    (void)r.child("multiline");
-    r.fail(node["multiline"].error("multiline is not available yet in the tail input"));
+  // multiline: joins lines into records (stack traces); acknowledged only with all its lines.
+  s.multiline = readMultilineSettings(r);
+  if (s.multiline && s.long_lines == LongLineMode::kSplit) {
+    r.fail(node["long_lines"].error(
+        "long_lines: split cannot be combined with multiline (a split line would become several "
+        "lines of one record); use truncate, or raise max_line_bytes"));
   }
   // scan_interval: how often globs are re-evaluated (stat only) as a fallback to inotify.
   s.scan_interval = r.duration("scan_interval", s.scan_interval, std::chrono::milliseconds(10),
@@ -110,10 +113,12 @@ std::string TailInput::describe(const Settings& s) {
     return out.empty() ? std::string("(none)") : out;
   };
   return fmt::format(
-      "      paths:       {}\n      exclude:     {}\n      read_from:   {} (for files first "
-      "seen)\n      lines:       max {} bytes, longer ones {}\n",
-      list(s.paths), list(s.exclude), s.read_from_head ? "head" : "tail", s.max_line_bytes,
-      s.long_lines == LongLineMode::kTruncate ? "truncated" : "split");
+             "      paths:       {}\n      exclude:     {}\n      read_from:   {} (for files first "
+             "seen)\n      lines:       max {} bytes, longer ones {}\n",
+             list(s.paths), list(s.exclude), s.read_from_head ? "head" : "tail", s.max_line_bytes,
+             s.long_lines == LongLineMode::kTruncate ? "truncated" : "split") +
+         (s.multiline ? fmt::format("      multiline:   {}\n", describeMultiline(*s.multiline))
+                      : std::string());
 }
 
 }  // namespace ingestd::inputs

@@ -29,7 +29,8 @@ struct TailFile {
   std::uint64_t read_offset = 0;  // next byte to read
   std::uint64_t size = 0;         // last size seen
   // Bytes read but not yet handed out: the incomplete last line. Invariant:
-  // acks.end() + buf.size() == read_offset.
+  // acks.end() + buf.size() == read_offset (with multiline, the lines the record being built
+  // holds and a long line being skipped lie in between; see frameMultiline).
   std::string buf;
   FramerState framer;
   AckTracker acks;
@@ -46,6 +47,12 @@ struct TailFile {
   std::optional<Clock::Monotonic> partial_since;
   std::int64_t last_seen_ms = 0;
   std::uint64_t next_read_len = 0;  // grows while reads come back full
+  // multiline: the record being built, and a line longer than max_line_bytes whose newline is
+  // not read yet (its first max_line_bytes bytes and where it began; the rest is skipped).
+  std::optional<Multiline> ml;
+  bool ml_long = false;
+  std::string ml_long_text;
+  std::uint64_t ml_long_begin = 0;
 };
 
 namespace {
@@ -591,9 +598,14 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
   f->size = opened.size;
   f->acks = AckTracker(f->read_offset);
   f->last_seen_ms = roundMinute(toUnixMs(ctx_.clock.wallNow()));
-  f->source = std::make_shared<const SourceInfo>(SourceInfo{
-      ctx_.name, settings_.tag, path,
-      ctx_.parser_name == "json" ? RecordFormat::kJsonLines : RecordFormat::kLines, ctx_.parser});
+  const bool json = ctx_.parser_name == "json";
+  RecordFormat format = json ? RecordFormat::kJsonLines : RecordFormat::kLines;
+  if (settings_.multiline) {
+    f->ml = newMultiline();
+    format = json ? RecordFormat::kFramedJson : RecordFormat::kFramed;
+  }
+  f->source = std::make_shared<const SourceInfo>(
+      SourceInfo{ctx_.name, settings_.tag, path, format, ctx_.parser});
   files_[f->id] = f;
   by_inode_[key] = f->id;
   countEvent("opened");
@@ -843,13 +855,17 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
     release(f);
     return;
   }
-  if (!f->buf.empty() && f->partial_since) {
+  if ((!f->buf.empty() && f->partial_since) || (f->ml && f->ml->hasPending())) {
     armPartialTimer();
   }
 }
 
 void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
   *changed_ = true;
+  if (f->ml) {
+    frameMultiline(f, flush, false);
+    return;
+  }
   if (f->buf.empty()) {
     f->partial_since.reset();
     return;
@@ -877,23 +893,8 @@ void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
   countDropped("truncated", r.truncated_lines);
   countDropped("split", r.split_lines);
   if (r.records > 0) {
-    AckTracker::Ticket ticket = f->acks.add(start, end);
-    RecordChunk chunk;
-    chunk.source = f->source;
-    chunk.records = r.records;
-    chunk.time = ctx_.clock.wallNow();
-    chunk.on_ack = [weak = std::weak_ptr<TailFile>(f), ticket, changed = changed_] {
-      *changed = true;
-      if (auto file = weak.lock()) {
-        file->acks.ack(ticket);
-      }
-    };
-    if (ctx_.input_metrics != nullptr) {
-      ctx_.input_metrics->records->Increment(static_cast<double>(r.records));
-      ctx_.input_metrics->bytes->Increment(static_cast<double>(data.size()));
-    }
-    chunk.data = std::move(data);
-    sink_->push(std::move(chunk));
+    const std::size_t bytes = data.size();
+    pushChunk(f, std::move(data), r.records, end, bytes);
   } else {
     f->acks.addAcked(start, end);
   }
@@ -902,6 +903,155 @@ void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
     f->partial_since.reset();
   } else {
     f->partial_since = ctx_.clock.now();  // a new incomplete line starts waiting now
+  }
+}
+
+void TailInput::pushChunk(const std::shared_ptr<TailFile>& f, std::string data,
+                          std::uint64_t records, std::uint64_t end, std::size_t bytes) {
+  const std::uint64_t start = f->acks.end();
+  AckTracker::Ticket ticket = f->acks.add(start, end);
+  RecordChunk chunk;
+  chunk.source = f->source;
+  chunk.records = records;
+  chunk.time = ctx_.clock.wallNow();
+  chunk.on_ack = [weak = std::weak_ptr<TailFile>(f), ticket, changed = changed_] {
+    *changed = true;
+    if (auto file = weak.lock()) {
+      file->acks.ack(ticket);
+    }
+  };
+  if (ctx_.input_metrics != nullptr) {
+    ctx_.input_metrics->records->Increment(static_cast<double>(records));
+    ctx_.input_metrics->bytes->Increment(static_cast<double>(bytes));
+  }
+  chunk.data = std::move(data);
+  sink_->push(std::move(chunk));
+}
+
+namespace {
+
+// The records a Multiline emits during one call, as one kFramed chunk.
+struct MultilineChunk {
+  explicit MultilineChunk(std::uint64_t start) : end(start) {}
+  void add(const MultilineRecord& rec) {
+    if (records == 0) {
+      data = readBufferPool().take();
+      data.clear();
+    }
+    appendFramed(data, rec.text);
+    ++records;
+    bytes += rec.text.size();
+    end = rec.range.end;
+  }
+  std::string data;
+  std::uint64_t records = 0;
+  std::size_t bytes = 0;  // text bytes (without the frame headers)
+  std::uint64_t end = 0;  // where the last record's input ends
+};
+
+}  // namespace
+
+void TailInput::expireMultiline(const std::shared_ptr<TailFile>& f, Clock::Monotonic now) {
+  MultilineChunk out(f->acks.end());
+  f->ml->flushExpired(now, [&out](const MultilineRecord& rec) { out.add(rec); });
+  if (out.records > 0) {
+    *changed_ = true;
+    pushChunk(f, std::move(out.data), out.records, out.end, out.bytes);
+  }
+}
+
+Multiline TailInput::newMultiline() const {
+  auto ml = Multiline::create(*settings_.multiline);
+  INGESTD_ASSERT(ml.isOk());  // the patterns compiled when the config was parsed
+  return std::move(ml).value();
+}
+
+// Multiline framing: every complete line goes into the file's Multiline with the byte range it
+// covers (terminator included), and the records it completes go out as one kFramed chunk whose
+// range runs from acks.end() to the end of the last record. The records tile the file, so the
+// acknowledged offset never passes a line of a record not yet acknowledged whole, and the lines
+// the record being built holds are read again after a restart. A line longer than
+// max_line_bytes is cut to it (counted "truncated"); its range covers the whole line, so its
+// first bytes are kept until its newline is read. `flush`: a trailing incomplete line is a
+// line (partial_line_timeout); `finish`: the file ends here, everything held is emitted.
+void TailInput::frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, bool finish) {
+  TailFile& t = *f;
+  MultilineChunk out(t.acks.end());
+  auto sink = [&out](const MultilineRecord& rec) { out.add(rec); };
+  std::uint64_t truncated = 0;
+  const Clock::Monotonic now = ctx_.clock.now();
+  auto push = [&](std::string_view line, std::uint64_t from, std::uint64_t to) {
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    t.ml->push(line, ByteRange{from, to}, now, sink);
+  };
+  const std::size_t max = settings_.max_line_bytes;
+  const std::string_view in(t.buf);
+  const std::uint64_t base = t.read_offset - in.size();  // file offset of buf[0]
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    const auto* nl = static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
+    const std::size_t line_end =
+        nl != nullptr ? static_cast<std::size_t>(nl - in.data()) : in.size();
+    if (t.ml_long) {
+      pos = nl != nullptr ? line_end + 1 : in.size();  // the rest of a long line: skipped
+      if (nl != nullptr) {
+        push(t.ml_long_text, t.ml_long_begin, base + pos);
+        t.ml_long = false;
+        std::string().swap(t.ml_long_text);
+      }
+      continue;
+    }
+    const std::size_t len = line_end - pos;
+    if (len > max) {
+      ++truncated;
+      if (nl != nullptr) {
+        push(in.substr(pos, max), base + pos, base + line_end + 1);
+        pos = line_end + 1;
+        continue;
+      }
+      t.ml_long = true;
+      t.ml_long_text.assign(in.substr(pos, max));
+      t.ml_long_begin = base + pos;
+      pos = in.size();
+      break;
+    }
+    if (nl == nullptr) {
+      if (flush && len > 0) {
+        push(in.substr(pos), base + pos, base + in.size());
+        pos = in.size();
+      }
+      break;
+    }
+    push(in.substr(pos, len), base + pos, base + line_end + 1);
+    pos = line_end + 1;
+  }
+  if (pos > 0) {
+    // The read buffer goes back to the pool; the incomplete line (if any) waits in a copy.
+    std::string rest(in.substr(pos));
+    readBufferPool().give(std::move(t.buf));
+    t.buf = std::move(rest);
+  }
+  if (finish) {
+    if (t.ml_long) {
+      push(t.ml_long_text, t.ml_long_begin, t.read_offset);
+      t.ml_long = false;
+      std::string().swap(t.ml_long_text);
+    }
+    t.ml->flush(sink);
+  }
+  countDropped("truncated", truncated);
+  if (out.records > 0) {
+    pushChunk(f, std::move(out.data), out.records, out.end, out.bytes);
+  }
+  [[maybe_unused]] const std::uint64_t next =
+      t.ml_long ? t.ml_long_begin : t.read_offset - t.buf.size();
+  INGESTD_ASSERT(t.acks.end() == t.ml->pendingBegin().value_or(next));
+  if (t.buf.empty()) {
+    t.partial_since.reset();
+  } else if (pos > 0 || !t.partial_since) {
+    t.partial_since = now;  // a new incomplete line starts waiting now
   }
 }
 
@@ -914,11 +1064,19 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
   countEvent("truncated_file");
   // An incomplete last line is never shipped cut: a copy (copytruncate) holds it whole and is
   // read from where the complete lines ended; without a copy it is counted as lost.
+  // With multiline, the lines of the record being built count as not handed out: acks.end() is
+  // where it begins, so a copy is read from there and the record is built again from it.
+  const bool held = !f->buf.empty() || (f->ml && (f->ml->hasPending() || f->ml_long));
   if (f->fingerprint.len == kFingerprintBytes) {
-    rememberCopySource(CopySource{f->fingerprint, f->head, f->acks.end(), !f->buf.empty(),
-                                  f->current_path, toUnixMs(ctx_.clock.wallNow())});
-  } else if (!f->buf.empty()) {
+    rememberCopySource(CopySource{f->fingerprint, f->head, f->acks.end(), held, f->current_path,
+                                  toUnixMs(ctx_.clock.wallNow())});
+  } else if (held) {
     countDropped("truncated_file", 1);
+  }
+  if (f->ml) {
+    f->ml = newMultiline();
+    f->ml_long = false;
+    std::string().swap(f->ml_long_text);
   }
   f->acks.reset(0);  // acks of ranges from before carry the old generation and are ignored
   f->read_offset = 0;
@@ -933,7 +1091,13 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
 
 void TailInput::release(const std::shared_ptr<TailFile>& f) {
   *changed_ = true;
-  frame(f, true);  // the file is finished: its incomplete last line is a record
+  // The file is finished: its incomplete last line is a record, and so is a multiline record
+  // being built.
+  if (f->ml) {
+    frameMultiline(f, true, true);
+  } else {
+    frame(f, true);
+  }
   if (f->move_unclassified) {
     f->move_unclassified = false;
     countEvent(f->deleted ? "deleted" : "rotated");
@@ -1010,24 +1174,38 @@ CheckpointData TailInput::snapshot() {
 // --- Partial lines ------------------------------------------------------------------------------
 
 void TailInput::armPartialTimer() {
-  if (settings_.partial_line_timeout.count() == 0 || !partial_timer_ || stopping_) {
+  const bool ml_timeout = settings_.multiline && settings_.multiline->timeout.count() > 0;
+  if ((settings_.partial_line_timeout.count() == 0 && !ml_timeout) || !partial_timer_ ||
+      stopping_) {
     return;
   }
-  std::optional<Clock::Monotonic> earliest;
+  std::optional<Clock::Monotonic> due;
+  auto consider = [&due](Clock::Monotonic t) {
+    if (!due || t < *due) {
+      due = t;
+    }
+  };
   for (const auto& [id, f] : files_) {
-    // Only files waiting at their end: the others arm the timer when they get there.
-    if (!f->released && !f->reading && f->at_eof && f->partial_since && !f->buf.empty() &&
-        (!earliest || *f->partial_since < *earliest)) {
-      earliest = f->partial_since;
+    // Only files waiting at their end: the others arm the timer when they get there (with
+    // unread data behind it, the newline or the next line of a record may just not be read).
+    if (f->released || f->reading || !f->at_eof) {
+      continue;
+    }
+    if (f->partial_since && !f->buf.empty() && settings_.partial_line_timeout.count() > 0) {
+      consider(*f->partial_since + settings_.partial_line_timeout);
+    }
+    if (f->ml) {
+      if (auto d = f->ml->deadline()) {
+        consider(*d);
+      }
     }
   }
-  if (!earliest) {
+  if (!due) {
     partial_timer_->stop();
     return;
   }
-  auto due = *earliest + settings_.partial_line_timeout;
   auto now = ctx_.clock.now();
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(due - now);
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*due - now);
   delay = std::max(delay, std::chrono::milliseconds(10));
   partial_timer_->start(delay, [this] { onPartialTimer(); });
 }
@@ -1037,9 +1215,15 @@ void TailInput::onPartialTimer() {
   for (const auto& [id, f] : files_) {
     // Only a line at the end of the file is complete-or-timed-out; with unread data behind it,
     // the newline may simply not have been read yet.
-    if (!f->released && !f->reading && f->at_eof && f->partial_since && !f->buf.empty() &&
+    if (f->released || f->reading || !f->at_eof) {
+      continue;
+    }
+    if (settings_.partial_line_timeout.count() > 0 && f->partial_since && !f->buf.empty() &&
         now - *f->partial_since >= settings_.partial_line_timeout) {
       frame(f, true);
+    }
+    if (f->ml) {
+      expireMultiline(f, now);
     }
   }
   armPartialTimer();

@@ -17,6 +17,7 @@
 #include "agent/plugin/checkpoint.h"
 #include "agent/plugin/loop.h"
 #include "agent/plugin/plugin.h"
+#include "plugins/common/multiline.h"
 #include "plugins/inputs/tail/line_framing.h"
 #include "plugins/inputs/tail/tail_io.h"
 
@@ -41,6 +42,8 @@ class TailInput final : public Input {
     std::chrono::milliseconds partial_line_timeout{5000};  // 0: wait for the newline forever
     std::string state_file;                                // "" = <state_dir>/tail-<name>.json
     std::chrono::milliseconds forget_after{std::chrono::hours(1)};  // prune unseen entries
+    // Set: lines are joined into multiline records (kFramed chunks), one Multiline per file.
+    std::optional<MultilineSettings> multiline;
   };
 
   // Pure: no I/O. Errors name file, line, column and key.
@@ -97,6 +100,12 @@ class TailInput final : public Input {
   void onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
               ReadOutcome outcome, bool issued_unmatched);
   void frame(const std::shared_ptr<TailFile>& f, bool flush);
+  void frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, bool finish);
+  void expireMultiline(const std::shared_ptr<TailFile>& f, Clock::Monotonic now);
+  Multiline newMultiline() const;
+  // Hands records [acks.end(), end) of `f` to the pipeline; `bytes`: their text, for metrics.
+  void pushChunk(const std::shared_ptr<TailFile>& f, std::string data, std::uint64_t records,
+                 std::uint64_t end, std::size_t bytes);
   void restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::uint64_t size);
   void release(const std::shared_ptr<TailFile>& f);
   void closeFd(const std::shared_ptr<TailFile>& f);

@@ -37,6 +37,23 @@ TEST_CASE("tail config: defaults") {
   CHECK(r->state_file.empty());
 }
 
+TEST_CASE("tail config: multiline, and check describes it") {
+  auto r = parseText(
+      "name: app\ntype: tail\npaths: /a/*.log\nmultiline: {start: '^\\d', max_lines: 50, "
+      "timeout: 1s}\n");
+  REQUIRE(r.isOk());
+  REQUIRE(r->multiline.has_value());
+  CHECK(r->multiline->start == "^\\d");
+  CHECK(r->multiline->max_lines == 50);
+  CHECK(r->multiline->timeout == std::chrono::seconds(1));
+  CHECK(TailInput::describe(*r).find("multiline:   start '^\\d'; at most 50 lines, 1MiB; "
+                                     "timeout 1s") != std::string::npos);
+  auto p = parseText("name: app\ntype: tail\npaths: /a/*.log\nmultiline: python\n");
+  REQUIRE(p.isOk());
+  CHECK(p->multiline->preset == "python");
+  CHECK_FALSE(parseText("name: app\ntype: tail\npaths: /a/*.log\n")->multiline.has_value());
+}
+
 TEST_CASE("tail config: every key") {
   auto r = parseText(R"(
 name: app
@@ -77,8 +94,15 @@ TEST_CASE("tail config: errors name the key") {
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmax_line_bytes: 32MiB\n").find("max_line_bytes") !=
         std::string::npos);
-  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: {start: '^x'}\n")
-            .find("not available yet") != std::string::npos);
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nlong_lines: split\nmultiline: java\n") ==
+        "test.yaml:4:13: 'inputs[0].long_lines': long_lines: split cannot be combined with "
+        "multiline (a split line would become several lines of one record); use truncate, or "
+        "raise max_line_bytes");
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: {start: '^(x'}\n")
+            .find("'inputs[0].multiline.start': is not a valid regular expression") !=
+        std::string::npos);
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: cobol\n").find("unknown preset") !=
+        std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\npathz: /y\n").find("pathz") != std::string::npos);
 }
 
