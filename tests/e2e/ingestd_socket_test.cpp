@@ -261,5 +261,53 @@ TEST_CASE(
   CHECK(h.stopIngestd() == 0);
 }
 
+TEST_CASE("tail with parser cri: a container log's partial lines arrive as one row per line") {
+  IngestdHarness h;
+  h.kusto().createTableWithStreaming(IngestdHarness::kDb, "Pods",
+                                     "(timestamp:datetime, stream:string, logtag:string, "
+                                     "message:string, source:string)");
+  std::string mapping = "[";
+  const std::vector<std::string> cols = {"timestamp", "stream", "logtag", "message", "source"};
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    mapping += fmt::format("{}{{\"column\":\"{}\",\"Properties\":{{\"Path\":\"$.{}\"}}}}",
+                           i ? "," : "", cols[i], cols[i]);
+  }
+  mapping += "]";
+  h.kusto().mgmt(IngestdHarness::kDb,
+                 fmt::format(".create table Pods ingestion json mapping \"Pods_json\" '{}'",
+                             mapping));
+  const std::string log = h.dir().file("pod.log");
+  const std::string chunk(16 * 1024, 'x');  // containerd cuts lines at 16 KiB
+  {
+    std::ofstream out(log);
+    for (int i = 0; i < 200; ++i) {
+      const std::string t = fmt::format("2026-12-02T10:{:02}:{:02}.123456789Z", i / 60, i % 60);
+      if (i % 10 == 0) {
+        // A 48 KiB line in three chunks, with a stderr line between the first two.
+        out << t << " stdout P seq=" << i << " " << chunk << "\n";
+        out << t << " stderr F err=" << i << "\n";
+        out << t << " stdout P " << chunk << "\n" << t << " stdout F " << chunk << "\n";
+      } else {
+        out << t << " stdout F seq=" << i << " short\n";
+      }
+    }
+  }
+  auto cfg = h.writeConfig(IngestdHarness::tailInput("pods", log, "    parser: cri\n"),
+                           h.kustoOutput("adx", "Pods"));
+  REQUIRE(h.startIngestd(cfg));
+  REQUIRE(waitFor([&] { return h.kusto().count(IngestdHarness::kDb, "Pods") >= 220; }, 30s));
+  CHECK(h.kusto().count(IngestdHarness::kDb, "Pods") == 220);
+  CHECK(h.kusto().count(IngestdHarness::kDb, "Pods | where stream == 'stderr'") == 20);
+  auto row = h.kusto().rows(IngestdHarness::kDb,
+                            "Pods | where message startswith 'seq=40 ' | project message, logtag, "
+                            "timestamp");
+  REQUIRE(row.size() == 1);
+  CHECK(row[0][0] == "seq=40 " + chunk + chunk + chunk);
+  CHECK(row[0][1] == "F");
+  CHECK(row[0][2].get<std::string>().starts_with("2026-12-02T10:00:40.123"));
+  CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"pods\""}) == 0);
+  CHECK(h.stopIngestd() == 0);
+}
+
 }  // namespace
 }  // namespace ingestd::test

@@ -893,4 +893,70 @@ TEST_CASE("tail multiline: copytruncate builds the held record again from the co
   CHECK(h.im.dropped("truncated_file").Value() == 0);
 }
 
+// --- parser: cri --------------------------------------------------------------------------------
+
+TEST_CASE("tail cri: partial chunks are joined per stream, in file order, checkpointed whole") {
+  Harness h;
+  h.ctx.parser_name = "cri";  // the tail joins P chunks; parsing itself is the encoder's
+  h.sink.auto_ack = false;
+  std::string f = h.dir.file("pod.log");
+  const std::string t = "2026-12-02T10:00:00.000000001Z";
+  const std::string l1 = t + " stdout F one\n";
+  const std::string p1 = t + " stdout P long-a ";  // stdout's chunks, with stderr between them
+  const std::string e1 = t + " stderr F err-1\n";
+  append(f, l1 + p1 + "\n" + e1);
+  auto s = h.settings({f});
+  h.start(s);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
+  runLoopFor(h.loop, 150ms);
+  // "err-1" is complete, but stdout's line began before it: it waits behind it.
+  CHECK(h.sink.all == std::vector<std::string>{t + " stdout F one"});
+  h.sink.ackFirst(h.sink.pending.size());
+  h.input->checkpoint();
+  runLoopFor(h.loop, 100ms);
+  CHECK(loadCheckpointFile(s.state_file).data.entries.at(0).offset == l1.size());
+
+  const std::string p2 = t + " stdout F long-b\n";
+  const std::string l3 = t + " stdout F three\n";
+  append(f, p2 + l3);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 4; }, 5s));
+  CHECK(h.sink.all == std::vector<std::string>{t + " stdout F one", t + " stdout F long-a long-b",
+                                               t + " stderr F err-1", t + " stdout F three"});
+  h.sink.ackFirst(h.sink.pending.size());
+  h.stop();
+  CHECK(loadCheckpointFile(s.state_file).data.entries.at(0).offset ==
+        std::filesystem::file_size(f));
+}
+
+TEST_CASE(
+    "tail cri: a restart inside a partial line builds it again, the release of the file flushes "
+    "it") {
+  Harness h;
+  h.ctx.parser_name = "cri";
+  std::string f = h.dir.file("pod.log");
+  const std::string t = "2026-12-02T10:00:00Z";
+  append(f, t + " stdout F a\n" + t + " stdout P b1 \n");
+  auto s = h.settings({f});
+  h.start(s);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return h.sink.records == 1; }, 5s));
+  h.stop();  // the pending chunk is not committed
+  FakeSink sink2;
+  h.input = std::make_unique<TailInput>(s, h.ctx);
+  REQUIRE(h.input->start(sink2).isOk());
+  append(f, t + " stdout F b2\n");
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return sink2.records == 1; }, 5s));
+  CHECK(sink2.all == std::vector<std::string>{t + " stdout F b1 b2"});
+  // A file deleted with a chunk pending: its release ends the record.
+  append(f, t + " stderr P tail-end");
+  append(f, "\n");
+  REQUIRE(std::remove(f.c_str()) == 0);
+  REQUIRE(runLoopUntil(
+      h.loop, [&] { return sink2.records == 2; }, 10s));
+  CHECK(sink2.all[1] == t + " stderr F tail-end");
+}
+
 }  // namespace ingestd::inputs

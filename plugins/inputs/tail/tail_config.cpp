@@ -63,6 +63,18 @@ Result<TailInput::Settings> TailInput::parse(const ConfigNode& node) {
   s.detect_copies = r.boolean("detect_copies", true);
   // multiline: joins lines into records (stack traces); acknowledged only with all its lines.
   s.multiline = readMultilineSettings(r);
+  if (s.multiline) {
+    // parser: cri joins the runtime's partial chunks itself, before parsing; multiline would
+    // join whole CRI lines (time, stream and tag included), which is never what is meant.
+    const ConfigNode parser = node["parser"];
+    const ConfigNode type = parser.isMap() ? parser["type"] : parser;
+    auto name = type.isScalar() ? type.scalar() : Result<std::string>(std::string());
+    if (name && name.value() == "cri") {
+      r.fail(node["multiline"].error(
+          "multiline cannot be combined with parser: cri (which joins the runtime's partial "
+          "lines itself)"));
+    }
+  }
   if (s.multiline && s.long_lines == LongLineMode::kSplit) {
     r.fail(node["long_lines"].error(
         "long_lines: split cannot be combined with multiline (a split line would become several "

@@ -6,17 +6,42 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <optional>
 
 #include "agent/core/assert.h"
 #include "agent/core/heap.h"
 #include "agent/plugin/ack_tracker.h"
+#include "plugins/common/cri_lines.h"
 #include "plugins/inputs/tail/file_identity.h"
 
 namespace ingestd::inputs {
 
 // One followed file. Shared with the on_ack callbacks of its chunks (through weak_ptr), so an
 // acknowledgement that arrives after the file was dropped is simply ignored.
+// parser: cri: a file's partial chunks (tag P) joined into whole lines before parsing. stdout and
+// stderr interleave in one file, so a line may complete while the other stream's chunks are
+// pending; records are handed out in the order their first chunk was read, and the file's
+// acknowledged offset never passes the first byte of a pending chunk.
+struct CriJoin {
+  explicit CriJoin(std::size_t max_bytes) : joiner(max_bytes) {}
+  parsers::CriReassembler joiner;
+  std::optional<std::uint64_t> start[2];  // stdout, stderr: where their pending chunks begin
+  bool cut[2] = {false, false};           // a pending record was cut to max_line_bytes
+  struct Held {
+    std::string text;
+    std::uint64_t begin = 0;
+  };
+  std::deque<Held> held;  // complete records behind an earlier pending one, by begin
+  std::optional<std::uint64_t> earliest() const {
+    if (start[0] && start[1]) {
+      return std::min(*start[0], *start[1]);
+    }
+    return start[0] ? start[0] : start[1];
+  }
+  bool pending() const { return start[0] || start[1]; }
+};
+
 struct TailFile {
   std::uint64_t id = 0;
   std::string path;          // where it was opened: the records' "source"
@@ -30,7 +55,7 @@ struct TailFile {
   std::uint64_t size = 0;         // last size seen
   // Bytes read but not yet handed out: the incomplete last line. Invariant:
   // acks.end() + buf.size() == read_offset (with multiline, the lines the record being built
-  // holds and a long line being skipped lie in between; see frameMultiline).
+  // holds, CRI chunks pending and a long line being skipped lie in between; see frameAssembled).
   std::string buf;
   FramerState framer;
   AckTracker acks;
@@ -50,7 +75,9 @@ struct TailFile {
   // multiline: the record being built, and a line longer than max_line_bytes whose newline is
   // not read yet (its first max_line_bytes bytes and where it began; the rest is skipped).
   std::optional<Multiline> ml;
+  std::unique_ptr<CriJoin> cri;  // parser: cri (never with multiline)
   bool ml_long = false;
+  bool ml_long_cut = false;
   std::string ml_long_text;
   std::uint64_t ml_long_begin = 0;
 };
@@ -603,6 +630,9 @@ void TailInput::onOpened(OpenedFile opened, const std::string& path, bool first_
   if (settings_.multiline) {
     f->ml = newMultiline();
     format = json ? RecordFormat::kFramedJson : RecordFormat::kFramed;
+  } else if (ctx_.parser_name == "cri") {
+    f->cri = std::make_unique<CriJoin>(settings_.max_line_bytes);
+    format = RecordFormat::kFramed;
   }
   f->source = std::make_shared<const SourceInfo>(
       SourceInfo{ctx_.name, settings_.tag, path, format, ctx_.parser});
@@ -862,8 +892,8 @@ void TailInput::onRead(const std::shared_ptr<TailFile>& f, std::string buf, std:
 
 void TailInput::frame(const std::shared_ptr<TailFile>& f, bool flush) {
   *changed_ = true;
-  if (f->ml) {
-    frameMultiline(f, flush, false);
+  if (f->ml || f->cri) {
+    frameAssembled(f, flush, false);
     return;
   }
   if (f->buf.empty()) {
@@ -928,28 +958,27 @@ void TailInput::pushChunk(const std::shared_ptr<TailFile>& f, std::string data,
   sink_->push(std::move(chunk));
 }
 
-namespace {
-
-// The records a Multiline emits during one call, as one kFramed chunk.
+// The records a Multiline (or CriJoin) emits during one call, as one kFramed chunk.
 struct MultilineChunk {
   explicit MultilineChunk(std::uint64_t start) : end(start) {}
   void add(const MultilineRecord& rec) {
+    addText(rec.text);
+    end = rec.range.end;
+  }
+  void addText(std::string_view text) {
     if (records == 0) {
       data = readBufferPool().take();
       data.clear();
     }
-    appendFramed(data, rec.text);
+    appendFramed(data, text);
     ++records;
-    bytes += rec.text.size();
-    end = rec.range.end;
+    bytes += text.size();
   }
   std::string data;
   std::uint64_t records = 0;
   std::size_t bytes = 0;  // text bytes (without the frame headers)
   std::uint64_t end = 0;  // where the last record's input ends
 };
-
-}  // namespace
 
 void TailInput::expireMultiline(const std::shared_ptr<TailFile>& f, Clock::Monotonic now) {
   MultilineChunk out(f->acks.end());
@@ -960,13 +989,77 @@ void TailInput::expireMultiline(const std::shared_ptr<TailFile>& f, Clock::Monot
   }
 }
 
+// One line (or the kept part of a long one) of a file with parser: cri. A full line with nothing
+// pending goes out as it is; a P chunk waits; a record completed while one begun before it is
+// pending waits in `held` until everything begun before it is out.
+void TailInput::criLine(CriJoin& j, std::string_view line, std::uint64_t from, bool cut,
+                        MultilineChunk& out, std::uint64_t& truncated) {
+  const auto parts = parsers::splitCriLine(line);
+  const int s = parts ? (parts->stream == "stdout" ? 0 : 1) : -1;
+  const std::uint64_t cut_before = j.joiner.truncatedBytes();
+  const std::optional<std::string_view> done = j.joiner.feed(line);
+  const bool joined_cut = j.joiner.truncatedBytes() > cut_before;
+  if (!done) {  // a P chunk (always CRI)
+    INGESTD_ASSERT(s >= 0);
+    if (!j.start[s]) {
+      j.start[s] = from;
+    }
+    j.cut[s] = j.cut[s] || cut || joined_cut;
+    return;
+  }
+  std::uint64_t begin = from;
+  if (s >= 0 && j.start[s]) {
+    begin = *j.start[s];
+    cut = cut || j.cut[s];
+    j.start[s].reset();
+    j.cut[s] = false;
+  }
+  truncated += (cut || joined_cut) ? 1 : 0;
+  const std::optional<std::uint64_t> first = j.earliest();
+  if (j.held.empty() && (!first || begin < *first)) {
+    out.addText(*done);  // the common case: nothing begun before it is pending
+    return;
+  }
+  auto at = std::find_if(j.held.begin(), j.held.end(),
+                         [begin](const CriJoin::Held& h) { return h.begin > begin; });
+  j.held.insert(at, CriJoin::Held{std::string(*done), begin});
+  while (!j.held.empty() && (!first || j.held.front().begin < *first)) {
+    out.addText(j.held.front().text);
+    j.held.pop_front();
+  }
+}
+
+// The file ends: chunks still pending are records (stdout's first, the order in which
+// CriReassembler::flush returns them), and everything held goes out.
+void TailInput::criFinish(CriJoin& j, MultilineChunk& out, std::uint64_t& truncated) {
+  for (int s = 0; s < 2; ++s) {
+    if (!j.start[s]) {
+      continue;
+    }
+    const std::optional<std::string_view> done = j.joiner.flush();
+    INGESTD_ASSERT(done.has_value());
+    truncated += j.cut[s] ? 1 : 0;
+    const std::uint64_t b = *j.start[s];
+    auto at = std::find_if(j.held.begin(), j.held.end(),
+                           [b](const CriJoin::Held& h) { return h.begin > b; });
+    j.held.insert(at, CriJoin::Held{std::string(done.value_or("")), b});
+    j.start[s].reset();
+    j.cut[s] = false;
+  }
+  for (const CriJoin::Held& h : j.held) {
+    out.addText(h.text);
+  }
+  j.held.clear();
+}
+
 Multiline TailInput::newMultiline() const {
   auto ml = Multiline::create(*settings_.multiline);
   INGESTD_ASSERT(ml.isOk());  // the patterns compiled when the config was parsed
   return std::move(ml).value();
 }
 
-// Multiline framing: every complete line goes into the file's Multiline with the byte range it
+// Assembled framing (multiline, or CRI chunks): every complete line goes into the file's
+// Multiline (or CriJoin, see criLine) with the byte range it
 // covers (terminator included), and the records it completes go out as one kFramed chunk whose
 // range runs from acks.end() to the end of the last record. The records tile the file, so the
 // acknowledged offset never passes a line of a record not yet acknowledged whole, and the lines
@@ -974,17 +1067,23 @@ Multiline TailInput::newMultiline() const {
 // max_line_bytes is cut to it (counted "truncated"); its range covers the whole line, so its
 // first bytes are kept until its newline is read. `flush`: a trailing incomplete line is a
 // line (partial_line_timeout); `finish`: the file ends here, everything held is emitted.
-void TailInput::frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, bool finish) {
+void TailInput::frameAssembled(const std::shared_ptr<TailFile>& f, bool flush, bool finish) {
   TailFile& t = *f;
   MultilineChunk out(t.acks.end());
   auto sink = [&out](const MultilineRecord& rec) { out.add(rec); };
   std::uint64_t truncated = 0;
   const Clock::Monotonic now = ctx_.clock.now();
+  bool cut = false;  // the line being pushed was cut to max_line_bytes (CRI: counted per record)
   auto push = [&](std::string_view line, std::uint64_t from, std::uint64_t to) {
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }
-    t.ml->push(line, ByteRange{from, to}, now, sink);
+    if (t.cri) {
+      criLine(*t.cri, line, from, cut, out, truncated);
+    } else {
+      t.ml->push(line, ByteRange{from, to}, now, sink);
+    }
+    cut = false;
   };
   const std::size_t max = settings_.max_line_bytes;
   const std::string_view in(t.buf);
@@ -997,6 +1096,7 @@ void TailInput::frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, b
     if (t.ml_long) {
       pos = nl != nullptr ? line_end + 1 : in.size();  // the rest of a long line: skipped
       if (nl != nullptr) {
+        cut = t.ml_long_cut;
         push(t.ml_long_text, t.ml_long_begin, base + pos);
         t.ml_long = false;
         std::string().swap(t.ml_long_text);
@@ -1005,13 +1105,18 @@ void TailInput::frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, b
     }
     const std::size_t len = line_end - pos;
     if (len > max) {
-      ++truncated;
+      if (t.cri) {
+        cut = true;
+      } else {
+        ++truncated;
+      }
       if (nl != nullptr) {
         push(in.substr(pos, max), base + pos, base + line_end + 1);
         pos = line_end + 1;
         continue;
       }
       t.ml_long = true;
+      t.ml_long_cut = true;
       t.ml_long_text.assign(in.substr(pos, max));
       t.ml_long_begin = base + pos;
       pos = in.size();
@@ -1035,19 +1140,27 @@ void TailInput::frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, b
   }
   if (finish) {
     if (t.ml_long) {
+      cut = t.ml_long_cut;
       push(t.ml_long_text, t.ml_long_begin, t.read_offset);
       t.ml_long = false;
       std::string().swap(t.ml_long_text);
     }
-    t.ml->flush(sink);
+    if (t.cri) {
+      criFinish(*t.cri, out, truncated);
+    } else {
+      t.ml->flush(sink);
+    }
+  }
+  const std::uint64_t next = t.ml_long ? t.ml_long_begin : t.read_offset - t.buf.size();
+  if (t.cri) {
+    // Everything before the first pending chunk (or the next line) is in records now.
+    out.end = std::min(next, t.cri->earliest().value_or(next));
   }
   countDropped("truncated", truncated);
   if (out.records > 0) {
     pushChunk(f, std::move(out.data), out.records, out.end, out.bytes);
   }
-  [[maybe_unused]] const std::uint64_t next =
-      t.ml_long ? t.ml_long_begin : t.read_offset - t.buf.size();
-  INGESTD_ASSERT(t.acks.end() == t.ml->pendingBegin().value_or(next));
+  INGESTD_ASSERT(t.acks.end() == (t.cri ? out.end : t.ml->pendingBegin().value_or(next)));
   if (t.buf.empty()) {
     t.partial_since.reset();
   } else if (pos > 0 || !t.partial_since) {
@@ -1066,7 +1179,8 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
   // read from where the complete lines ended; without a copy it is counted as lost.
   // With multiline, the lines of the record being built count as not handed out: acks.end() is
   // where it begins, so a copy is read from there and the record is built again from it.
-  const bool held = !f->buf.empty() || (f->ml && (f->ml->hasPending() || f->ml_long));
+  const bool held = !f->buf.empty() || f->ml_long || (f->ml && f->ml->hasPending()) ||
+                    (f->cri && f->cri->pending());
   if (f->fingerprint.len == kFingerprintBytes) {
     rememberCopySource(CopySource{f->fingerprint, f->head, f->acks.end(), held, f->current_path,
                                   toUnixMs(ctx_.clock.wallNow())});
@@ -1075,9 +1189,12 @@ void TailInput::restartAfterTruncation(const std::shared_ptr<TailFile>& f, std::
   }
   if (f->ml) {
     f->ml = newMultiline();
-    f->ml_long = false;
-    std::string().swap(f->ml_long_text);
   }
+  if (f->cri) {
+    f->cri = std::make_unique<CriJoin>(settings_.max_line_bytes);
+  }
+  f->ml_long = false;
+  std::string().swap(f->ml_long_text);
   f->acks.reset(0);  // acks of ranges from before carry the old generation and are ignored
   f->read_offset = 0;
   f->buf.clear();
@@ -1093,8 +1210,8 @@ void TailInput::release(const std::shared_ptr<TailFile>& f) {
   *changed_ = true;
   // The file is finished: its incomplete last line is a record, and so is a multiline record
   // being built.
-  if (f->ml) {
-    frameMultiline(f, true, true);
+  if (f->ml || f->cri) {
+    frameAssembled(f, true, true);
   } else {
     frame(f, true);
   }

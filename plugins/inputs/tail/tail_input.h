@@ -24,6 +24,8 @@
 namespace ingestd::inputs {
 
 struct TailFile;
+struct CriJoin;
+struct MultilineChunk;
 
 class TailInput final : public Input {
  public:
@@ -100,7 +102,10 @@ class TailInput final : public Input {
   void onRead(const std::shared_ptr<TailFile>& f, std::string buf, std::size_t old_size,
               ReadOutcome outcome, bool issued_unmatched);
   void frame(const std::shared_ptr<TailFile>& f, bool flush);
-  void frameMultiline(const std::shared_ptr<TailFile>& f, bool flush, bool finish);
+  void frameAssembled(const std::shared_ptr<TailFile>& f, bool flush, bool finish);
+  void criLine(CriJoin& j, std::string_view line, std::uint64_t from, bool cut, MultilineChunk& out,
+               std::uint64_t& truncated);
+  void criFinish(CriJoin& j, MultilineChunk& out, std::uint64_t& truncated);
   void expireMultiline(const std::shared_ptr<TailFile>& f, Clock::Monotonic now);
   Multiline newMultiline() const;
   // Hands records [acks.end(), end) of `f` to the pipeline; `bytes`: their text, for metrics.

@@ -101,6 +101,11 @@ TEST_CASE("tail config: errors name the key") {
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: {start: '^(x'}\n")
             .find("'inputs[0].multiline.start': is not a valid regular expression") !=
         std::string::npos);
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nparser: cri\nmultiline: java\n") ==
+        "test.yaml:5:12: 'inputs[0].multiline': multiline cannot be combined with parser: cri "
+        "(which joins the runtime's partial lines itself)");
+  CHECK(errorOf("name: a\ntype: tail\npaths: /x\nparser: {type: cri}\nmultiline: java\n")
+            .find("parser: cri") != std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\nmultiline: cobol\n").find("unknown preset") !=
         std::string::npos);
   CHECK(errorOf("name: a\ntype: tail\npaths: /x\npathz: /y\n").find("pathz") != std::string::npos);
