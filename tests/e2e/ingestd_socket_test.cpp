@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -55,6 +57,24 @@ void createSyslogTable(IngestdHarness& h, const std::string& name) {
   h.kusto().mgmt(IngestdHarness::kDb,
                  fmt::format(".create table {0} ingestion json mapping \"{0}_json\" '{1}'", name,
                              mapping));
+}
+
+// A real client's binary, installed from Debian when missing and we may (root, and no conflicting
+// syslog daemon: rsyslog would replace syslog-ng). False when it cannot be had.
+bool ensureDebianTool(const std::string& path, const std::string& package,
+                      const std::string& conflicting) {
+  if (::access(path.c_str(), X_OK) == 0) {
+    return true;
+  }
+  if (::geteuid() != 0 ||
+      (!conflicting.empty() &&
+       std::system(("dpkg -s " + conflicting + " >/dev/null 2>&1").c_str()) == 0)) {
+    return false;
+  }
+  const std::string cmd =
+      "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --no-install-recommends " +
+      package + " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0 && ::access(path.c_str(), X_OK) == 0;
 }
 
 bool runLogger(const std::vector<std::string>& args) {
@@ -306,6 +326,60 @@ TEST_CASE("tail with parser cri: a container log's partial lines arrive as one r
   CHECK(row[0][1] == "F");
   CHECK(row[0][2].get<std::string>().starts_with("2026-12-02T10:00:40.123"));
   CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"pods\""}) == 0);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC 5424)") {
+  if (!ensureDebianTool("/usr/sbin/rsyslogd", "rsyslog", "syslog-ng-core")) {
+    skipTest("rsyslogd is not installed and cannot be installed here (not root, or syslog-ng)");
+    return;
+  }
+  IngestdHarness h;
+  createSyslogTable(h, "Syslog");
+  auto cfg =
+      h.writeConfig("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
+                    h.kustoOutput("adx", "Syslog"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "sys");
+  REQUIRE(port > 0);
+  // rsyslog in the foreground with its own socket and work directory, nothing of the host's.
+  const std::string work = h.dir().file("rsyslog");
+  std::filesystem::create_directories(work);
+  const std::string sock = work + "/in.sock";
+  const std::string conf = work + "/rsyslog.conf";
+  {
+    std::ofstream out(conf);
+    out << fmt::format(
+        "global(workDirectory=\"{0}\")\n"
+        "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+        "input(type=\"imuxsock\" Socket=\"{1}\" RateLimit.Interval=\"0\")\n"
+        "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{2}\" protocol=\"tcp\"\n"
+        "       TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\"\n"
+        "       queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n",
+        work, sock, port);
+  }
+  Process rsyslog({"/usr/sbin/rsyslogd", "-n", "-f", conf, "-i", work + "/rsyslog.pid"});
+  REQUIRE(waitFor([&] { return std::filesystem::exists(sock); }, 20s));
+  const std::string lines = work + "/lines.txt";
+  {
+    std::ofstream out(lines);
+    for (int i = 0; i < 1000; ++i) {
+      out << fmt::format("seq={} forwarded by rsyslog\n", i);
+    }
+  }
+  REQUIRE(runLogger({"--socket", sock, "-p", "user.notice", "-t", "relayed", "-f", lines}));
+  REQUIRE(h.waitForAll("Syslog", 1000, 60s));
+  auto rows = h.kusto().rows(IngestdHarness::kDb,
+                             "Syslog | where message == 'seq=500 forwarded by rsyslog' | project "
+                             "facility, severity, appname, host");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == "user");
+  CHECK(rows[0][1] == "notice");
+  CHECK(rows[0][2] == "relayed");
+  CHECK_FALSE(rows[0][3].get<std::string>().empty());
+  CHECK(h.arrivals("Syslog").duplicates() == 0);
+  CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"sys\""}) == 0);
+  CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"framing_error\""}) == 0);
   CHECK(h.stopIngestd() == 0);
 }
 

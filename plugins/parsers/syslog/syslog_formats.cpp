@@ -367,6 +367,10 @@ bool parseRfc5424(std::string_view record, ParsedRecord& out, std::string& sd_js
     msg = record.substr(pos + 1);
     if (msg.substr(0, kBom.size()) == kBom) {
       msg.remove_prefix(kBom.size());
+    } else if (!msg.empty() && msg[0] == ' ') {
+      // rsyslog's forward formats write its %msg% property, which keeps the space that followed
+      // "tag:" in the local message ("- -  text"): one such space is not part of the text.
+      msg.remove_prefix(1);
     }
   }
   addPri(h.pri, out);

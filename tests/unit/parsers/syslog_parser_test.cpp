@@ -117,6 +117,16 @@ TEST_CASE("parsers/syslog: RFC 5424 from util-linux logger and rsyslog") {
   CHECK(r["severity"] == "info");
   CHECK(r["message"] == "Accepted publickey for deploy from 10.1.2.3 port 51234 ssh2");
 
+  // The same format for a message rsyslog got from its local socket: %msg% keeps the space after
+  // "tag:", so two spaces follow the NIL structured data; one is dropped, more are kept.
+  r = parse("<13>1 2026-12-02T10:34:32.266197+00:00 vm relayed - - -  seq=1 a\n");
+  REQUIRE(r.ok);
+  CHECK(r["appname"] == "relayed");
+  CHECK(r["message"] == "seq=1 a");
+  r = parse("<13>1 - vm app - - -    indented\n");
+  REQUIRE(r.ok);
+  CHECK(r["message"] == "  indented");
+
   // Every header field NIL; no time, no MSG.
   r = parse("<14>1 - - - - - -");
   REQUIRE(r.ok);
