@@ -23,7 +23,8 @@ struct InputMetrics {
   prometheus::Counter* parse_errors = nullptr;  // records that did not parse (kept as message)
   // reason: truncated (line or message longer than its limit, cut), split (long line cut into
   // several records), no_route (no output matches the tag; only with unrouted: drop),
-  // incomplete (a connection closed inside a message), buffer_full (a datagram received while
+  // incomplete (a connection closed inside a message), receive_queue_full (datagrams the kernel
+  // dropped: the socket's queue was full), buffer_full (a datagram received while
   // the pipeline was full).
   prometheus::Counter& dropped(std::string_view reason);
   // opened, rotated, truncated_file, deleted, checkpoint_corrupt, open_failed.

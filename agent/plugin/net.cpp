@@ -2,8 +2,11 @@
 // heap State that its close callback frees.
 #include "agent/plugin/net.h"
 
+#include <sys/stat.h>
+
 #include <uv.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -499,6 +502,31 @@ UdpSocket::~UdpSocket() {
 int UdpSocket::port() const { return state_->port; }
 
 const std::string& UdpSocket::address() const { return state_->address; }
+
+std::uint64_t UdpSocket::inode() const {
+  uv_os_fd_t fd{};
+  struct stat st {};
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&state_->handle), &fd) != 0 ||
+      ::fstat(fd, &st) != 0) {
+    return 0;
+  }
+  return static_cast<std::uint64_t>(st.st_ino);
+}
+
+Result<std::size_t> UdpSocket::setReceiveBuffer(std::size_t bytes) {
+  INGESTD_ASSERT_ON_LOOP();
+  int value = static_cast<int>(std::min<std::size_t>(bytes, 1u << 30));
+  int rc = uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&state_->handle), &value);
+  if (rc != 0) {
+    return uvError(rc, fmt::format("Cannot set the receive buffer of {}", state_->address));
+  }
+  value = 0;  // 0: read it back
+  rc = uv_recv_buffer_size(reinterpret_cast<uv_handle_t*>(&state_->handle), &value);
+  if (rc != 0) {
+    return uvError(rc, fmt::format("Cannot read the receive buffer of {}", state_->address));
+  }
+  return static_cast<std::size_t>(value);
+}
 
 Status UdpSocket::startReceiving(std::function<void(const Datagram&)> on_datagram) {
   INGESTD_ASSERT_ON_LOOP();

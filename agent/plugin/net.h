@@ -110,6 +110,11 @@ class UdpSocket {
 
   int port() const;
   const std::string& address() const;
+  // The socket's inode (its line in /proc/net/udp, where the kernel counts its drops).
+  std::uint64_t inode() const;
+  // Asks the kernel for a receive buffer of `bytes` (SO_RCVBUF; capped by net.core.rmem_max)
+  // and returns what it granted, which Linux reports doubled for its bookkeeping.
+  Result<std::size_t> setReceiveBuffer(std::size_t bytes);
 
   // on_datagram runs for each datagram received until stopReceiving() or close(). Receive
   // errors (e.g. an ICMP error reported for an earlier send) are skipped.

@@ -241,6 +241,35 @@ TEST_CASE("socket udp: each datagram is one message, while paused they are dropp
   CHECK(h.sink.frames[2] == "three");
 }
 
+TEST_CASE("socket udp: datagrams the kernel drops for a full receive queue are counted") {
+  Harness h("udp", "listen: 127.0.0.1:0\nreceive_buffer: 16KiB\n");
+  REQUIRE(h.input->port() > 0);
+  // The loop does not run while we send: the socket's queue fills and the kernel drops the rest.
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(h.input->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::string msg(500, 'x');
+  const double sent = 2000;
+  for (int i = 0; i < static_cast<int>(sent); ++i) {
+    REQUIRE(::sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a) ==
+            static_cast<ssize_t>(msg.size()));
+  }
+  ::close(fd);
+  // Every datagram is either received or counted as dropped by the kernel (sampled every 2 s).
+  h.until(
+      [&] {
+        return static_cast<double>(h.sink.frames.size()) + h.dropped("receive_queue_full") >= sent;
+      },
+      10s);
+  INFO("received " << h.sink.frames.size() << ", kernel drops " << h.dropped("receive_queue_full"));
+  CHECK(h.dropped("receive_queue_full") > 0);
+  CHECK(static_cast<double>(h.sink.frames.size()) + h.dropped("receive_queue_full") == sent);
+  CHECK(h.dropped("buffer_full") == 0);
+}
+
 TEST_CASE("socket unix: a stale socket file is replaced, the path is the source, removed at stop") {
   test::TempDir dir;
   const std::string path = dir.file("in.sock");

@@ -14,6 +14,7 @@
 
 #include "agent/core/assert.h"
 #include "plugins/common/framing_config.h"
+#include "plugins/common/udp_drops.h"
 
 
 namespace ingestd::inputs {
@@ -125,6 +126,9 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
     s.multiline = readMultilineSettings(r);
   } else {
     s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
+    // receive_buffer: SO_RCVBUF, room for bursts while the loop is busy (capped by the kernel's
+    // net.core.rmem_max); the kernel's own drops are counted either way.
+    s.receive_buffer = r.size("receive_buffer", 0, 0, 1u << 30);
     if (r.has("multiline")) {
       (void)r.child("multiline");
       r.fail(node["multiline"].error(
@@ -154,8 +158,10 @@ std::string describeSocketSettings(const SocketSettings& s) {
       out += fmt::format("      multiline:   {}\n", describeMultiline(*s.multiline));
     }
   } else {
-    out +=
-        fmt::format("      datagrams:   max {} bytes per message\n", s.framing.max_message_bytes);
+    out += fmt::format("      datagrams:   max {} bytes per message; receive buffer {}\n",
+                       s.framing.max_message_bytes,
+                       s.receive_buffer == 0 ? std::string("the system's default")
+                                             : formatSize(s.receive_buffer));
   }
   return out;
 }
@@ -242,6 +248,21 @@ Status SocketInput::start(RecordSink& sink) {
       udp_ = std::move(u).value();
       ++open_handles_;
       bound_port_ = udp_->port();
+      if (settings_.receive_buffer > 0) {
+        auto got = udp_->setReceiveBuffer(settings_.receive_buffer);
+        if (!got) {
+          ctx_.log.warn(component_, "{}", got.error().message);
+        } else if (got.value() / 2 < settings_.receive_buffer) {
+          ctx_.log.warn(component_,
+                        "Asked for a receive buffer of {} bytes, the kernel granted {} (raise "
+                        "net.core.rmem_max for more).",
+                        settings_.receive_buffer, got.value() / 2);
+        }
+      }
+      udp_inode_ = udp_->inode();
+      drops_timer_ = std::make_unique<Timer>(ctx_.loop);
+      kernel_drops_ = 0;  // a new socket: the kernel's count starts at 0
+      drops_timer_->startRepeating(std::chrono::seconds(2), [this] { sampleKernelDrops(); });
       if (auto st = udp_->startReceiving([this](const UdpSocket::Datagram& d) { onDatagram(d); });
           !st) {
         return st;
@@ -257,7 +278,7 @@ Status SocketInput::start(RecordSink& sink) {
     for (const char* e : {"accepted", "refused", "accept_failed", "idle_closed", "framing_error"}) {
       m.socketEvent(e);
     }
-    for (const char* r : {"incomplete", "buffer_full"}) {
+    for (const char* r : {"incomplete", "buffer_full", "receive_queue_full"}) {
       m.dropped(r);
     }
     if (settings_.protocol != SocketProtocol::kUdp) {
@@ -532,6 +553,37 @@ void SocketInput::flushDatagrams() {
   pending_.clear();
 }
 
+void SocketInput::sampleKernelDrops() {
+  if (drops_sampling_ || stopping_ || udp_inode_ == 0) {
+    return;
+  }
+  drops_sampling_ = true;
+  auto result = std::make_shared<std::optional<std::uint64_t>>();
+  ctx_.fileWork([result, inode = udp_inode_] { *result = readUdpKernelDrops(inode); },
+                [this, result, alive = std::weak_ptr<bool>(alive_)] {
+                  if (alive.expired()) {
+                    return;
+                  }
+                  drops_sampling_ = false;
+                  if (!*result) {
+                    return;  // not found (no /proc): nothing to report
+                  }
+                  const std::uint64_t now = **result;
+                  const std::uint64_t before = kernel_drops_.value_or(now);
+                  kernel_drops_ = now;
+                  if (now > before && ctx_.input_metrics != nullptr) {
+                    ctx_.input_metrics->dropped("receive_queue_full")
+                        .Increment(static_cast<double>(now - before));
+                    ctx_.log.logLimited(
+                        LogLevel::kWarn, ctx_.instance + "/rxq", std::chrono::seconds(60),
+                        component_,
+                        fmt::format("The kernel dropped {} datagrams: the socket's receive "
+                                    "queue was full (raise receive_buffer, or send over TCP).",
+                                    now - before));
+                  }
+                });
+}
+
 void SocketInput::pause() {
   paused_ = true;
   for (auto& [id, c] : conns_) {
@@ -557,6 +609,9 @@ void SocketInput::stop(std::function<void()> done) {
   }
   if (multiline_timer_) {
     multiline_timer_->stop();
+  }
+  if (drops_timer_) {
+    drops_timer_->stop();
   }
   std::vector<std::uint64_t> ids;
   for (const auto& [id, c] : conns_) {

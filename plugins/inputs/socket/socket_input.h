@@ -43,6 +43,7 @@ struct SocketSettings {
   FramingSettings framing;   // stream protocols
   std::size_t max_connections = 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // 0 = never
+  std::size_t receive_buffer = 0;  // udp: SO_RCVBUF to ask for (0: the system's default)
   // Stream protocols: frames are joined into multiline records, one Multiline per connection.
   std::optional<MultilineSettings> multiline;
 };
@@ -79,6 +80,7 @@ class SocketInput : public Input {
   void pushLine(Conn& c, std::string_view frame, std::string& data, std::uint64_t& records);
   void flushMultiline(Conn& c);  // the connection ends: its record being built goes out
   void sweepMultiline();         // records whose timeout passed go out
+  void sampleKernelDrops();      // udp: the kernel's receive-queue drops into the metrics
   void addFrame(std::string& data, std::uint64_t& records, std::string_view frame);
   void push(const std::shared_ptr<const SourceInfo>& source, std::string data,
             std::uint64_t records);
@@ -97,6 +99,10 @@ class SocketInput : public Input {
   std::uint64_t next_conn_ = 1;
   std::unique_ptr<Timer> idle_timer_;
   std::unique_ptr<Timer> multiline_timer_;
+  std::unique_ptr<Timer> drops_timer_;
+  std::uint64_t udp_inode_ = 0;
+  std::optional<std::uint64_t> kernel_drops_;  // last count read (nullopt: not read yet)
+  bool drops_sampling_ = false;
   int bound_port_ = 0;
   bool paused_ = false;
   bool stopping_ = false;
