@@ -16,6 +16,7 @@ void registerBuiltins(PluginRegistry& registry) {
   registry.addInput<inputs::TcpInput>();
   registry.addInput<inputs::UdpInput>();
   registry.addInput<inputs::UnixInput>();
+  registry.addInput<inputs::UnixgramInput>();
   registry.addInput<inputs::SyslogInput>();
   registry.addOutput<outputs::KustoOutput>();
   registry.addParser<parsers::CriParser>();

@@ -2,12 +2,17 @@
 // heap State that its close callback frees.
 #include "agent/plugin/net.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <uv.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -441,6 +446,118 @@ int StreamListener::port() const { return state_->port; }
 const std::string& StreamListener::address() const { return state_->address; }
 
 void StreamListener::close(std::function<void()> done) {
+  INGESTD_ASSERT_ON_LOOP();
+  INGESTD_CHECK(!closed_);
+  closed_ = true;
+  state_->on_closed = std::move(done);
+  State::closeAndFree(state_);
+}
+
+// --- UnixDatagramSocket -------------------------------------------------------------------------
+
+struct UnixDatagramSocket::State {
+  uv_poll_t poll{};
+  int fd = -1;
+  std::string path;
+  std::function<void(const UdpSocket::Datagram&)> on_datagram;
+  std::function<void()> on_closed;
+  bool closing = false;
+  bool polling = false;
+
+  static void closeAndFree(State* st) {
+    st->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&st->poll), [](uv_handle_t* h) noexcept {
+      std::unique_ptr<State> s(static_cast<State*>(h->data));
+      ::close(s->fd);
+      ::unlink(s->path.c_str());
+      if (s->on_closed) {
+        s->on_closed();
+      }
+    });
+  }
+
+  static void onReadable(uv_poll_t* h, int status, int) noexcept {
+    auto* st = static_cast<State*>(h->data);
+    if (status < 0) {
+      return;
+    }
+    constexpr int kBudget = 256;  // datagrams per wakeup; the rest wait for the next one
+    for (int i = 0; i < kBudget && !st->closing && st->polling && st->on_datagram; ++i) {
+      sockaddr_un from{};
+      socklen_t from_len = sizeof from;
+      const ssize_t n = ::recvfrom(st->fd, readBuffer(), kReadBytes, MSG_TRUNC,
+                                   reinterpret_cast<sockaddr*>(&from), &from_len);
+      if (n < 0) {
+        return;  // EAGAIN: drained (other errors: nothing to do but wait for the next one)
+      }
+      UdpSocket::Datagram d;
+      d.data = std::string_view(readBuffer(), std::min(static_cast<std::size_t>(n), kReadBytes));
+      d.truncated = static_cast<std::size_t>(n) > kReadBytes;
+      if (from_len > offsetof(sockaddr_un, sun_path) && from.sun_path[0] != '\0') {
+        d.peer = std::string(from.sun_path, ::strnlen(from.sun_path, sizeof from.sun_path));
+      }
+      st->on_datagram(d);
+    }
+  }
+};
+
+Result<std::unique_ptr<UnixDatagramSocket>> UnixDatagramSocket::bind(Loop& loop,
+                                                                     const std::string& path) {
+  INGESTD_ASSERT_ON_LOOP();
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("\"{}\" is not a valid Unix socket path", path)};
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return uvError(uv_translate_sys_error(errno), "Cannot create a Unix datagram socket");
+  }
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return uvError(uv_translate_sys_error(err), fmt::format("Cannot bind \"{}\"", path));
+  }
+  auto* st = new State;
+  st->fd = fd;
+  st->path = path;
+  INGESTD_CHECK(uv_poll_init(loop.raw(), &st->poll, fd) == 0);
+  st->poll.data = st;
+  return std::unique_ptr<UnixDatagramSocket>(new UnixDatagramSocket(st));
+}
+
+UnixDatagramSocket::~UnixDatagramSocket() {
+  if (!closed_) {
+    close(nullptr);
+  }
+}
+
+const std::string& UnixDatagramSocket::path() const { return state_->path; }
+
+Status UnixDatagramSocket::startReceiving(
+    std::function<void(const UdpSocket::Datagram&)> on_datagram) {
+  INGESTD_ASSERT_ON_LOOP();
+  INGESTD_CHECK(!closed_);
+  state_->on_datagram = std::move(on_datagram);
+  state_->polling = true;
+  int rc = uv_poll_start(&state_->poll, UV_READABLE, &State::onReadable);
+  if (rc != 0) {
+    return uvError(rc, fmt::format("Cannot receive on \"{}\"", state_->path));
+  }
+  return Status::ok();
+}
+
+void UnixDatagramSocket::stopReceiving() {
+  INGESTD_ASSERT_ON_LOOP();
+  if (!closed_) {
+    state_->polling = false;
+    uv_poll_stop(&state_->poll);
+  }
+}
+
+void UnixDatagramSocket::close(std::function<void()> done) {
   INGESTD_ASSERT_ON_LOOP();
   INGESTD_CHECK(!closed_);
   closed_ = true;

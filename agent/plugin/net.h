@@ -135,4 +135,33 @@ class UdpSocket {
   bool closed_ = false;
 };
 
+// A bound Unix datagram socket (what /dev/log is), read with non-blocking recv() when the loop
+// says it is readable. The kernel does not drop for a full queue here: a sender blocks (or gets
+// EAGAIN) instead, so nothing is lost silently.
+class UnixDatagramSocket {
+ public:
+  // Binds `path` (removed again at close). A file already at `path` is an error (kUnavailable):
+  // the caller decides whether it is stale.
+  static Result<std::unique_ptr<UnixDatagramSocket>> bind(Loop& loop, const std::string& path);
+
+  ~UnixDatagramSocket();
+  UnixDatagramSocket(const UnixDatagramSocket&) = delete;
+  UnixDatagramSocket& operator=(const UnixDatagramSocket&) = delete;
+
+  const std::string& path() const;
+  // on_datagram for each datagram (peer: the sender's bound path, or "" when it has none; longer
+  // than 64 KiB: truncated), at most 256 per loop wakeup so one busy sender cannot hold the
+  // loop, until stopReceiving() or close().
+  Status startReceiving(std::function<void(const UdpSocket::Datagram&)> on_datagram);
+  void stopReceiving();
+  // Closes the socket and removes its file; done (may be empty) once the handle is closed.
+  void close(std::function<void()> done);
+
+ private:
+  struct State;
+  explicit UnixDatagramSocket(State* state) : state_(state) {}
+  State* state_;
+  bool closed_ = false;
+};
+
 }  // namespace ingestd

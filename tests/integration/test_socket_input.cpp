@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -270,6 +272,52 @@ TEST_CASE("socket udp: datagrams the kernel drops for a full receive queue are c
   CHECK(h.dropped("buffer_full") == 0);
 }
 
+TEST_CASE("socket unixgram: datagrams from unbound senders, backpressure holds them, none lost") {
+  test::TempDir d;
+  const std::string path = d.file("log.sock");
+  // A stale socket file from an earlier run is replaced.
+  {
+    int stale = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(stale, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    ::close(stale);
+  }
+  auto h = std::make_unique<Harness>("unixgram", "path: " + path + "\n");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::send(fd, "<13>one\n", 8, 0) == 8);
+  REQUIRE(::send(fd, "two", 3, 0) == 3);
+  REQUIRE(h->until([&] { return h->sink.frames.size() == 2; }));
+  CHECK(h->sink.frames == std::vector<std::string>{"<13>one", "two"});
+  CHECK(h->sink.sources[0] == path);
+  // Paused: the input stops reading, the queue fills and the sender is held back (EAGAIN for a
+  // non-blocking one) instead of anything being dropped.
+  h->input->pause();
+  test::runLoopFor(h->loop, 50ms);
+  int sent = 0;
+  const std::string msg(200, 'm');
+  while (sent < 100000 && ::send(fd, msg.data(), msg.size(), MSG_DONTWAIT) > 0) {
+    ++sent;
+  }
+  CHECK(errno == EAGAIN);
+  CHECK(sent > 0);
+  CHECK(sent < 100000);
+  test::runLoopFor(h->loop, 100ms);
+  CHECK(h->sink.frames.size() == 2);
+  h->input->resume();
+  REQUIRE(h->until([&] { return h->sink.frames.size() == static_cast<std::size_t>(2 + sent); }));
+  CHECK(h->dropped("buffer_full") == 0);
+  ::close(fd);
+  h.reset();
+  CHECK_FALSE(std::filesystem::exists(path));  // removed at stop
+}
+
 TEST_CASE("socket unix: a stale socket file is replaced, the path is the source, removed at stop") {
   test::TempDir dir;
   const std::string path = dir.file("in.sock");
@@ -340,6 +388,12 @@ TEST_CASE("socket config: errors name the key") {
             .find("'inputs[0].multiline.start': is not a valid regular expression") !=
         std::string::npos);
   CHECK(err("tcp", "listen: 127.0.0.1:0\nmultiline: go\n") == "OK");
+  CHECK(err("unixgram", "path: /run/x.sock\n") == "OK");
+  CHECK(err("unixgram", "path: /run/x.sock\nmultiline: go\n").find("over unixgram") !=
+        std::string::npos);
+  CHECK(err("unixgram", "path: /run/x.sock\nmax_connections: 3\n").find("max_connections") !=
+        std::string::npos);
+  CHECK(err("syslog", "protocol: unixgram\npath: /dev/log\n") == "OK");
 }
 
 TEST_CASE(

@@ -79,6 +79,7 @@ std::string_view socketProtocolName(SocketProtocol p) {
     case SocketProtocol::kTcp: return "tcp";
     case SocketProtocol::kUdp: return "udp";
     case SocketProtocol::kUnix: return "unix";
+    case SocketProtocol::kUnixgram: return "unixgram";
   }
   return "?";
 }
@@ -91,12 +92,13 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
   s.tag = r.string("tag", r.string("name"));
   std::string proto = std::string(type);
   if (type == "syslog") {
-    proto = r.oneOf("protocol", "udp", {"tcp", "udp", "unix"});
+    proto = r.oneOf("protocol", "udp", {"tcp", "udp", "unix", "unixgram"});
   }
-  s.protocol = proto == "tcp"   ? SocketProtocol::kTcp
-               : proto == "udp" ? SocketProtocol::kUdp
-                                : SocketProtocol::kUnix;
-  if (s.protocol == SocketProtocol::kUnix) {
+  s.protocol = proto == "tcp"        ? SocketProtocol::kTcp
+               : proto == "udp"      ? SocketProtocol::kUdp
+               : proto == "unixgram" ? SocketProtocol::kUnixgram
+                                     : SocketProtocol::kUnix;
+  if (s.protocol == SocketProtocol::kUnix || s.protocol == SocketProtocol::kUnixgram) {
     s.path = r.path("path");
     if (r.status().isOk() && (s.path.empty() || s.path.front() != '/')) {
       r.fail(
@@ -117,7 +119,7 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
           "port 0 lets the OS pick)"));
     }
   }
-  if (s.protocol != SocketProtocol::kUdp) {
+  if (!isDatagram(s.protocol)) {
     s.framing =
         readFramingSettings(r, type == "syslog" ? FramingMode::kAuto : FramingMode::kNewline);
     s.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
@@ -126,14 +128,17 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
     s.multiline = readMultilineSettings(r);
   } else {
     s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
-    // receive_buffer: SO_RCVBUF, room for bursts while the loop is busy (capped by the kernel's
-    // net.core.rmem_max); the kernel's own drops are counted either way.
-    s.receive_buffer = r.size("receive_buffer", 0, 0, 1u << 30);
+    // receive_buffer (udp): SO_RCVBUF, room for bursts while the loop is busy (capped by the
+    // kernel's net.core.rmem_max); the kernel's own drops are counted either way.
+    if (s.protocol == SocketProtocol::kUdp) {
+      s.receive_buffer = r.size("receive_buffer", 0, 0, 1u << 30);
+    }
     if (r.has("multiline")) {
       (void)r.child("multiline");
       r.fail(node["multiline"].error(
-          "multiline needs a stream protocol (tcp or unix): over udp each datagram is one "
-          "message"));
+          fmt::format("multiline needs a stream protocol (tcp or unix): over {} each datagram "
+                      "is one message",
+                      proto)));
     }
   }
   INGESTD_RETURN_IF_ERROR(r.finish());
@@ -142,13 +147,13 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
 
 std::string describeSocketSettings(const SocketSettings& s) {
   std::string where =
-      s.protocol == SocketProtocol::kUnix
+      s.protocol == SocketProtocol::kUnix || s.protocol == SocketProtocol::kUnixgram
           ? s.path
           : fmt::format("{}:{}", s.ip.find(':') != std::string::npos ? "[" + s.ip + "]" : s.ip,
                         s.port);
   std::string out =
       fmt::format("      listen:      {} {}\n", socketProtocolName(s.protocol), where);
-  if (s.protocol != SocketProtocol::kUdp) {
+  if (!isDatagram(s.protocol)) {
     out += fmt::format(
         "      framing:     {}, max {} bytes per message; at most {} connections, idle "
         "timeout {}\n",
@@ -239,6 +244,10 @@ Status SocketInput::start(RecordSink& sink) {
       }
       break;
     }
+    case SocketProtocol::kUnixgram: {
+      INGESTD_RETURN_IF_ERROR(startUnixgram());
+      break;
+    }
     case SocketProtocol::kUdp: {
       auto u = UdpSocket::bind(ctx_.loop, settings_.ip, settings_.port);
       if (!u) {
@@ -281,10 +290,35 @@ Status SocketInput::start(RecordSink& sink) {
     for (const char* r : {"incomplete", "buffer_full", "receive_queue_full"}) {
       m.dropped(r);
     }
-    if (settings_.protocol != SocketProtocol::kUdp) {
+    if (!isDatagram(settings_.protocol)) {
       m.connections().Set(0);
     }
   }
+  return Status::ok();
+}
+
+Status SocketInput::startUnixgram() {
+  auto u = UnixDatagramSocket::bind(ctx_.loop, settings_.path);
+  if (!u && settings_.remove_stale && u.error().code == ErrorCode::kUnavailable) {
+    // A socket file left by an earlier run (the state_dir lock keeps a live one from being
+    // ours); any other kind of file at the path stays an error.
+    struct stat st {};
+    if (::lstat(settings_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+      ::unlink(settings_.path.c_str());
+      u = UnixDatagramSocket::bind(ctx_.loop, settings_.path);
+    }
+  }
+  if (!u) {
+    return Error{u.error().code, fmt::format("{}: cannot bind unixgram {}: {}", component_,
+                                             settings_.path, u.error().message)};
+  }
+  unixgram_ = std::move(u).value();
+  ++open_handles_;
+  if (auto st = unixgram_->startReceiving([this](const UdpSocket::Datagram& d) { onDatagram(d); });
+      !st) {
+    return st;
+  }
+  ctx_.log.info(component_, "Listening on unixgram {}.", settings_.path);
   return Status::ok();
 }
 
@@ -518,14 +552,16 @@ void SocketInput::onDatagram(const UdpSocket::Datagram& d) {
       ctx_.input_metrics->dropped("truncated").Increment();
     }
   }
-  Pending& p = pending_[d.peer];
+  // Unix datagrams: the source is the socket's path, as for unix stream connections.
+  const std::string& peer = unixgram_ ? settings_.path : d.peer;
+  Pending& p = pending_[peer];
   if (!p.source) {
-    auto known = udp_sources_.find(d.peer);
+    auto known = udp_sources_.find(peer);
     if (known == udp_sources_.end()) {
       if (udp_sources_.size() >= kMaxUdpSources) {
         udp_sources_.clear();
       }
-      known = udp_sources_.emplace(d.peer, sourceFor(d.peer)).first;
+      known = udp_sources_.emplace(peer, sourceFor(peer)).first;
     }
     p.source = known->second;
   }
@@ -586,6 +622,11 @@ void SocketInput::sampleKernelDrops() {
 
 void SocketInput::pause() {
   paused_ = true;
+  if (unixgram_) {
+    // Unix datagram senders block (or get EAGAIN) when the queue is full: not reading holds
+    // them back, like TCP, and nothing is dropped.
+    unixgram_->stopReceiving();
+  }
   for (auto& [id, c] : conns_) {
     c->stream->pauseReading();
   }
@@ -593,6 +634,9 @@ void SocketInput::pause() {
 
 void SocketInput::resume() {
   paused_ = false;
+  if (unixgram_ && !stopping_) {
+    (void)unixgram_->startReceiving([this](const UdpSocket::Datagram& d) { onDatagram(d); });
+  }
   for (auto& [id, c] : conns_) {
     c->stream->resumeReading();
   }
@@ -601,7 +645,7 @@ void SocketInput::resume() {
 void SocketInput::stop(std::function<void()> done) {
   stopping_ = true;
   stop_done_ = std::move(done);
-  if (udp_) {
+  if (udp_ || unixgram_) {
     flushDatagrams();
   }
   if (idle_timer_) {
@@ -631,6 +675,9 @@ void SocketInput::stop(std::function<void()> done) {
   }
   if (udp_) {
     udp_->close(closed);
+  }
+  if (unixgram_) {
+    unixgram_->close(closed);
   }
   handleClosed();
 }

@@ -1,4 +1,4 @@
-// Socket inputs: tcp, unix (stream), udp, and syslog (any of the three with syslog
+// Socket inputs: tcp, unix (stream), udp, unixgram, and syslog (any of the four with syslog
 // framing and the syslog parser by default). One SocketInput per input section; the plugin types
 // below differ only in their name and defaults. Loop thread only.
 //
@@ -28,7 +28,12 @@
 
 namespace ingestd::inputs {
 
-enum class SocketProtocol : std::uint8_t { kTcp, kUdp, kUnix };
+enum class SocketProtocol : std::uint8_t { kTcp, kUdp, kUnix, kUnixgram };
+
+// Datagram protocols: one message per datagram, no connections.
+inline bool isDatagram(SocketProtocol p) {
+  return p == SocketProtocol::kUdp || p == SocketProtocol::kUnixgram;
+}
 
 std::string_view socketProtocolName(SocketProtocol p);
 
@@ -38,7 +43,7 @@ struct SocketSettings {
   SocketProtocol protocol = SocketProtocol::kTcp;
   std::string ip;            // tcp/udp: the address to bind ("0.0.0.0", "::", "127.0.0.1")
   int port = 0;              // tcp/udp: 0 = the OS picks (logged and exported)
-  std::string path;          // unix: the socket's path
+  std::string path;          // unix, unixgram: the socket's path
   bool remove_stale = true;  // unix: an existing socket file at path is removed first
   FramingSettings framing;   // stream protocols
   std::size_t max_connections = 1024;
@@ -95,6 +100,8 @@ class SocketInput : public Input {
   RecordFormat format_ = RecordFormat::kFramed;
   std::unique_ptr<StreamListener> listener_;
   std::unique_ptr<UdpSocket> udp_;
+  std::unique_ptr<UnixDatagramSocket> unixgram_;
+  Status startUnixgram();
   std::map<std::uint64_t, std::unique_ptr<Conn>> conns_;
   std::uint64_t next_conn_ = 1;
   std::unique_ptr<Timer> idle_timer_;
@@ -124,6 +131,7 @@ class SocketInput : public Input {
 inline constexpr char kTcpName[] = "tcp";
 inline constexpr char kUdpName[] = "udp";
 inline constexpr char kUnixName[] = "unix";
+inline constexpr char kUnixgramName[] = "unixgram";
 inline constexpr char kSyslogName[] = "syslog";
 
 template <const char* Name>
@@ -143,6 +151,7 @@ struct SocketPlugin {
 using TcpInput = SocketPlugin<kTcpName>;
 using UdpInput = SocketPlugin<kUdpName>;
 using UnixInput = SocketPlugin<kUnixName>;
+using UnixgramInput = SocketPlugin<kUnixgramName>;
 using SyslogInput = SocketPlugin<kSyslogName>;
 
 }  // namespace ingestd::inputs
