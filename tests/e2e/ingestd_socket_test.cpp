@@ -59,6 +59,16 @@ void createSyslogTable(IngestdHarness& h, const std::string& name) {
                              mapping));
 }
 
+// Starts ingestd with a syslog input "sys" over TCP on an OS-chosen port, into table Syslog;
+// returns the port (0 when it did not come up).
+int startSyslogTcp(IngestdHarness& h) {
+  createSyslogTable(h, "Syslog");
+  auto cfg =
+      h.writeConfig("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
+                    h.kustoOutput("adx", "Syslog"));
+  return h.startIngestd(cfg) ? listenPort(h, "sys") : 0;
+}
+
 // A real client's binary, installed from Debian when missing and we may (root, and no conflicting
 // syslog daemon: rsyslog would replace syslog-ng). False when it cannot be had.
 bool ensureDebianTool(const std::string& path, const std::string& package,
@@ -118,12 +128,7 @@ TEST_CASE("tcp input: lines from two clients arrive in the table, each exactly o
 
 TEST_CASE("syslog input: logger over TCP (RFC 5424, octet counting) with fields by query") {
   IngestdHarness h;
-  createSyslogTable(h, "Syslog");
-  auto cfg =
-      h.writeConfig("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
-                    h.kustoOutput("adx", "Syslog"));
-  REQUIRE(h.startIngestd(cfg));
-  const int port = listenPort(h, "sys");
+  const int port = startSyslogTcp(h);
   REQUIRE(port > 0);
   for (int i = 0; i < 50; ++i) {
     REQUIRE(runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--tcp",
@@ -335,12 +340,7 @@ TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC
     return;
   }
   IngestdHarness h;
-  createSyslogTable(h, "Syslog");
-  auto cfg =
-      h.writeConfig("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n",
-                    h.kustoOutput("adx", "Syslog"));
-  REQUIRE(h.startIngestd(cfg));
-  const int port = listenPort(h, "sys");
+  const int port = startSyslogTcp(h);
   REQUIRE(port > 0);
   // rsyslog in the foreground with its own socket and work directory, nothing of the host's.
   const std::string work = h.dir().file("rsyslog");

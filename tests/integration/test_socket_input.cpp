@@ -115,11 +115,16 @@ void sendUdp(int port, std::string_view data) {
   ::close(fd);
 }
 
-int connectUnix(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+sockaddr_un unixAddress(const std::string& path) {
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
   std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  return a;
+}
+
+int connectUnix(const std::string& path, int type = SOCK_STREAM) {
+  int fd = ::socket(AF_UNIX, type, 0);
+  sockaddr_un a = unixAddress(path);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
     return -1;
@@ -278,19 +283,13 @@ TEST_CASE("socket unixgram: datagrams from unbound senders, backpressure holds t
   // A stale socket file from an earlier run is replaced.
   {
     int stale = ::socket(AF_UNIX, SOCK_DGRAM, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    sockaddr_un a = unixAddress(path);
     REQUIRE(::bind(stale, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     ::close(stale);
   }
   auto h = std::make_unique<Harness>("unixgram", "path: " + path + "\n");
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  int fd = connectUnix(path, SOCK_DGRAM);
   REQUIRE(fd >= 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   REQUIRE(::send(fd, "<13>one\n", 8, 0) == 8);
   REQUIRE(::send(fd, "two", 3, 0) == 3);
   REQUIRE(h->until([&] { return h->sink.frames.size() == 2; }));

@@ -69,6 +69,14 @@ std::string_view trimDatagram(std::string_view d) {
   return d;
 }
 
+// Removes a socket file left at `path` by an earlier run; true when it did. Any other kind of
+// file there stays (an error for the caller). A live socket is not told apart here: a daemon
+// owning the path is what the state_dir lock is for.
+bool removeStaleSocket(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && ::unlink(path.c_str()) == 0;
+}
+
 constexpr std::size_t kMaxUdpSources = 4096;  // peers remembered (their SourceInfo)
 constexpr std::size_t kDatagramChunkBytes = 256u << 10;
 
@@ -209,11 +217,7 @@ Status SocketInput::start(RecordSink& sink) {
               : StreamListener::listenUnix(ctx_.loop, settings_.path, on_conn);
       if (!l && settings_.protocol == SocketProtocol::kUnix && settings_.remove_stale &&
           l.error().code == ErrorCode::kUnavailable) {
-        // A socket file left by an earlier run (a live one would still accept: connecting
-        // tells them apart, but a daemon owning the path is what the state_dir lock is for).
-        struct stat st {};
-        if (::lstat(settings_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
-          ::unlink(settings_.path.c_str());
+        if (removeStaleSocket(settings_.path)) {
           l = StreamListener::listenUnix(ctx_.loop, settings_.path, on_conn);
         }
       }
@@ -300,11 +304,7 @@ Status SocketInput::start(RecordSink& sink) {
 Status SocketInput::startUnixgram() {
   auto u = UnixDatagramSocket::bind(ctx_.loop, settings_.path);
   if (!u && settings_.remove_stale && u.error().code == ErrorCode::kUnavailable) {
-    // A socket file left by an earlier run (the state_dir lock keeps a live one from being
-    // ours); any other kind of file at the path stays an error.
-    struct stat st {};
-    if (::lstat(settings_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
-      ::unlink(settings_.path.c_str());
+    if (removeStaleSocket(settings_.path)) {
       u = UnixDatagramSocket::bind(ctx_.loop, settings_.path);
     }
   }
