@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -31,6 +33,7 @@
 #include "tests/support/loop_wait.h"
 #include "tests/support/raw_socket.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tls_test.h"
 
 namespace ingestd::inputs {
 namespace {
@@ -82,7 +85,13 @@ struct Harness {
     ConfigNode node(YAML::Load(text), std::make_shared<const std::string>("t.yaml"), "inputs[0]");
     auto s = parseSocketSettings(node, type);
     REQUIRE_MESSAGE(s.isOk(), s.error().message);
-    input = std::make_unique<SocketInput>(s.value(), ctx);
+    std::shared_ptr<TlsServerContext> tls;
+    if (s->tls) {
+      auto loaded = TlsServerContext::create(*s->tls);
+      REQUIRE_MESSAGE(loaded.isOk(), loaded.error().message);
+      tls = loaded.value();
+    }
+    input = std::make_unique<SocketInput>(s.value(), ctx, tls);
     REQUIRE(input->start(sink).isOk());
   }
   ~Harness() {
@@ -226,6 +235,117 @@ TEST_CASE(
   h.input->resume();
   REQUIRE(h.until([&] { return h.sink.frames.size() == sent; }, 10s));
   CHECK(h.dropped("truncated") == 0);
+}
+
+TEST_CASE(
+    "socket tcp tls: lines over TLS arrive whole; plain text and clients without a trusted "
+    "certificate are refused and counted while a good client is served") {
+  test::TempDir pki;
+  const test::TestCertFiles certs = test::makeTestCerts(pki.path());
+  Harness h("tcp", "listen: 127.0.0.1:0\nframing: octet-counted\ntls: {cert_file: " +
+                       certs.server_cert + ", key_file: " + certs.server_key +
+                       ", ca_file: " + certs.ca + ", client_auth: required}\n");
+  const int port = h.input->port();
+  std::string payload;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string msg = "<13>1 - host app - - - seq=" + std::to_string(i) + " over tls";
+    payload += std::to_string(msg.size()) + " " + msg;
+  }
+  // Blocking clients run on threads; the loop runs here.
+  bool good_ok = false;
+  std::string good_error;
+  bool plain_closed = false;
+  bool anonymous_rejected = false;
+  bool rogue_rejected = false;
+  std::atomic<int> finished{0};
+  std::thread good([&] {
+    test::TlsTestClient c(port,
+                          test::newClientContext(certs.ca, certs.client_cert, certs.client_key));
+    good_ok = c.connected() && c.send(payload.substr(0, payload.size() / 2));
+    // A second client's failures happen while this one is open.
+    std::this_thread::sleep_for(50ms);
+    good_ok = good_ok && c.send(payload.substr(payload.size() / 2)) && c.closeAndWait();
+    good_error = c.error();
+    ++finished;
+  });
+  std::thread bad([&] {
+    test::RawSocket plain(port);
+    plain_closed = plain.send("<13>1 - host app - - - not tls\n");
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (plain_closed && !plain.closedByPeer() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(5ms);
+    }
+    plain_closed = plain_closed && plain.peerClosed();
+    test::TlsTestClient anonymous(port, test::newClientContext(certs.ca));
+    anonymous_rejected = !anonymous.connected() || anonymous.rejectedByServer();
+    test::TlsTestClient rogue(port,
+                              test::newClientContext(certs.ca, certs.rogue_cert, certs.rogue_key));
+    rogue_rejected = !rogue.connected() || rogue.rejectedByServer();
+    ++finished;
+  });
+  // The loop runs until both clients are done: they wait for the server.
+  const bool all = h.until([&] { return finished == 2; }, 30s);
+  good.join();
+  bad.join();
+  CHECK_MESSAGE(good_ok, good_error);
+  REQUIRE(all);
+  CHECK(h.sink.frames.size() == 3000);
+  CHECK(h.sink.frames[0] == "<13>1 - host app - - - seq=0 over tls");
+  CHECK(h.sink.frames[2999] == "<13>1 - host app - - - seq=2999 over tls");
+  CHECK(plain_closed);
+  CHECK(anonymous_rejected);
+  CHECK(rogue_rejected);
+  CHECK(h.event("tls_failed") == 3);
+  CHECK(h.event("accepted") == 4);
+  CHECK(h.until([&] { return h.input->connectionsForTest() == 0; }));
+  CHECK(h.dropped("incomplete") == 0);
+}
+
+TEST_CASE("socket tls config: only for tcp, and the certificate must load") {
+  test::TempDir pki;
+  const test::TestCertFiles certs = test::makeTestCerts(pki.path());
+  auto settings = [](const std::string& type, const std::string& yaml) {
+    ConfigNode node(YAML::Load("name: s\ntype: " + type + "\n" + yaml),
+                    std::make_shared<const std::string>("t.yaml"), "inputs[0]");
+    return parseSocketSettings(node, type);
+  };
+  auto udp = settings("udp", "listen: 127.0.0.1:0\ntls: {cert_file: /c.pem}\n");
+  REQUIRE_FALSE(udp.isOk());
+  CHECK(udp.error().message.find("TLS needs a stream protocol") != std::string::npos);
+  auto unix_tls = settings("unix", "path: /tmp/x.sock\ntls: {cert_file: /c.pem}\n");
+  REQUIRE_FALSE(unix_tls.isOk());
+  CHECK(unix_tls.error().message.find("TLS is for tcp listeners") != std::string::npos);
+  auto syslog =
+      settings("syslog",
+               "protocol: tcp\nlisten: 127.0.0.1:0\ntls: {cert_file: " + certs.server_pem + "}\n");
+  REQUIRE(syslog.isOk());
+  REQUIRE(syslog->tls.has_value());
+  CHECK(describeSocketSettings(*syslog).find("tls:         TLS 1.2+, certificate") !=
+        std::string::npos);
+
+  // validate(): the files exist and make a working server; errors are located.
+  const std::string yaml =
+      "name: s\ntype: tcp\nlisten: 127.0.0.1:0\ntls:\n  cert_file: " + certs.server_cert +
+      "\n  key_file: " + certs.client_key + "\n";
+  ConfigNode node(YAML::Load(yaml), std::make_shared<const std::string>("t.yaml"), "inputs[0]");
+  auto s = parseSocketSettings(node, "tcp");
+  REQUIRE(s.isOk());
+  ValidationReport report;
+  Status st = validateSocketSettings(node, *s, report);
+  REQUIRE_FALSE(st.isOk());
+  CHECK(st.message().find("t.yaml:6:") != std::string::npos);
+  CHECK(st.message().find("tls.key_file") != std::string::npos);
+  CHECK(st.message().find("does not belong to the certificate") != std::string::npos);
+
+  const std::string missing =
+      "name: s\ntype: tcp\nlisten: 127.0.0.1:0\ntls:\n  cert_file: " + pki.path() + "/none.pem\n";
+  ConfigNode node2(YAML::Load(missing), std::make_shared<const std::string>("t.yaml"), "inputs[0]");
+  auto s2 = parseSocketSettings(node2, "tcp");
+  REQUIRE(s2.isOk());
+  Status st2 = validateSocketSettings(node2, *s2, report);
+  REQUIRE_FALSE(st2.isOk());
+  CHECK(st2.message().find("tls.cert_file") != std::string::npos);
+  CHECK(st2.message().find("does not exist") != std::string::npos);
 }
 
 TEST_CASE("socket udp: each datagram is one message, while paused they are dropped and counted") {

@@ -134,12 +134,29 @@ Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_v
     s.idle_timeout = r.duration("idle_timeout", std::chrono::minutes(5));
     // multiline: the frames of one connection joined into records (stack traces).
     s.multiline = readMultilineSettings(r);
+    if (r.has("tls")) {
+      ConfigNode tls = r.child("tls");
+      if (s.protocol != SocketProtocol::kTcp) {
+        r.fail(
+            tls.error("TLS is for tcp listeners; a Unix socket's peers are local (use file "
+                      "permissions on its path)"));
+      } else if (auto t = parseTlsSettings(tls); !t) {
+        r.fail(t.error());
+      } else {
+        s.tls = std::move(t).value();
+      }
+    }
   } else {
     s.framing.max_message_bytes = r.size("max_message_bytes", 64u << 10, 1, 64u << 10);
     // receive_buffer (udp): SO_RCVBUF, room for bursts while the loop is busy (capped by the
     // kernel's net.core.rmem_max); the kernel's own drops are counted either way.
     if (s.protocol == SocketProtocol::kUdp) {
       s.receive_buffer = r.size("receive_buffer", 0, 0, 1u << 30);
+    }
+    if (r.has("tls")) {
+      r.fail(r.child("tls").error(fmt::format(
+          "TLS needs a stream protocol (tcp): over {} use DTLS elsewhere, or send over tcp",
+          proto)));
     }
     if (r.has("multiline")) {
       (void)r.child("multiline");
@@ -170,6 +187,9 @@ std::string describeSocketSettings(const SocketSettings& s) {
     if (s.multiline) {
       out += fmt::format("      multiline:   {}\n", describeMultiline(*s.multiline));
     }
+    if (s.tls) {
+      out += fmt::format("      tls:         {}\n", describeTls(*s.tls));
+    }
   } else {
     out += fmt::format("      datagrams:   max {} bytes per message; receive buffer {}\n",
                        s.framing.max_message_bytes,
@@ -179,19 +199,60 @@ std::string describeSocketSettings(const SocketSettings& s) {
   return out;
 }
 
+Status validateSocketSettings(const ConfigNode& node, const SocketSettings& s,
+                              ValidationReport& report) {
+  if (!s.tls) {
+    return Status::ok();
+  }
+  const ConfigNode tls = node["tls"];
+  auto check = [&](const char* key, const std::string& path) -> Status {
+    if (path.empty()) {
+      return Status::ok();
+    }
+    const ConfigNode at = tls[key].defined() ? tls[key] : tls["cert_file"];
+    auto found =
+        key == std::string_view("ca_file") ? checkCaFile(at, path) : checkReadableFile(at, path);
+    if (!found) {
+      return found.error();
+    }
+    report.files[path] = found.value();
+    return Status::ok();
+  };
+  INGESTD_RETURN_IF_ERROR(check("cert_file", s.tls->cert_file));
+  INGESTD_RETURN_IF_ERROR(check("key_file", s.tls->key_file));
+  INGESTD_RETURN_IF_ERROR(check("ca_file", s.tls->ca_file));
+  // The files are there: do they make a working TLS server (key matches, PEM parses)?
+  std::string key;
+  auto loaded = TlsServerContext::create(*s.tls, &key);
+  if (!loaded) {
+    // At the key that names the file (key_file may be implied by cert_file).
+    const ConfigNode at = !key.empty() && tls[key].defined() ? tls[key] : tls["cert_file"];
+    return at.error(loaded.error().message);
+  }
+  report.files[s.tls->cert_file] += "; " + loaded.value()->summary();
+  return Status::ok();
+}
+
 struct SocketInput::Conn {
   std::uint64_t id = 0;
   std::unique_ptr<StreamConnection> stream;
   StreamFramer framer;
   std::shared_ptr<const SourceInfo> source;
   std::chrono::steady_clock::time_point last_activity;
-  std::optional<Multiline> ml;  // multiline: the record being built (made at the first frame)
-  std::uint64_t ml_offset = 0;  // bytes of frames pushed into it (its ranges)
+  std::optional<Multiline> ml;      // multiline: the record being built (made at the first frame)
+  std::uint64_t ml_offset = 0;      // bytes of frames pushed into it (its ranges)
+  std::unique_ptr<TlsSession> tls;  // tls: what turns the peer's bytes into plaintext
+  bool failed = false;              // tls: the session failed, the connection is closing
   explicit Conn(const FramingSettings& f) : framer(f) {}
 };
 
-SocketInput::SocketInput(SocketSettings settings, PluginContext& ctx)
-    : settings_(std::move(settings)), ctx_(ctx), component_("input " + ctx.instance) {
+SocketInput::SocketInput(SocketSettings settings, PluginContext& ctx,
+                         std::shared_ptr<TlsServerContext> tls)
+    : settings_(std::move(settings)),
+      ctx_(ctx),
+      tls_(std::move(tls)),
+      component_("input " + ctx.instance) {
+  INGESTD_ASSERT(!settings_.tls || tls_ != nullptr);
   format_ = ctx_.parser_name == "json" ? RecordFormat::kFramedJson : RecordFormat::kFramed;
 }
 
@@ -232,8 +293,9 @@ Status SocketInput::start(RecordSink& sink) {
       listener_ = std::move(l).value();
       ++open_handles_;
       bound_port_ = listener_->port();
-      ctx_.log.info(component_, "Listening on {} {}.", socketProtocolName(settings_.protocol),
-                    listener_->address());
+      ctx_.log.info(component_, "Listening on {} {}{}.", socketProtocolName(settings_.protocol),
+                    listener_->address(),
+                    tls_ ? fmt::format(" with TLS (certificate {})", tls_->summary()) : "");
       if (settings_.idle_timeout.count() > 0) {
         idle_timer_ = std::make_unique<Timer>(ctx_.loop);
         auto every = std::max(std::chrono::milliseconds(50), settings_.idle_timeout / 4);
@@ -290,6 +352,9 @@ Status SocketInput::start(RecordSink& sink) {
     // Every known label value exists from the start.
     for (const char* e : {"accepted", "refused", "accept_failed", "idle_closed", "framing_error"}) {
       m.socketEvent(e);
+    }
+    if (tls_) {
+      m.socketEvent("tls_failed");
     }
     for (const char* r : {"incomplete", "buffer_full", "receive_queue_full"}) {
       m.dropped(r);
@@ -363,6 +428,9 @@ void SocketInput::onAccept(Result<std::unique_ptr<StreamConnection>> accepted) {
   conn->id = next_conn_++;
   conn->stream = std::move(stream);
   conn->source = sourceFor(conn->stream->peer());
+  if (tls_) {
+    conn->tls = std::make_unique<TlsSession>(tls_);
+  }
   conn->last_activity = std::chrono::steady_clock::now();
   Conn& c = *conn;
   const std::uint64_t id = c.id;
@@ -383,18 +451,45 @@ void SocketInput::addFrame(std::string& data, std::uint64_t& records, std::strin
   ++records;
 }
 
-void SocketInput::onData(Conn& c, std::string_view bytes) {
-  c.last_activity = std::chrono::steady_clock::now();
+void SocketInput::frameBytes(Conn& c, std::string_view bytes, std::string& data,
+                             std::uint64_t& records) {
   if (ctx_.input_metrics != nullptr) {
     ctx_.input_metrics->bytes->Increment(static_cast<double>(bytes.size()));
   }
-  std::string data;
-  std::uint64_t records = 0;
-  const FramerStats before = c.framer.stats();
   if (settings_.multiline) {
     c.framer.feed(bytes, [&](const Frame& f) { pushLine(c, f.data, data, records); });
   } else {
     c.framer.feed(bytes, [&](const Frame& f) { addFrame(data, records, f.data); });
+  }
+}
+
+void SocketInput::onData(Conn& c, std::string_view bytes) {
+  if (c.failed) {
+    return;  // a failed TLS session: its connection is closing
+  }
+  c.last_activity = std::chrono::steady_clock::now();
+  std::string data;
+  std::uint64_t records = 0;
+  const FramerStats before = c.framer.stats();
+  if (c.tls) {
+    std::string to_peer;
+    const bool was_done = c.tls->handshakeDone();
+    Status st = c.tls->feed(
+        bytes, [&](std::string_view plain) { frameBytes(c, plain, data, records); }, to_peer);
+    if (!was_done && c.tls->handshakeDone()) {
+      ctx_.log.debug(component_, "TLS from {}: {}.", c.stream->peer(), c.tls->describe());
+    }
+    if (!st) {
+      // What arrived before the failure was decrypted and authenticated: it is kept.
+      push(c.source, std::move(data), records);
+      onTlsFailed(c.id, st, std::move(to_peer));
+      return;
+    }
+    if (!to_peer.empty()) {
+      c.stream->write(std::move(to_peer), nullptr);
+    }
+  } else {
+    frameBytes(c, bytes, data, records);
   }
   const FramerStats& after = c.framer.stats();
   if (ctx_.input_metrics != nullptr && after.truncated > before.truncated) {
@@ -403,6 +498,30 @@ void SocketInput::onData(Conn& c, std::string_view bytes) {
   }
   count("framing_error", after.framing_errors - before.framing_errors);
   push(c.source, std::move(data), records);
+}
+
+void SocketInput::onTlsFailed(std::uint64_t id, const Status& st, std::string alert) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) {
+    return;
+  }
+  Conn& c = *it->second;
+  c.failed = true;
+  count("tls_failed");
+  ctx_.log.logLimited(LogLevel::kWarn, ctx_.instance + "/tls", std::chrono::seconds(60), component_,
+                      fmt::format("Closing the connection from {}: {}.", c.stream->peer(),
+                                  st.message()));
+  c.stream->pauseReading();
+  if (alert.empty()) {
+    closeConn(id, "");
+    return;
+  }
+  // The alert tells the client why; the connection closes once the kernel took it.
+  c.stream->write(std::move(alert), [this, id, alive = std::weak_ptr<bool>(alive_)](Status) {
+    if (!alive.expired()) {
+      closeConn(id, "");
+    }
+  });
 }
 
 void SocketInput::pushLine(Conn& c, std::string_view frame, std::string& data,

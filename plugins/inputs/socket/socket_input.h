@@ -25,6 +25,7 @@
 #include "agent/plugin/plugin.h"
 #include "plugins/common/multiline.h"
 #include "plugins/common/stream_framer.h"
+#include "plugins/common/tls_server.h"
 
 namespace ingestd::inputs {
 
@@ -51,16 +52,23 @@ struct SocketSettings {
   std::size_t receive_buffer = 0;  // udp: SO_RCVBUF to ask for (0: the system's default)
   // Stream protocols: frames are joined into multiline records, one Multiline per connection.
   std::optional<MultilineSettings> multiline;
+  // tcp: TLS on every accepted connection (RFC 5425 for syslog).
+  std::optional<TlsSettings> tls;
 };
 
 // Parses an input section of one of the socket types (`type` picks the defaults: syslog frames
 // with `auto` and parses with the syslog parser, the others frame with `newline`).
 Result<SocketSettings> parseSocketSettings(const ConfigNode& node, std::string_view type);
 std::string describeSocketSettings(const SocketSettings& s);
+// `ingestd check` and start-up: the TLS files exist and load (certificate, matching key, CAs).
+Status validateSocketSettings(const ConfigNode& node, const SocketSettings& s,
+                              ValidationReport& report);
 
 class SocketInput : public Input {
  public:
-  SocketInput(SocketSettings settings, PluginContext& ctx);
+  // `tls`: the loaded certificate when settings.tls is set (TlsServerContext::create).
+  SocketInput(SocketSettings settings, PluginContext& ctx,
+              std::shared_ptr<TlsServerContext> tls = nullptr);
   ~SocketInput() override;
 
   Status start(RecordSink& sink) override;
@@ -76,6 +84,8 @@ class SocketInput : public Input {
   struct Conn;
   void onAccept(Result<std::unique_ptr<StreamConnection>> accepted);
   void onData(Conn& c, std::string_view bytes);
+  void frameBytes(Conn& c, std::string_view bytes, std::string& data, std::uint64_t& records);
+  void onTlsFailed(std::uint64_t id, const Status& st, std::string alert);
   void onEnd(std::uint64_t id, const Status& st);
   void closeConn(std::uint64_t id, std::string_view why);
   void onDatagram(const UdpSocket::Datagram& d);
@@ -95,6 +105,7 @@ class SocketInput : public Input {
 
   SocketSettings settings_;
   PluginContext& ctx_;
+  std::shared_ptr<TlsServerContext> tls_;
   std::string component_;
   RecordSink* sink_ = nullptr;
   RecordFormat format_ = RecordFormat::kFramed;
@@ -142,7 +153,19 @@ struct SocketPlugin {
   using Settings = SocketSettings;
   static Result<Settings> parse(const ConfigNode& node) { return parseSocketSettings(node, kName); }
   static Result<std::unique_ptr<Input>> create(const Settings& s, PluginContext& ctx) {
-    return std::unique_ptr<Input>(std::make_unique<SocketInput>(s, ctx));
+    std::shared_ptr<TlsServerContext> tls;
+    if (s.tls) {
+      auto loaded = TlsServerContext::create(*s.tls);
+      if (!loaded) {
+        return Error{loaded.error().code,
+                     "input " + ctx.instance + ": tls: " + loaded.error().message};
+      }
+      tls = std::move(loaded).value();
+    }
+    return std::unique_ptr<Input>(std::make_unique<SocketInput>(s, ctx, std::move(tls)));
+  }
+  static Status validate(const ConfigNode& node, const Settings& s, ValidationReport& report) {
+    return validateSocketSettings(node, s, report);
   }
   static std::string describe(const Settings& s) { return describeSocketSettings(s); }
 };
