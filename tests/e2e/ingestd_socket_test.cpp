@@ -20,6 +20,7 @@
 #include "tests/support/process.h"
 #include "tests/support/raw_socket.h"
 #include "tests/support/skip.h"
+#include "tests/support/tls_test.h"
 #include "tests/support/wait_for.h"
 
 namespace ingestd::test {
@@ -69,11 +70,11 @@ int startSyslogTcp(IngestdHarness& h) {
   return h.startIngestd(cfg) ? listenPort(h, "sys") : 0;
 }
 
-// A real client's binary, installed from Debian when missing and we may (root, and no conflicting
-// syslog daemon: rsyslog would replace syslog-ng). False when it cannot be had.
+// A real client's file (a binary, a module), installed from Debian when missing and we may (root,
+// and no conflicting syslog daemon: rsyslog would replace syslog-ng). False when it cannot be had.
 bool ensureDebianTool(const std::string& path, const std::string& package,
                       const std::string& conflicting) {
-  if (::access(path.c_str(), X_OK) == 0) {
+  if (::access(path.c_str(), R_OK) == 0) {
     return true;
   }
   if (::geteuid() != 0 ||
@@ -84,7 +85,7 @@ bool ensureDebianTool(const std::string& path, const std::string& package,
   const std::string cmd =
       "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --no-install-recommends " +
       package + " >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0 && ::access(path.c_str(), X_OK) == 0;
+  return std::system(cmd.c_str()) == 0 && ::access(path.c_str(), R_OK) == 0;
 }
 
 bool runLogger(const std::vector<std::string>& args) {
@@ -380,6 +381,79 @@ TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC
   CHECK(h.arrivals("Syslog").duplicates() == 0);
   CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"sys\""}) == 0);
   CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"framing_error\""}) == 0);
+  CHECK(h.stopIngestd() == 0);
+}
+
+TEST_CASE(
+    "syslog input over TLS (RFC 5425): rsyslog forwards with omfwd and GnuTLS, client "
+    "certificate required; a plain-text sender is refused and counted") {
+  if (!ensureDebianTool("/usr/sbin/rsyslogd", "rsyslog", "syslog-ng-core") ||
+      !ensureDebianTool("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so", "rsyslog-gnutls", "")) {
+    skipTest("rsyslogd with GnuTLS (rsyslog-gnutls) is not installed and cannot be installed here");
+    return;
+  }
+  IngestdHarness h;
+  const TestCertFiles certs = makeTestCerts(h.dir().file("pki"));
+  createSyslogTable(h, "Syslog");
+  auto cfg = h.writeConfig(
+      fmt::format("  - name: sys\n    type: syslog\n    protocol: tcp\n    listen: 127.0.0.1:0\n"
+                  "    tls:\n      cert_file: {}\n      key_file: {}\n      ca_file: {}\n"
+                  "      client_auth: required\n",
+                  certs.server_cert, certs.server_key, certs.ca),
+      h.kustoOutput("adx", "Syslog"));
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "sys");
+  REQUIRE(port > 0);
+
+  // A sender that does not speak TLS is refused; the listener goes on.
+  REQUIRE(runLogger({"--server", "127.0.0.1", "--port", std::to_string(port), "--tcp",
+                     "--octet-count", "-t", "plain", "not over tls"}));
+  REQUIRE(waitFor(
+      [&] { return h.metric("ingestd_input_socket_events_total", {"event=\"tls_failed\""}) >= 1; },
+      10s));
+
+  const std::string work = h.dir().file("rsyslog");
+  std::filesystem::create_directories(work);
+  const std::string sock = work + "/in.sock";
+  const std::string conf = work + "/rsyslog.conf";
+  {
+    std::ofstream out(conf);
+    out << fmt::format(
+        "global(workDirectory=\"{0}\" DefaultNetstreamDriver=\"gtls\"\n"
+        "       DefaultNetstreamDriverCAFile=\"{3}\"\n"
+        "       DefaultNetstreamDriverCertFile=\"{4}\"\n"
+        "       DefaultNetstreamDriverKeyFile=\"{5}\")\n"
+        "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+        "input(type=\"imuxsock\" Socket=\"{1}\" RateLimit.Interval=\"0\")\n"
+        "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{2}\" protocol=\"tcp\"\n"
+        "       StreamDriver=\"gtls\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\"\n"
+        "       StreamDriverPermittedPeers=\"localhost\"\n"
+        "       TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\"\n"
+        "       queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n",
+        work, sock, port, certs.ca, certs.client_cert, certs.client_key);
+  }
+  Process rsyslog({"/usr/sbin/rsyslogd", "-n", "-f", conf, "-i", work + "/rsyslog.pid"});
+  REQUIRE(waitFor([&] { return std::filesystem::exists(sock); }, 20s));
+  const std::string lines = work + "/lines.txt";
+  {
+    std::ofstream out(lines);
+    for (int i = 0; i < 1000; ++i) {
+      out << fmt::format("seq={} forwarded by rsyslog over TLS\n", i);
+    }
+  }
+  REQUIRE(runLogger({"--socket", sock, "-p", "local3.warning", "-t", "tlsrelay", "-f", lines}));
+  REQUIRE(h.waitForAll("Syslog", 1000, 60s));
+  auto rows = h.kusto().rows(IngestdHarness::kDb,
+                             "Syslog | where message == 'seq=999 forwarded by rsyslog over TLS' "
+                             "| project facility, severity, appname");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0][0] == "local3");
+  CHECK(rows[0][1] == "warning");
+  CHECK(rows[0][2] == "tlsrelay");
+  CHECK(h.arrivals("Syslog").duplicates() == 0);
+  // The plain-text message is not a row: its bytes were never a TLS record.
+  CHECK(h.kusto().rows(IngestdHarness::kDb, "Syslog | where appname == 'plain'").empty());
+  CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"tls_failed\""}) == 1);
   CHECK(h.stopIngestd() == 0);
 }
 
