@@ -1,6 +1,7 @@
 // The one list of compiled-in plugins, one line each (no self-registering statics).
 #include "agent/plugin/plugin.h"
 #include "plugins/inputs/socket/socket_input.h"
+#include "plugins/inputs/stdin/stdin_input.h"
 #include "plugins/inputs/tail/tail_input.h"
 #include "plugins/outputs/kusto/kusto_output.h"
 #include "plugins/parsers/cri/cri_parser.h"
@@ -18,6 +19,7 @@ void registerBuiltins(PluginRegistry& registry) {
   registry.addInput<inputs::UnixInput>();
   registry.addInput<inputs::UnixgramInput>();
   registry.addInput<inputs::SyslogInput>();
+  registry.addInput<inputs::StdinPlugin>();
   registry.addOutput<outputs::KustoOutput>();
   registry.addParser<parsers::CriParser>();
   registry.addParser<parsers::DockerParser>();

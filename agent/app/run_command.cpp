@@ -316,6 +316,16 @@ int serve(const Config& config, const PluginRegistry& registry, Logger& log) {
                    "the service to apply a new configuration).");
         });
 
+    pipeline.onAllDelivered([&] {
+      if (shutting_down) {
+        return;
+      }
+      shutting_down = true;
+      log.info("service", "Every input has finished and all it read was delivered: exiting.");
+      notify.stopping();
+      pipeline.shutdown(stop_everything);
+    });
+
     loop.post([&] {
       if (!config.service.http_listen.empty()) {
         if (auto st = status.listen(config.service.http_listen); !st) {

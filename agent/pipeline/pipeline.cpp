@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "agent/core/assert.h"
 #include "agent/core/heap.h"
 
@@ -33,6 +35,7 @@ struct Pipeline::InputSlot {
   std::unique_ptr<Input> input;
   std::unique_ptr<Sink> sink;
   bool stopped = false;
+  bool finished = false;  // read all it ever will (PluginContext::finished)
 };
 
 namespace {
@@ -65,7 +68,8 @@ Pipeline::Pipeline(const Config& config, const PluginRegistry& registry, Loop& l
                   config.service.deadletter_max_size),
       checkpoint_timer_(loop),
       drain_timer_(loop),
-      deadline_timer_(loop) {
+      deadline_timer_(loop),
+      finished_timer_(loop) {
   metrics_.memoryLimitBytes().Set(static_cast<double>(config.service.memory_limit));
   pressure_.setListener([this](bool hold) { onPressure(hold); });
   budget_.reportTo(pressure_);
@@ -152,6 +156,7 @@ Status Pipeline::start(bool with_inputs) {
     ctx.input_metrics = &slot->metrics;
     ctx.parser_name = section.parser_name;
     ctx.parser = section.parser;
+    ctx.finished = [this, raw = slot.get()] { inputFinished(*raw); };
     auto created = factory->create(section.settings, ctx);
     if (!created) {
       return created.error();
@@ -355,12 +360,45 @@ void Pipeline::checkpointAll() {
   }
 }
 
+bool Pipeline::allOutputsIdle() const {
+  return std::all_of(outputs_.begin(), outputs_.end(),
+                     [](const auto& o) { return o->runner->idle(); });
+}
+
+void Pipeline::inputFinished(InputSlot& slot) {
+  INGESTD_ASSERT_ON_LOOP();
+  if (slot.finished) {
+    return;
+  }
+  slot.finished = true;
+  log_.info("input " + slot.ctx->instance, "Finished: everything it will read has been read.");
+  if (stopping_ ||
+      !std::all_of(inputs_.begin(), inputs_.end(), [](const auto& in) { return in->finished; })) {
+    return;
+  }
+  log_.info("pipeline", "Every input has finished: delivering what is left, then stopping.");
+  // No deadline: blocks retry as they always do until delivered or dead-lettered; a signal
+  // still stops with the usual shutdown_timeout.
+  finished_timer_.startRepeating(std::chrono::milliseconds(20), [this] {
+    for (auto& o : outputs_) {
+      o->runner->flush();
+    }
+    if (allOutputsIdle()) {
+      finished_timer_.stop();
+      if (all_delivered_) {
+        all_delivered_();
+      }
+    }
+  });
+}
+
 void Pipeline::shutdown(std::function<void(bool clean)> done) {
   INGESTD_ASSERT_ON_LOOP();
   if (stopping_) {
     return;
   }
   stopping_ = true;
+  finished_timer_.stop();
   shutdown_done_ = std::move(done);
   log_.info("pipeline", "Shutting down: stopped reading, flushing batches (deadline {} ms).",
             config_.service.shutdown_timeout.count());

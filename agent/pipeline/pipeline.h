@@ -41,6 +41,10 @@ class Pipeline {
   // where clean is false when the deadline cut the drain short.
   void shutdown(std::function<void(bool clean)> done);
 
+  // `fn` runs once when every input has finished (PluginContext::finished, e.g. stdin at its
+  // end) and every output is idle: all that was read has been delivered or dead-lettered.
+  void onAllDelivered(std::function<void()> fn) { all_delivered_ = std::move(fn); }
+
   // The runner and the plugin instance of an output, by name; null before start() or when there
   // is none.
   OutputRunner* runner(std::string_view output_name);
@@ -66,6 +70,8 @@ class Pipeline {
   void accruePausedSeconds(std::chrono::steady_clock::time_point now);
   void checkpointAll();
   void finishShutdown(bool clean);
+  void inputFinished(InputSlot& slot);
+  bool allOutputsIdle() const;
 
   const Config& config_;
   const PluginRegistry& registry_;
@@ -84,6 +90,8 @@ class Pipeline {
   Timer checkpoint_timer_;
   Timer drain_timer_;
   Timer deadline_timer_;
+  Timer finished_timer_;  // every input finished: waits for the outputs to be idle
+  std::function<void()> all_delivered_;
   bool paused_ = false;
   std::chrono::steady_clock::time_point paused_since_{};  // moves on at each accrual
   std::chrono::steady_clock::time_point hold_started_{};  // when this pause began

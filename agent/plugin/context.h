@@ -37,6 +37,11 @@ struct PluginContext {
   std::string parser_name = "none";
   std::shared_ptr<const Parser> parser;
 
+  // Inputs, loop thread: the input has read everything it ever will (stdin at end of file) and
+  // pushed it. Call at most once. When every input of the daemon has finished, the core delivers
+  // what it holds (retrying as usual, with no deadline) and then stops, exit code 0.
+  std::function<void()> finished;
+
   // Any thread: runs fn on the loop thread soon (never inside this call).
   void post(std::function<void()> fn) const;
 

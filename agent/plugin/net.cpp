@@ -123,6 +123,7 @@ struct StreamConnection::State {
   union {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
+    uv_tty_t tty;
   } h{};
   uv_connect_t connect_req{};
   Loop* loop = nullptr;
@@ -229,6 +230,40 @@ std::unique_ptr<StreamConnection> StreamConnection::connectUnix(
   // uv_pipe_connect reports every failure through the callback.
   uv_pipe_connect(&st->connect_req, &st->h.pipe, path.c_str(), &State::onConnect);
   return conn;
+}
+
+Result<std::unique_ptr<StreamConnection>> StreamConnection::openFd(Loop& loop, int fd,
+                                                                   std::string name) {
+  INGESTD_ASSERT_ON_LOOP();
+  const uv_handle_type type = uv_guess_handle(fd);
+  if (type != UV_TTY && type != UV_NAMED_PIPE && type != UV_TCP) {
+    return Error{ErrorCode::kInvalidArgument,
+                 fmt::format("{} is not a pipe, socket or terminal (the loop cannot poll it)",
+                             name)};
+  }
+  auto* st = new State;
+  int rc = 0;
+  if (type == UV_TTY) {
+    rc = uv_tty_init(loop.raw(), &st->h.tty, fd, 1);
+  } else {
+    INGESTD_CHECK(uv_pipe_init(loop.raw(), &st->h.pipe, 0) == 0);
+    rc = uv_pipe_open(&st->h.pipe, fd);
+    if (rc != 0) {
+      // The handle exists and must be closed (uv_pipe_open took no descriptor).
+      st->h.pipe.data = st;
+      uv_close(st->handle(), [](uv_handle_t* h) noexcept { delete static_cast<State*>(h->data); });
+      return uvError(rc, fmt::format("Cannot read {}", name));
+    }
+  }
+  if (rc != 0) {
+    delete st;  // uv_tty_init failed before registering the handle
+    return uvError(rc, fmt::format("Cannot read {}", name));
+  }
+  st->handle()->data = st;
+  st->loop = &loop;
+  st->peer = std::move(name);
+  st->connected = true;
+  return std::unique_ptr<StreamConnection>(new StreamConnection(st));
 }
 
 StreamConnection::~StreamConnection() {

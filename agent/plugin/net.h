@@ -28,6 +28,11 @@ class StreamConnection {
       Loop& loop, const std::string& ip, int port, std::function<void(Status)> on_connected);
   static std::unique_ptr<StreamConnection> connectUnix(Loop& loop, const std::string& path,
                                                        std::function<void(Status)> on_connected);
+  // Reads an inherited descriptor (stdin) that the loop can poll: a pipe, a socket or a
+  // terminal; `name` is its peer() ("stdin"). close() closes the descriptor. A regular file or
+  // a device cannot be polled: kInvalidArgument (read those with fileWork instead). The caller
+  // owns `fd` until this returns OK. read-only: write() is not for these.
+  static Result<std::unique_ptr<StreamConnection>> openFd(Loop& loop, int fd, std::string name);
 
   ~StreamConnection();
   StreamConnection(const StreamConnection&) = delete;
