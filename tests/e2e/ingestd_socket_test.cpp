@@ -386,7 +386,7 @@ TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC
 
 TEST_CASE(
     "syslog input over TLS (RFC 5425): rsyslog forwards with omfwd and GnuTLS, client "
-    "certificate required; a plain-text sender is refused and counted") {
+    "certificate required, a plain-text sender is refused and counted") {
   if (!ensureDebianTool("/usr/sbin/rsyslogd", "rsyslog", "syslog-ng-core") ||
       !ensureDebianTool("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so", "rsyslog-gnutls", "")) {
     skipTest("rsyslogd with GnuTLS (rsyslog-gnutls) is not installed and cannot be installed here");

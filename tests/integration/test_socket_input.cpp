@@ -238,7 +238,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "socket tcp tls: lines over TLS arrive whole; plain text and clients without a trusted "
+    "socket tcp tls: lines over TLS arrive whole, plain text and clients without a trusted "
     "certificate are refused and counted while a good client is served") {
   test::TempDir pki;
   const test::TestCertFiles certs = test::makeTestCerts(pki.path());

@@ -126,7 +126,7 @@ TEST_CASE("stdin pipe: lines split across writes, the last one without a newline
   CHECK(h.finished == 1);
 }
 
-TEST_CASE("stdin pipe: pause stops reading so the writer blocks; resume delivers every line") {
+TEST_CASE("stdin pipe: pause stops reading so the writer blocks, resume delivers every line") {
   Pipe p;
   ::fcntl(p.w, F_SETFL, O_NONBLOCK);
   Harness h(p.r, "");
