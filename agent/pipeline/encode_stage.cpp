@@ -36,10 +36,11 @@ struct EncodeResult {
 // Worker thread: encodes the chunks into blocks, compresses each and names the parts. Pure.
 void encodeBatch(const EncoderOptions& eo, CodecKind codec, int level,
                  std::span<const std::shared_ptr<const RecordChunk>> chunks, EncodeResult& out) {
-  std::vector<EncodedBlock> blocks;
-  encodeChunks(eo, chunks, blocks, out.batch.rejected, out.stats);
   GzipCompressor& compressor = threadCompressor(codec, level);
-  for (auto& b : blocks) {
+  // Each block is compressed as soon as it is complete and its buffer goes back to the pool,
+  // so the next block starts in warm pages (a batch of several blocks would otherwise hold
+  // one buffer each, more than the pool keeps, and fault fresh ones in).
+  const std::function<void(EncodedBlock &&)> on_block = [&](EncodedBlock&& b) {
     EncodedPart part;
     part.id = batchPartId(out.batch.id, out.batch.blocks.size());
     part.raw_bytes = b.data.size();
@@ -47,7 +48,8 @@ void encodeBatch(const EncoderOptions& eo, CodecKind codec, int level,
     compressor.compress(b.data, part.body);
     recycleBlockBuffer(std::move(b.data));
     out.batch.blocks.push_back(std::move(part));
-  }
+  };
+  encodeChunks(eo, chunks, on_block, out.batch.rejected, out.stats);
   if (!out.batch.rejected.empty()) {
     out.batch.rejected_id = batchPartId(out.batch.id, out.batch.blocks.size());
   }

@@ -100,9 +100,9 @@ std::string_view trimJsonWhitespace(std::string_view s) {
 
 class Encoder {
  public:
-  Encoder(const EncoderOptions& options, std::vector<EncodedBlock>& blocks,
+  Encoder(const EncoderOptions& options, const std::function<void(EncodedBlock&&)>& on_block,
           std::vector<RejectedRecord>& rejected, EncodeStats& stats)
-      : options_(options), blocks_(blocks), rejected_(rejected), stats_(stats) {
+      : options_(options), on_block_(on_block), rejected_(rejected), stats_(stats) {
     bool repaired = false;
     appendJsonEscaped(host_json_, options.hostname, repaired);
     appendDelimitedField(host_field_, options.hostname, separator(), repaired);
@@ -528,7 +528,7 @@ class Encoder {
     if (started_ && block_records_ > 0) {
       done_input_ += block_input_;
       done_output_ += buf_.size();
-      blocks_.push_back(EncodedBlock{buf_.take(), block_records_, block_input_});
+      on_block_(EncodedBlock{buf_.take(), block_records_, block_input_});
     }
     started_ = false;
     block_records_ = 0;
@@ -536,7 +536,7 @@ class Encoder {
   }
 
   const EncoderOptions& options_;
-  std::vector<EncodedBlock>& blocks_;
+  const std::function<void(EncodedBlock&&)>& on_block_;
   std::vector<RejectedRecord>& rejected_;
   EncodeStats& stats_;
   std::vector<Field> columns_;
@@ -603,7 +603,18 @@ void encodeChunks(const EncoderOptions& options,
                   std::span<const std::shared_ptr<const RecordChunk>> chunks,
                   std::vector<EncodedBlock>& blocks, std::vector<RejectedRecord>& rejected,
                   EncodeStats& stats) {
-  Encoder encoder(options, blocks, rejected, stats);
+  const std::function<void(EncodedBlock &&)> add = [&blocks](EncodedBlock&& b) {
+    blocks.push_back(std::move(b));
+  };
+  Encoder encoder(options, add, rejected, stats);
+  encoder.encode(chunks);
+}
+
+void encodeChunks(const EncoderOptions& options,
+                  std::span<const std::shared_ptr<const RecordChunk>> chunks,
+                  const std::function<void(EncodedBlock&&)>& on_block,
+                  std::vector<RejectedRecord>& rejected, EncodeStats& stats) {
+  Encoder encoder(options, on_block, rejected, stats);
   encoder.encode(chunks);
 }
 

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -88,6 +89,13 @@ void encodeChunks(const EncoderOptions& options,
                   std::span<const std::shared_ptr<const RecordChunk>> chunks,
                   std::vector<EncodedBlock>& blocks, std::vector<RejectedRecord>& rejected,
                   EncodeStats& stats);
+// The same, handing each block to on_block as soon as it is complete, before the next one
+// starts: compressing it there and recycling its buffer (recycleBlockBuffer) keeps one warm
+// block buffer per thread in use however many blocks the chunks make.
+void encodeChunks(const EncoderOptions& options,
+                  std::span<const std::shared_ptr<const RecordChunk>> chunks,
+                  const std::function<void(EncodedBlock&&)>& on_block,
+                  std::vector<RejectedRecord>& rejected, EncodeStats& stats);
 
 // ISO 8601 UTC with milliseconds (truncated) and 'Z': "2026-11-23T23:30:07.123Z".
 std::string formatTimestamp(Clock::Wall t);

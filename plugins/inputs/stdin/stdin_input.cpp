@@ -188,6 +188,7 @@ void StdinInput::onData(std::string_view bytes) {
     ctx_.input_metrics->bytes->Increment(static_cast<double>(bytes.size()));
   }
   std::string data;
+  data.reserve(bytes.size() + bytes.size() / 8 + 64);  // the frames and their lengths, once
   std::uint64_t records = 0;
   const std::uint64_t truncated = framer_.stats().truncated;
   framer_.feed(bytes, [&](const Frame& f) { addFrame(f, data, records); });
