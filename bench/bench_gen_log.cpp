@@ -1,5 +1,5 @@
 // Writes a deterministic nginx access log of a given size (for the end-to-end benchmark).
-// usage: bench_gen_log OUT_FILE SIZE_MIB [SEED]
+// usage: bench_gen_log OUT_FILE SIZE_MIB [SEED] [json]   (json: JSON application-log lines)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s OUT_FILE SIZE_MIB [SEED]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT_FILE SIZE_MIB [SEED] [json]\n", argv[0]);
     return 2;
   }
   const std::uint64_t target = std::strtoull(argv[2], nullptr, 10) << 20;
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     std::perror(argv[1]);
     return 1;
   }
+  const bool json = argc > 4 && std::string(argv[4]) == "json";
   ingestd::bench::NginxLogGenerator gen(seed);
   std::string buf;
   std::uint64_t written = 0;
@@ -25,7 +26,11 @@ int main(int argc, char** argv) {
   while (written < target) {
     buf.clear();
     while (buf.size() < (1u << 20)) {
-      gen.appendLine(buf);
+      if (json) {
+        gen.appendJsonLine(buf);
+      } else {
+        gen.appendLine(buf);
+      }
       ++lines;
     }
     std::fwrite(buf.data(), 1, buf.size(), out);

@@ -6,7 +6,9 @@
 #   bench/e2e_bench.sh [SIZE_MIB=1024] [CODEC=auto] [BUILD_DIR=build]
 # Environment: FORMAT (multijson, txt, ...; default multijson), LEVEL (compression.level: a
 # number or adaptive; default 1), RATE (MB/s: the log is appended at this rate while ingestd
-# tails it, instead of being there from the start; default 0 = all at once, full speed).
+# tails it, instead of being there from the start; default 0 = all at once, full speed),
+# PARSER (none, default; json: the log is JSON application lines parsed with `parser: json`;
+# regex: the nginx log parsed with an nginx regex, time_key and types).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${1:-1024}
@@ -15,6 +17,7 @@ BUILD=${3:-build}
 FORMAT=${FORMAT:-multijson}
 LEVEL=${LEVEL:-1}
 RATE=${RATE:-0}
+PARSER=${PARSER:-none}
 BIN=$BUILD/bin
 for b in ingestd kusto-local bench_gen_log; do
   [ -x "$BIN/$b" ] || { echo "missing $BIN/$b: cmake --build $BUILD --target ingestd kusto-local bench_gen_log"; exit 2; }
@@ -27,8 +30,10 @@ trap cleanup EXIT
 mkdir -p "$WORK/logs"
 SRC="$WORK/logs/access.log"
 [ "$RATE" != 0 ] && SRC="$WORK/source.log"
-read -r BYTES LINES < <("$BIN/bench_gen_log" "$SRC" "$SIZE_MIB")
-echo "log: $BYTES bytes, $LINES lines (deterministic nginx access log)"
+GEN_KIND=""
+[ "$PARSER" = json ] && GEN_KIND=json
+read -r BYTES LINES < <("$BIN/bench_gen_log" "$SRC" "$SIZE_MIB" 20261123 $GEN_KIND)
+echo "log: $BYTES bytes, $LINES lines (deterministic nginx access log${GEN_KIND:+, as JSON lines}), parser $PARSER"
 
 # Yardstick: gzip -1 over the same file, one core.
 GZ_START=$(date +%s.%N)
@@ -53,6 +58,18 @@ inputs:
     paths: ["$WORK/logs/access.log"]
     read_from: head
     read_chunk_bytes: ${READ_CHUNK:-1MiB}
+$(case "$PARSER" in
+  json) echo "    parser: json" ;;
+  regex) cat <<'P'
+    parser:
+      type: regex
+      pattern: '^(?<remote_addr>\S+) \S+ (?<remote_user>\S+) \[(?<time>[^\]]+)\] "(?<method>[A-Z]+) (?<path>[^ "]*) (?<protocol>[^"]*)" (?<status>\d{3}) (?<bytes>\d+|-) "(?<referer>[^"]*)" "(?<user_agent>[^"]*)"$'
+      time_key: time
+      time_format: '%d/%b/%Y:%H:%M:%S %z'
+      types: {status: int, bytes: int}
+P
+  ;;
+esac)
 outputs:
   - name: adx
     type: kusto
@@ -65,7 +82,7 @@ outputs:
 YAML
 
 START=$(date +%s.%N)
-"$BIN/ingestd" run -c "$WORK/ingestd.yaml" 2>"$WORK/ingestd.err" &
+"${INGESTD:-$BIN/ingestd}" run -c "$WORK/ingestd.yaml" 2>"$WORK/ingestd.err" &
 ING_PID=$!
 pids+=($ING_PID)
 if [ "$RATE" != 0 ]; then

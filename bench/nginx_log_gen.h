@@ -20,7 +20,13 @@ class NginxLogGenerator {
   }
 
   // Appends one line, '\n' included.
-  void appendLine(std::string& out) {
+  void appendLine(std::string& out) { append(out, false); }
+  // The same request as a JSON application-log line (what `parser: json` reads): time, level,
+  // the request's fields (status and bytes as numbers) and a duration, '\n' included.
+  void appendJsonLine(std::string& out) { append(out, true); }
+
+ private:
+  void append(std::string& out, bool json) {
     // Clients follow a rough power law: a few addresses make most requests.
     std::size_t c = next(kClients);
     c = (c * c) / kClients;
@@ -80,6 +86,18 @@ class NginxLogGenerator {
     std::string path = fmt::format(fmt::runtime(kPaths[next(std::size(kPaths))]), next(100000));
     const int status = kStatuses[next(std::size(kStatuses))];
     const std::uint64_t bytes = status == 304 ? 0 : next(2) == 0 ? next(2000) : next(250000);
+    if (json) {
+      const char* level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+      fmt::format_to(std::back_inserter(out),
+                     "{{\"time\":\"2026-11-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\","
+                     "\"msg\":\"request served\",\"remote_addr\":\"{}\",\"method\":\"{}\","
+                     "\"path\":\"{}\",\"status\":{},\"bytes\":{},\"referer\":\"{}\","
+                     "\"user_agent\":\"{}\",\"duration_ms\":{}}}\n",
+                     day, hour, min, sec, next(1000), level, ip, method, path, status, bytes,
+                     kReferrers[next(std::size(kReferrers))], kAgents[next(std::size(kAgents))],
+                     next(2000));
+      return;
+    }
     fmt::format_to(std::back_inserter(out),
                    "{} - - [{:02}/Nov/2026:{:02}:{:02}:{:02} +0000] \"{} {} HTTP/1.1\" {} {} "
                    "\"{}\" \"{}\"\n",
@@ -87,6 +105,8 @@ class NginxLogGenerator {
                    kReferrers[next(std::size(kReferrers))], kAgents[next(std::size(kAgents))]);
   }
 
+
+ public:
   // About `bytes` of whole lines (the last line may end past `bytes`).
   std::string generate(std::size_t bytes) {
     std::string out;

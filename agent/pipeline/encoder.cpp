@@ -42,12 +42,20 @@ std::optional<Field> parseField(std::string_view name) {
 // string is zero-filled only when it grows (std::string has no uninitialized resize in C++20).
 class BlockBuffer {
  public:
-  void start(std::size_t capacity) {
+  // `capacity`: what this block is expected to need; `full`: a whole block's buffer.
+  void start(std::size_t capacity, std::size_t full) {
     // A recycled buffer was full to about its capacity when it was shrunk: growing it back
     // zero-fills only the tail, and its pages are already mapped (a fresh 4 MiB block costs a
     // memset and a page fault per 4 KiB, which was a third of the CPU of a socket input).
     buf_ = takeRecycledBlockBuffer();
-    buf_.resize(std::max(capacity, buf_.capacity()));
+    if (buf_.capacity() < capacity) {
+      // Too small (the last, short block of an earlier batch): resizing it would copy its old
+      // bytes into a new buffer. A fresh one instead, whole-block sized when the block may be
+      // big, so that it goes back to the pool and the next blocks find it warm.
+      buf_ = std::string();
+      buf_.reserve(capacity >= (1u << 20) ? std::max(capacity, full) : capacity);
+    }
+    buf_.resize(buf_.capacity());
     len_ = 0;
   }
   std::size_t size() const { return len_; }
@@ -520,7 +528,7 @@ class Encoder {
         static_cast<std::size_t>(static_cast<double>(remaining_input_) * expansion) + 4096;
     std::size_t cap = static_cast<std::size_t>(
         std::min<std::uint64_t>(options_.max_block_bytes + (64 << 10), want));
-    buf_.start(cap);
+    buf_.start(cap, static_cast<std::size_t>(options_.max_block_bytes) + (64u << 10));
     started_ = true;
   }
 
