@@ -2,6 +2,7 @@
 #include "plugins/common/tls_server.h"
 
 #include <openssl/bio.h>
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -136,6 +137,9 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::create(const TlsSett
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_default_passwd_cb(ctx, noPassphrase);
+  // An idle connection holds no record buffers (~34 KiB each otherwise): 1,000 idle TLS
+  // clients cost a few MiB, not 30.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(ctx, settings.cert_file.c_str()) != 1) {
     at("cert_file");
     return Error{ErrorCode::kInvalidArgument, fmt::format("cannot load the certificate {}: {}",
@@ -267,6 +271,17 @@ Status TlsSession::feed(std::string_view ciphertext,
                  fmt::format("TLS {}: {}", handshake_done_ ? "error" : "handshake failed", reason)};
   }
   drainOutput(to_peer);
+  // A memory BIO keeps the buffer of its largest write (a 64 KiB read) for good: once all of it
+  // was decrypted, a fresh one goes in, so an idle connection does not hold it.
+  BUF_MEM* held = nullptr;
+  if (BIO_ctrl_pending(in_) == 0 && BIO_get_mem_ptr(in_, &held) == 1 && held != nullptr &&
+      held->max > (16u << 10)) {
+    if (BIO* fresh = BIO_new(BIO_s_mem())) {
+      BIO_set_mem_eof_return(fresh, -1);
+      SSL_set0_rbio(ssl_, fresh);  // frees the old one
+      in_ = fresh;
+    }
+  }
   return Status::ok();
 }
 
