@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -454,6 +455,105 @@ TEST_CASE(
   // The plain-text message is not a row: its bytes were never a TLS record.
   CHECK(h.kusto().rows(IngestdHarness::kDb, "Syslog | where appname == 'plain'").empty());
   CHECK(h.metric("ingestd_input_socket_events_total", {"event=\"tls_failed\""}) == 1);
+  CHECK(h.stopIngestd() == 0);
+}
+
+// syslog-ng's loggen, a load generator no one here wrote. syslog-ng conflicts with rsyslog (which
+// other tests install), so its package is only unpacked (dpkg -x) into the build tree, never
+// installed; the libraries it needs are installed from Debian when missing. Returns the
+// directory that holds usr/bin/loggen, or "" when it cannot be had (not root, no registry).
+std::string ensureLoggen() {
+  if (::access("/usr/bin/loggen", X_OK) == 0) {
+    return "/";
+  }
+  const std::string dir = std::string(INGESTD_BIN_DIR) + "/../test-tools/syslog-ng";
+  const std::string loggen = dir + "/usr/bin/loggen";
+  if (::access(loggen.c_str(), X_OK) != 0) {
+    if (::geteuid() != 0) {
+      return "";
+    }
+    const std::string fetch = fmt::format(
+        "set -e; mkdir -p '{0}'; cd '{0}'; rm -f syslog-ng-core_*.deb; "
+        "timeout 300 apt-get download -q syslog-ng-core >/dev/null 2>&1 || "
+        "{{ timeout 300 apt-get update -q >/dev/null 2>&1; "
+        "timeout 300 apt-get download -q syslog-ng-core >/dev/null 2>&1; }}; "
+        "dpkg -x syslog-ng-core_*.deb .",
+        dir);
+    if (std::system(fetch.c_str()) != 0 || ::access(loggen.c_str(), X_OK) != 0) {
+      return "";
+    }
+  }
+  // Its shared libraries (GLib, ivykis, ...): installing them does not touch rsyslog.
+  const std::string missing =
+      fmt::format("LD_LIBRARY_PATH='{0}/usr/lib/syslog-ng' ldd '{1}' | grep -q 'not found'", dir,
+                  loggen);
+  if (std::system(missing.c_str()) == 0) {
+    if (::geteuid() != 0 ||
+        std::system("DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q "
+                    "--no-install-recommends libglib2.0-0 libivykis0 libnet1 libjson-c5 "
+                    "libwrap0 libpcre3 libssl3 >/dev/null 2>&1") != 0 ||
+        std::system(missing.c_str()) == 0) {
+      return "";
+    }
+  }
+  return dir;
+}
+
+TEST_CASE(
+    "syslog input: syslog-ng loggen load, 4 connections of RFC 5424 octet-counted messages, "
+    "every one by its thread and sequence number") {
+  const std::string root = ensureLoggen();
+  if (root.empty()) {
+    skipTest("syslog-ng's loggen is not installed and cannot be fetched here");
+    return;
+  }
+  IngestdHarness h;
+  const int port = startSyslogTcp(h);
+  REQUIRE(port > 0);
+  constexpr int kConns = 4;
+  constexpr int kPerConn = 25000;
+  ProcessOptions env;
+  if (root != "/") {
+    env.env = {{"SYSLOGNG_PREFIX", root + "/usr"},
+               {"LD_LIBRARY_PATH", root + "/usr/lib/syslog-ng"}};
+  }
+  // -P: RFC 5424 with octet counting; -r: messages per second per connection (bounded load).
+  Process loggen({(root == "/" ? std::string("/usr") : root + "/usr") + "/bin/loggen", "-i", "-S",
+                  "-P", "-Q", "-s", "300", "-r", "20000", "-n", std::to_string(kPerConn),
+                  fmt::format("--active-connections={}", kConns), "127.0.0.1",
+                  std::to_string(port)},
+                 env);
+  auto rc = loggen.wait(120s);
+  REQUIRE(rc.has_value());
+  REQUIRE_MESSAGE(*rc == 0, loggen.stderrText());
+  const std::int64_t total = std::int64_t{kConns} * kPerConn;
+  REQUIRE(waitFor([&] { return h.kusto().count(IngestdHarness::kDb, "Syslog") >= total; }, 60s));
+  // Every message once, by loggen's own numbering ("seq: 0000000042, thread: 0003, ...").
+  std::set<std::pair<int, int>> seen;
+  std::int64_t rows = 0;
+  for (const auto& row : h.kusto().rows(IngestdHarness::kDb, "Syslog | project message")) {
+    ++rows;
+    const std::string m = row[0].get<std::string>();
+    const auto s = m.find("seq: ");
+    const auto t = m.find(", thread: ");
+    REQUIRE(s != std::string::npos);
+    REQUIRE(t != std::string::npos);
+    seen.emplace(std::stoi(m.substr(t + 10, 4)), std::stoi(m.substr(s + 5, 10)));
+  }
+  CHECK(rows == total);
+  CHECK(static_cast<std::int64_t>(seen.size()) == total);
+  for (int c = 0; c < kConns; ++c) {
+    CHECK(seen.count({c, 0}) == 1);
+    CHECK(seen.count({c, kPerConn - 1}) == 1);
+  }
+  // The fields, by query: loggen's header is "<38>1 TIME localhost prg00000 1234 - -".
+  auto fields = h.kusto().rows(IngestdHarness::kDb,
+                               "Syslog | where appname == 'prg00000' | where procid == '1234' "
+                               "| where facility == 'auth' | where severity == 'info' | count");
+  REQUIRE(fields.size() == 1);
+  CHECK(fields[0][0] == total);
+  CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"sys\""}) == 0);
+  CHECK(h.metric("ingestd_input_dropped_records_total", {"input=\"sys\""}) == 0);
   CHECK(h.stopIngestd() == 0);
 }
 
