@@ -112,8 +112,10 @@ class Encoder {
           std::vector<RejectedRecord>& rejected, EncodeStats& stats)
       : options_(options), on_block_(on_block), rejected_(rejected), stats_(stats) {
     bool repaired = false;
-    appendJsonEscaped(host_json_, options.hostname, repaired);
-    appendDelimitedField(host_field_, options.hostname, separator(), repaired);
+    appendJsonEscaped(agent_host_json_, options.hostname, repaired);
+    appendDelimitedField(agent_host_field_, options.hostname, separator(), repaired);
+    host_json_ = agent_host_json_;
+    host_field_ = agent_host_field_;
     const auto& names = options.columns.empty() ? defaultColumns() : options.columns;
     for (const auto& name : names) {
       auto field = parseField(name);
@@ -162,6 +164,15 @@ class Encoder {
     appendJsonEscaped(source_json_, src.source, repaired);
     tag_raw_ = src.tag;
     source_raw_ = src.source;
+    if (src.host.empty()) {
+      host_json_ = agent_host_json_;
+      host_field_ = agent_host_field_;
+    } else {
+      host_json_.clear();
+      appendJsonEscaped(host_json_, src.host, repaired);
+      host_field_.clear();
+      appendDelimitedField(host_field_, src.host, separator(), repaired);
+    }
     if (isJson()) {
       json_prefix_.clear();
       json_prefix_ += "{\"timestamp\":\"";
@@ -548,8 +559,10 @@ class Encoder {
   std::vector<RejectedRecord>& rejected_;
   EncodeStats& stats_;
   std::vector<Field> columns_;
-  std::string host_json_;   // hostname escaped for JSON
-  std::string host_field_;  // hostname as a CSV/TSV field
+  std::string agent_host_json_;   // the agent's hostname escaped for JSON
+  std::string agent_host_field_;  // the agent's hostname as a CSV/TSV field
+  std::string host_json_;         // the chunk's host (SourceInfo::host, else the agent's)
+  std::string host_field_;
 
   const Parser* parser_ = nullptr;  // of the chunk being encoded
   ParsedRecord parsed_;             // reused for every parsed record

@@ -34,6 +34,9 @@ struct SourceInfo {
   // Set (not with kJsonLines): the encoder parses each record into fields (agent/plugin/
   // parser.h); a record that does not parse is sent whole as "message" and counted.
   std::shared_ptr<const Parser> parser;
+  // The "host" of records that carry none of their own (syslog: the sending peer's address);
+  // empty: the agent's hostname (service.hostname).
+  std::string host;
 };
 
 // Appends one kFramed record to `data`.

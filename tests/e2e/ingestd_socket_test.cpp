@@ -4,6 +4,8 @@
 // wrote: RFC 5424 octet-counted over TCP, RFC 3164 over UDP, and a Unix socket.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -87,6 +89,22 @@ bool ensureDebianTool(const std::string& path, const std::string& package,
       "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --no-install-recommends " +
       package + " >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0 && ::access(path.c_str(), R_OK) == 0;
+}
+
+// One UDP datagram to 127.0.0.1:port.
+bool sendDatagram(int port, const std::string& data) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok =
+      fd >= 0 && ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a),
+                          sizeof a) == static_cast<ssize_t>(data.size());
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return ok;
 }
 
 bool runLogger(const std::vector<std::string>& args) {
@@ -175,7 +193,17 @@ TEST_CASE("syslog input: logger over UDP (RFC 3164) and over a Unix socket") {
     REQUIRE(runLogger(
         {"--socket", sock, "-p", "daemon.info", "-t", "cron", fmt::format("seq={} job done", i)}));
   }
-  REQUIRE(h.waitForAll("Syslog", 40, 30s));
+  // A message without a HOSTNAME (RFC 5424's NILVALUE) gets the peer's address as its host.
+  REQUIRE(sendDatagram(port, "<14>1 2026-12-02T10:00:00Z - noname - - - seq=40 no hostname"));
+  REQUIRE(h.waitForAll("Syslog", 41, 30s));
+  auto nohost =
+      h.kusto().rows(IngestdHarness::kDb, "Syslog | where appname == 'noname' | project host");
+  REQUIRE(nohost.size() == 1);
+  CHECK(nohost[0][0] == "127.0.0.1");
+  auto named = h.kusto().rows(IngestdHarness::kDb,
+                              "Syslog | where message startswith 'seq=3 ' | project host");
+  REQUIRE(named.size() == 1);
+  CHECK(named[0][0] != "127.0.0.1");  // logger's own HOSTNAME wins
   auto udp = h.kusto().rows(IngestdHarness::kDb,
                             "Syslog | where message startswith 'seq=3 ' | project facility, "
                             "severity, appname");

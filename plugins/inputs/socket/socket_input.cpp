@@ -58,6 +58,16 @@ bool splitHostPort(const std::string& text, std::string& ip, int& port) {
   return true;
 }
 
+// The address part of a peer: "127.0.0.1:40312" -> "127.0.0.1", "[::1]:40312" -> "::1".
+std::string peerHost(const std::string& peer) {
+  if (!peer.empty() && peer.front() == '[') {
+    const auto close = peer.find(']');
+    return close == std::string::npos ? peer : peer.substr(1, close - 1);
+  }
+  const auto colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
+}
+
 // A datagram's one trailing LF (or CRLF) is the sender's line end, not part of the message.
 std::string_view trimDatagram(std::string_view d) {
   if (!d.empty() && d.back() == '\n') {
@@ -392,6 +402,11 @@ std::shared_ptr<const SourceInfo> SocketInput::sourceFor(const std::string& peer
   s->input = ctx_.name;
   s->tag = settings_.tag;
   s->source = peer;
+  if (settings_.type == "syslog" &&
+      (settings_.protocol == SocketProtocol::kTcp || settings_.protocol == SocketProtocol::kUdp)) {
+    // A message without a HOSTNAME (RFC 3164 variants, RFC 5424's "-") is from the peer.
+    s->host = peerHost(peer);
+  }
   s->format = format_;
   s->parser = ctx_.parser;
   return s;

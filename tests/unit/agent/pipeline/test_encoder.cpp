@@ -265,6 +265,23 @@ TEST_CASE("encoder: tag, source and host are escaped") {
   CHECK(rows[0]["source"] == "/p\"ath\n");
 }
 
+TEST_CASE("encoder: a source's host replaces the agent's, per chunk, in every format") {
+  auto peer = std::make_shared<SourceInfo>(*makeSource());
+  peer->host = "10.0.0.7";
+  const auto chunks =
+      std::vector<std::shared_ptr<const RecordChunk>>{makeChunk("from the peer\n", peer),
+                                                      makeChunk("from a file\n")};
+  auto rows = parseLines(encode(jsonOptions(), chunks).all());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0]["host"] == "10.0.0.7");
+  CHECK(rows[1]["host"] == "web-1");  // no host of its own: the agent's
+  EncoderOptions csv = jsonOptions();
+  csv.format = OutputFormat::kCsv;
+  const std::string text = encode(csv, chunks).all();
+  CHECK(text.find(",10.0.0.7,") != std::string::npos);
+  CHECK(text.find(",web-1,") != std::string::npos);
+}
+
 TEST_CASE("encoder: JSON pass-through") {
   auto src = makeSource(RecordFormat::kJsonLines, "app", "127.0.0.1:5170");
   auto one = [&](const std::string& line, EncodeStats* stats = nullptr) {
