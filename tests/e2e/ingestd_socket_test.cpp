@@ -6,14 +6,17 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -222,8 +225,15 @@ TEST_CASE("syslog input: logger over UDP (RFC 3164) and over a Unix socket") {
 }
 
 TEST_CASE(
-    "tcp input: garbage and 300 connections against max_connections 100 do not stop a good "
-    "client") {
+    "tcp input: garbage, a slow sender and 2,000 connections against max_connections 100 do "
+    "not stop a good client") {
+  // 2,000 client sockets in this process: raise the soft descriptor limit towards the hard one.
+  rlimit lim{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &lim) == 0);
+  lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 4096);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lim) == 0);
+  const int crowd_size = static_cast<int>(std::min<rlim_t>(2000, lim.rlim_cur - 200));
+  REQUIRE_MESSAGE(crowd_size == 2000, "the hard limit of open files is " << lim.rlim_max);
   IngestdHarness h;
   h.createTable("Events");
   auto cfg = h.writeConfig(
@@ -234,27 +244,44 @@ TEST_CASE(
   const int port = listenPort(h, "app");
   REQUIRE(port > 0);
   RawSocket good(port);
-  REQUIRE(waitFor([&] { return h.metric("ingestd_input_connections") == 1; }, 10s));
+  RawSocket slow(port);
+  REQUIRE(waitFor([&] { return h.metric("ingestd_input_connections") == 2; }, 10s));
   std::vector<std::unique_ptr<RawSocket>> crowd;
-  for (int i = 0; i < 300; ++i) {
+  for (int i = 0; i < crowd_size; ++i) {
     crowd.push_back(std::make_unique<RawSocket>(port));
   }
+  // 98 of them fit under max_connections; the other 1,902 are refused and closed.
   REQUIRE(waitFor(
-      [&] { return h.metric("ingestd_input_socket_events_total", {"event=\"refused\""}) >= 201; },
-      20s));
+      [&] {
+        return h.metric("ingestd_input_socket_events_total", {"event=\"refused\""}) >=
+               crowd_size - 98;
+      },
+      30s));
+  CHECK(h.metric("ingestd_input_connections") == 100);
   std::string garbage;
   for (int i = 0; i < 4096; ++i) {
     garbage += static_cast<char>((i * 131) % 256);
   }
   REQUIRE(crowd[0]->send(garbage + std::string(5000, 'z') + "\n"));
+  // The slow sender trickles one message a byte at a time while the good client sends.
+  const std::string trickle = "seq=500 from a slow sender\n";
   std::string lines;
   for (int i = 0; i < 500; ++i) {
     lines += fmt::format("seq={} good\n", i);
   }
-  REQUIRE(good.send(lines));
-  REQUIRE(h.waitForAll("Events", 500, 30s));
+  for (std::size_t i = 0; i < trickle.size(); ++i) {
+    REQUIRE(slow.send(trickle.substr(i, 1)));
+    if (i == trickle.size() / 2) {
+      REQUIRE(good.send(lines));
+      REQUIRE(h.waitForAll("Events", 500, 30s));  // served while the slow one is mid-message
+    }
+    std::this_thread::sleep_for(5ms);  // pacing a sender, not waiting for a condition
+  }
+  REQUIRE(h.waitForAll("Events", 501, 30s));
+  CHECK(h.arrivals("Events").duplicates() == 0);
   CHECK(h.metric("ingestd_input_dropped_records_total", {"reason=\"truncated\""}) >= 1);
   crowd.clear();
+  REQUIRE(waitFor([&] { return h.metric("ingestd_input_connections") == 2; }, 20s));
   CHECK(h.stopIngestd() == 0);
 }
 
