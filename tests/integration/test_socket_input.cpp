@@ -32,6 +32,7 @@
 #include "plugins/inputs/socket/socket_input.h"
 #include "tests/support/loop_wait.h"
 #include "tests/support/raw_socket.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tls_test.h"
 
@@ -346,6 +347,66 @@ TEST_CASE("socket tls config: only for tcp, and the certificate must load") {
   REQUIRE_FALSE(st2.isOk());
   CHECK(st2.message().find("tls.cert_file") != std::string::npos);
   CHECK(st2.message().find("does not exist") != std::string::npos);
+}
+
+// True when this machine has IPv6 loopback (some containers do not).
+bool haveIpv6Loopback() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return ok;
+}
+
+// A connected or bound-to-send socket to [::1]:port.
+int ipv6Client(int type, int port) {
+  const int fd = ::socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(static_cast<std::uint16_t>(port));
+  a.sin6_addr = in6addr_loopback;
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    return -1;
+  }
+  return fd;
+}
+
+TEST_CASE("socket tcp and udp over IPv6: [::1] listeners, the peer as [::1]:port") {
+  if (!haveIpv6Loopback()) {
+    test::skipTest("no IPv6 loopback on this machine");
+    return;
+  }
+  {
+    Harness h("tcp", "listen: \"[::1]:0\"\n");
+    REQUIRE(h.input->port() > 0);
+    const int fd = ipv6Client(SOCK_STREAM, h.input->port());
+    REQUIRE(fd >= 0);
+    const std::string lines = "over ipv6\nsecond\n";
+    CHECK(::send(fd, lines.data(), lines.size(), 0) == static_cast<ssize_t>(lines.size()));
+    REQUIRE(h.until([&] { return h.sink.frames.size() == 2; }));
+    CHECK(h.sink.frames[0] == "over ipv6");
+    CHECK(h.sink.sources[0].starts_with("[::1]:"));
+    ::close(fd);
+  }
+  {
+    Harness h("udp", "listen: \"[::1]:0\"\n");
+    REQUIRE(h.input->port() > 0);
+    const int fd = ipv6Client(SOCK_DGRAM, h.input->port());
+    REQUIRE(fd >= 0);
+    const std::string d = "<13>a datagram over ipv6";
+    CHECK(::send(fd, d.data(), d.size(), 0) == static_cast<ssize_t>(d.size()));
+    REQUIRE(h.until([&] { return h.sink.frames.size() == 1; }));
+    CHECK(h.sink.frames[0] == d);
+    CHECK(h.sink.sources[0].starts_with("[::1]:"));
+    ::close(fd);
+  }
 }
 
 TEST_CASE("socket udp: each datagram is one message, while paused they are dropped and counted") {
