@@ -8,9 +8,11 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -609,6 +611,75 @@ TEST_CASE(
   CHECK(fields[0][0] == total);
   CHECK(h.metric("ingestd_input_parse_errors_total", {"input=\"sys\""}) == 0);
   CHECK(h.metric("ingestd_input_dropped_records_total", {"input=\"sys\""}) == 0);
+  CHECK(h.stopIngestd() == 0);
+}
+
+// A blocking TCP sender: write() waits for the kernel as long as backpressure lasts (60 s at
+// most per call), the way a syslog forwarder with a disk queue behaves.
+bool sendBlocking(int port, const std::string& data) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{60, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  for (std::size_t off = 0; ok && off < data.size();) {
+    const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    ok = n > 0;
+    off += ok ? static_cast<std::size_t>(n) : 0;
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  return ok;
+}
+
+TEST_CASE(
+    "tcp input: a slow service and senders writing as fast as TCP lets them, RSS within the "
+    "budget and nothing lost") {
+  IngestdHarness h;
+  h.createTable("Events");
+  h.kusto().setFaults({{"latency_ms", 400}});  // every request waits: the pipeline fills
+  auto cfg = h.writeConfig("  - name: app\n    type: tcp\n    listen: 127.0.0.1:0\n",
+                           h.kustoOutput("adx", "Events", "*", "    concurrency: 2\n",
+                                         "{ max_bytes: 1MiB, max_delay: 200ms }"),
+                           "  memory_limit: 16MiB\n");
+  REQUIRE(h.startIngestd(cfg));
+  const int port = listenPort(h, "app");
+  REQUIRE(port > 0);
+  constexpr int kLines = 160000;  // ~26 MB of lines: well over the budget
+  std::string a;
+  std::string b;
+  for (int i = 0; i < kLines; ++i) {
+    (i % 2 == 0 ? a : b) +=
+        fmt::format("seq={} a line from a fast sender, padded to look like a log line\n", i);
+  }
+  std::atomic<int> sent{0};
+  std::thread ta([&] { sent += sendBlocking(port, a) ? 1 : 0; });
+  std::thread tb([&] { sent += sendBlocking(port, b) ? 1 : 0; });
+  std::uint64_t peak_rss = 0;
+  double peak_paused = 0;
+  waitFor(
+      [&] {
+        peak_rss = std::max(peak_rss, h.ingestdRss());
+        peak_paused = h.metric("ingestd_input_paused_seconds_total", {"input=\"app\""});
+        return sent == 2;
+      },
+      120s, 100ms);
+  ta.join();
+  tb.join();
+  REQUIRE(sent == 2);
+  CHECK(peak_paused > 0);  // the input was held back: senders blocked, nothing dropped
+  h.kusto().setFaults(nlohmann::json::object());
+  REQUIRE(h.waitForAll("Events", kLines, 120s));
+  CHECK(h.arrivals("Events").duplicates() == 0);
+  CHECK(h.metric("ingestd_input_dropped_records_total", {"input=\"app\""}) == 0);
+  MESSAGE("peak RSS ", peak_rss >> 20, " MiB with memory_limit 16 MiB");
+#ifndef INGESTD_SANITIZED
+  CHECK(peak_rss <= (16ull << 20) + (32ull << 20));
+#endif
   CHECK(h.stopIngestd() == 0);
 }
 
