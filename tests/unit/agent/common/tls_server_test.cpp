@@ -33,6 +33,13 @@ const TestCertFiles& certs() {
         std::filesystem::temp_directory_path() / ("ingestd-tls-unit-" + std::to_string(::getpid()));
     return test::makeTestCerts(dir.string());
   }();
+  // Removed when the test process exits.
+  static const struct Cleanup {
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(std::filesystem::path(files.ca).parent_path(), ec);
+    }
+  } cleanup;
   return files;
 }
 
@@ -104,6 +111,9 @@ struct Pump {
   // True when the client finished its handshake and the server did not fail.
   bool handshake() {
     for (int i = 0; i < 20 && last.isOk(); ++i) {
+      // SSL_get_error() reads this thread's OpenSSL error queue: whatever an earlier test on
+      // this thread left there would turn a "want read" into a failure.
+      ERR_clear_error();
       const int r = SSL_do_handshake(client.ssl);
       const int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(client.ssl, r);
       step();
@@ -125,6 +135,7 @@ struct Pump {
     return false;
   }
   bool send(const std::string& data) {
+    ERR_clear_error();
     std::size_t n = 0;
     if (SSL_write_ex(client.ssl, data.data(), data.size(), &n) != 1 || n != data.size()) {
       return false;
