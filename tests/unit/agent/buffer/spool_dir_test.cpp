@@ -625,7 +625,7 @@ TEST_CASE("spool dir: a failed write on any call leaves exactly the earlier bloc
 }
 
 TEST_CASE(
-    "spool dir: a short write then ENOSPC cuts the segment back; a short write alone goes on") {
+    "spool dir: a short write then ENOSPC cuts the segment back, a short write alone goes on") {
   const auto blocks = makeBlocks(4);
   for (bool then_fail : {true, false}) {
     CAPTURE(then_fail);
