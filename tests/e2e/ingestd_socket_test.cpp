@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -393,6 +394,51 @@ TEST_CASE("tail with parser cri: a container log's partial lines arrive as one r
   CHECK(h.stopIngestd() == 0);
 }
 
+// rsyslogd in the foreground with its own Unix socket and work directory, nothing of the host's:
+// what is logged to its socket is forwarded with omfwd, octet-counted RFC 5424 over TCP, to
+// 127.0.0.1:port. `global` and `action` add parameters to its global() and action() (TLS).
+class RsyslogRelay {
+ public:
+  RsyslogRelay(IngestdHarness& h, int port, const std::string& global = "",
+               const std::string& action = "")
+      : work_(h.dir().file("rsyslog")), sock_(work_ + "/in.sock") {
+    std::filesystem::create_directories(work_);
+    const std::string conf = work_ + "/rsyslog.conf";
+    std::ofstream(conf) << fmt::format(
+        "global(workDirectory=\"{0}\"{3})\n"
+        "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
+        "input(type=\"imuxsock\" Socket=\"{1}\" RateLimit.Interval=\"0\")\n"
+        "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{2}\" protocol=\"tcp\"{4}\n"
+        "       TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\"\n"
+        "       queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n",
+        work_, sock_, port, global, action);
+    process_ =
+        std::make_unique<Process>(std::vector<std::string>{"/usr/sbin/rsyslogd", "-n", "-f", conf,
+                                                           "-i", work_ + "/rsyslog.pid"});
+  }
+  // rsyslogd is listening on its socket.
+  bool ready() {
+    return waitFor([&] { return std::filesystem::exists(sock_); }, 20s);
+  }
+  // Logs "seq=<i> <text>" for i in [0, n) through rsyslog with util-linux logger.
+  bool logLines(int n, const std::string& text, const std::string& priority,
+                const std::string& tag) {
+    const std::string lines = work_ + "/lines.txt";
+    {
+      std::ofstream out(lines);
+      for (int i = 0; i < n; ++i) {
+        out << fmt::format("seq={} {}\n", i, text);
+      }
+    }
+    return runLogger({"--socket", sock_, "-p", priority, "-t", tag, "-f", lines});
+  }
+
+ private:
+  std::string work_;
+  std::string sock_;
+  std::unique_ptr<Process> process_;
+};
+
 TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC 5424)") {
   if (!ensureDebianTool("/usr/sbin/rsyslogd", "rsyslog", "syslog-ng-core")) {
     skipTest("rsyslogd is not installed and cannot be installed here (not root, or syslog-ng)");
@@ -401,32 +447,9 @@ TEST_CASE("syslog input: rsyslog forwards with omfwd over TCP (octet-counted RFC
   IngestdHarness h;
   const int port = startSyslogTcp(h);
   REQUIRE(port > 0);
-  // rsyslog in the foreground with its own socket and work directory, nothing of the host's.
-  const std::string work = h.dir().file("rsyslog");
-  std::filesystem::create_directories(work);
-  const std::string sock = work + "/in.sock";
-  const std::string conf = work + "/rsyslog.conf";
-  {
-    std::ofstream out(conf);
-    out << fmt::format(
-        "global(workDirectory=\"{0}\")\n"
-        "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
-        "input(type=\"imuxsock\" Socket=\"{1}\" RateLimit.Interval=\"0\")\n"
-        "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{2}\" protocol=\"tcp\"\n"
-        "       TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\"\n"
-        "       queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n",
-        work, sock, port);
-  }
-  Process rsyslog({"/usr/sbin/rsyslogd", "-n", "-f", conf, "-i", work + "/rsyslog.pid"});
-  REQUIRE(waitFor([&] { return std::filesystem::exists(sock); }, 20s));
-  const std::string lines = work + "/lines.txt";
-  {
-    std::ofstream out(lines);
-    for (int i = 0; i < 1000; ++i) {
-      out << fmt::format("seq={} forwarded by rsyslog\n", i);
-    }
-  }
-  REQUIRE(runLogger({"--socket", sock, "-p", "user.notice", "-t", "relayed", "-f", lines}));
+  RsyslogRelay rsyslog(h, port);
+  REQUIRE(rsyslog.ready());
+  REQUIRE(rsyslog.logLines(1000, "forwarded by rsyslog", "user.notice", "relayed"));
   REQUIRE(h.waitForAll("Syslog", 1000, 60s));
   auto rows = h.kusto().rows(IngestdHarness::kDb,
                              "Syslog | where message == 'seq=500 forwarded by rsyslog' | project "
@@ -470,36 +493,16 @@ TEST_CASE(
       [&] { return h.metric("ingestd_input_socket_events_total", {"event=\"tls_failed\""}) >= 1; },
       10s));
 
-  const std::string work = h.dir().file("rsyslog");
-  std::filesystem::create_directories(work);
-  const std::string sock = work + "/in.sock";
-  const std::string conf = work + "/rsyslog.conf";
-  {
-    std::ofstream out(conf);
-    out << fmt::format(
-        "global(workDirectory=\"{0}\" DefaultNetstreamDriver=\"gtls\"\n"
-        "       DefaultNetstreamDriverCAFile=\"{3}\"\n"
-        "       DefaultNetstreamDriverCertFile=\"{4}\"\n"
-        "       DefaultNetstreamDriverKeyFile=\"{5}\")\n"
-        "module(load=\"imuxsock\" SysSock.Use=\"off\")\n"
-        "input(type=\"imuxsock\" Socket=\"{1}\" RateLimit.Interval=\"0\")\n"
-        "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{2}\" protocol=\"tcp\"\n"
-        "       StreamDriver=\"gtls\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\"\n"
-        "       StreamDriverPermittedPeers=\"localhost\"\n"
-        "       TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\"\n"
-        "       queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\")\n",
-        work, sock, port, certs.ca, certs.client_cert, certs.client_key);
-  }
-  Process rsyslog({"/usr/sbin/rsyslogd", "-n", "-f", conf, "-i", work + "/rsyslog.pid"});
-  REQUIRE(waitFor([&] { return std::filesystem::exists(sock); }, 20s));
-  const std::string lines = work + "/lines.txt";
-  {
-    std::ofstream out(lines);
-    for (int i = 0; i < 1000; ++i) {
-      out << fmt::format("seq={} forwarded by rsyslog over TLS\n", i);
-    }
-  }
-  REQUIRE(runLogger({"--socket", sock, "-p", "local3.warning", "-t", "tlsrelay", "-f", lines}));
+  RsyslogRelay rsyslog(
+      h, port,
+      fmt::format(
+          " DefaultNetstreamDriver=\"gtls\" DefaultNetstreamDriverCAFile=\"{}\"\n"
+          "       DefaultNetstreamDriverCertFile=\"{}\" DefaultNetstreamDriverKeyFile=\"{}\"",
+          certs.ca, certs.client_cert, certs.client_key),
+      "\n       StreamDriver=\"gtls\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\""
+      "\n       StreamDriverPermittedPeers=\"localhost\"");
+  REQUIRE(rsyslog.ready());
+  REQUIRE(rsyslog.logLines(1000, "forwarded by rsyslog over TLS", "local3.warning", "tlsrelay"));
   REQUIRE(h.waitForAll("Syslog", 1000, 60s));
   auto rows = h.kusto().rows(IngestdHarness::kDb,
                              "Syslog | where message == 'seq=999 forwarded by rsyslog over TLS' "

@@ -14,6 +14,7 @@
 
 #include "agent/core/assert.h"
 #include "plugins/common/framing_config.h"
+#include "plugins/common/record_push.h"
 #include "plugins/common/udp_drops.h"
 
 
@@ -587,18 +588,7 @@ void SocketInput::sweepMultiline() {
 
 void SocketInput::push(const std::shared_ptr<const SourceInfo>& source, std::string data,
                        std::uint64_t records) {
-  if (records == 0) {
-    return;
-  }
-  if (ctx_.input_metrics != nullptr) {
-    ctx_.input_metrics->records->Increment(static_cast<double>(records));
-  }
-  RecordChunk chunk;
-  chunk.source = source;
-  chunk.data = std::move(data);
-  chunk.records = records;
-  chunk.time = ctx_.clock.wallNow();
-  sink_->push(std::move(chunk));
+  pushRecords(*sink_, ctx_, source, std::move(data), records);
 }
 
 void SocketInput::onEnd(std::uint64_t id, const Status& st) {

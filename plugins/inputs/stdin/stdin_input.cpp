@@ -14,6 +14,7 @@
 #include "agent/core/assert.h"
 #include "agent/plugin/loop.h"
 #include "plugins/common/framing_config.h"
+#include "plugins/common/record_push.h"
 
 namespace ingestd::inputs {
 
@@ -238,18 +239,7 @@ void StdinInput::onEnd(const Status& st) {
 }
 
 void StdinInput::push(std::string data, std::uint64_t records) {
-  if (records == 0) {
-    return;
-  }
-  if (ctx_.input_metrics != nullptr) {
-    ctx_.input_metrics->records->Increment(static_cast<double>(records));
-  }
-  RecordChunk chunk;
-  chunk.source = source_;
-  chunk.data = std::move(data);
-  chunk.records = records;
-  chunk.time = ctx_.clock.wallNow();
-  sink_->push(std::move(chunk));
+  pushRecords(*sink_, ctx_, source_, std::move(data), records);
 }
 
 void StdinInput::pause() {
